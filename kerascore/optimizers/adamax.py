@@ -1,0 +1,73 @@
+"""Adamax: Adam with the infinity norm for the second moment."""
+
+import tensorflow as tf
+
+from kerascore.optimizers.base import Optimizer
+from kerascore.saving.serialization import register_builtin
+
+
+@register_builtin
+class Adamax(Optimizer):
+    """Adamax optimizer.
+
+    Args:
+        learning_rate: A float, a `LearningRateSchedule` or a callable. Defaults to 0.001.
+        beta_1: Decay rate of the first moment estimates.
+        beta_2: Decay rate of the exponentially weighted infinity norm.
+        epsilon: Small constant for numerical stability.
+        **kwargs: Base optimizer arguments (`weight_decay`, `clipnorm`, `name`, ...).
+    """
+
+    def __init__(
+        self,
+        learning_rate=0.001,
+        beta_1=0.9,
+        beta_2=0.999,
+        epsilon=1e-7,
+        weight_decay=None,
+        clipnorm=None,
+        clipvalue=None,
+        global_clipnorm=None,
+        name=None,
+        **kwargs,
+    ):
+        super().__init__(
+            learning_rate=learning_rate,
+            weight_decay=weight_decay,
+            clipnorm=clipnorm,
+            clipvalue=clipvalue,
+            global_clipnorm=global_clipnorm,
+            name=name,
+            **kwargs,
+        )
+        self.beta_1 = beta_1
+        self.beta_2 = beta_2
+        self.epsilon = epsilon
+
+    def build(self, var_list):
+        """Creates momentum and norm slots."""
+        if self.built:
+            return
+        super().build(var_list)
+        self._m, self._u = self.add_optimizer_variables(var_list, ["momentum", "norm"])
+
+    def update_step(self, gradient, variable, learning_rate):
+        dtype = variable.dtype
+        lr = tf.cast(learning_rate, dtype)
+        gradient = tf.cast(gradient, dtype)
+        local_step = tf.cast(self.iterations + 1, dtype)
+        beta_1_power = tf.pow(tf.cast(self.beta_1, dtype), local_step)
+        index = self._get_variable_index(variable)
+        m = self._m[index]
+        u = self._u[index]
+        m.assign_add((gradient - m) * (1 - self.beta_1))
+        u.assign(tf.maximum(self.beta_2 * u, tf.abs(gradient)))
+        variable.assign_sub(lr * m / ((1 - beta_1_power) * (u + self.epsilon)))
+
+    def get_config(self):
+        return {
+            **super().get_config(),
+            "beta_1": self.beta_1,
+            "beta_2": self.beta_2,
+            "epsilon": self.epsilon,
+        }

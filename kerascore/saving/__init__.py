@@ -1,0 +1,26 @@
+"""Saving and loading: the `.keras` archive, `.weights.h5` files and the object registry."""
+
+from kerascore.saving.saving_lib import load_model, load_weights, save_model, save_weights
+from kerascore.saving.serialization import (
+    CustomObjectScope,
+    custom_object_scope,
+    deserialize_keras_object,
+    get_registered_name,
+    get_registered_object,
+    register_keras_serializable,
+    serialize_keras_object,
+)
+
+__all__ = [
+    "CustomObjectScope",
+    "custom_object_scope",
+    "deserialize_keras_object",
+    "get_registered_name",
+    "get_registered_object",
+    "load_model",
+    "load_weights",
+    "register_keras_serializable",
+    "save_model",
+    "save_weights",
+    "serialize_keras_object",
+]

@@ -1,0 +1,1 @@
+"""Training internals: compile/fit/evaluate/predict, data adapters, compiled steps."""

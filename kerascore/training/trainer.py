@@ -1,0 +1,773 @@
+"""`compile`, `fit`, `evaluate`, `predict` and the compiled steps behind them."""
+
+import math
+import warnings
+
+import numpy as np
+import tensorflow as tf
+
+from kerascore import backend
+from kerascore.training import data as data_module
+from kerascore.training.compile_utils import CompileLoss, CompileMetrics
+from kerascore.training.data import unpack_x_y_sample_weight
+
+
+def _to_float_logs(logs):
+    result = {}
+    for key, value in logs.items():
+        if isinstance(value, dict):
+            result.update(_to_float_logs(value))
+            continue
+        value = value.numpy() if hasattr(value, "numpy") else value
+        result[key] = float(value) if np.ndim(value) == 0 else np.asarray(value)
+    return result
+
+
+class Trainer:
+    """The training half of `Model`."""
+
+    def __init__(self):
+        self.compiled = False
+        self.optimizer = None
+        self.stop_training = False
+        self.history = None
+        self._compile_state = {}
+        self._loss_tracker = None
+        self._compile_loss = None
+        self._compile_metrics = None
+        self._train_functions = {}
+        self._test_functions = {}
+        self._predict_functions = {}
+        self._trainable_ids = None
+        self.steps_per_execution = 1
+        self.jit_compile = False
+        self.run_eagerly = False
+
+    # ----------------------------------------------------------------- compile
+    def compile(self, optimizer="rmsprop", loss=None, loss_weights=None, metrics=None,
+                weighted_metrics=None, run_eagerly=False, steps_per_execution=1,
+                jit_compile=False, auto_scale_loss=True):
+        """Configures the model for training.
+
+        Args:
+            optimizer: a name (`"adam"`) or an optimizer instance.
+            loss: a name, function or `Loss`; a list or dict for several outputs.
+            loss_weights: scalar weights of each output's loss, as a list or dict.
+            metrics: names, functions or `Metric`s; a list or dict for several outputs.
+                `"accuracy"` resolves by the loss (sparse, categorical or binary).
+            run_eagerly: run steps as plain Python (for debugging), not compiled.
+            steps_per_execution: steps run by one call of the compiled function.
+            jit_compile: compile the step with XLA.
+        """
+        from kerascore import metrics as metrics_module
+        from kerascore import optimizers
+
+        if not isinstance(steps_per_execution, (int, np.integer)) or steps_per_execution < 1:
+            raise ValueError(
+                "Expected a positive integer steps_per_execution. Received: "
+                f"steps_per_execution={steps_per_execution!r}"
+            )
+        self.optimizer = optimizers.get(optimizer)
+        self._compile_loss = CompileLoss(loss, loss_weights) if loss is not None else None
+        all_metrics = metrics
+        if weighted_metrics:
+            all_metrics = list(metrics or []) + list(weighted_metrics)
+        self._compile_metrics = CompileMetrics(all_metrics, loss, model=self,
+                                               compile_loss=self._compile_loss)
+        self._loss_tracker = metrics_module.Mean(name="loss")
+        self.run_eagerly = bool(run_eagerly)
+        self.steps_per_execution = int(steps_per_execution)
+        self._user_steps_per_execution = steps_per_execution != 1
+        self.jit_compile = jit_compile is True
+        self._compile_state = {
+            "optimizer": optimizer,
+            "loss": loss,
+            "loss_weights": loss_weights,
+            "metrics": metrics,
+            "weighted_metrics": weighted_metrics,
+            "run_eagerly": run_eagerly,
+            "steps_per_execution": steps_per_execution,
+            "jit_compile": jit_compile,
+        }
+        self._train_functions = {}
+        self._test_functions = {}
+        self._predict_functions = {}
+        self.compiled = True
+        self.stop_training = False
+
+    def get_compile_config(self):
+        """Returns `compile`'s arguments, serialized, or None if not compiled."""
+        from kerascore.saving.serialization import serialize_keras_object
+
+        if not self.compiled:
+            return None
+        state = dict(self._compile_state)
+        state["optimizer"] = serialize_keras_object(self.optimizer)
+        for key in ("loss", "metrics", "weighted_metrics"):
+            state[key] = serialize_keras_object(state[key])
+        return state
+
+    def compile_from_config(self, config):
+        """Compiles from `get_compile_config()`'s output."""
+        from kerascore import optimizers
+        from kerascore.saving.serialization import deserialize_keras_object
+
+        config = dict(config)
+        config["optimizer"] = optimizers.deserialize(config["optimizer"])
+        for key in ("loss", "metrics", "weighted_metrics"):
+            config[key] = _deserialize_loss_or_metric(config.get(key), deserialize_keras_object)
+        self.compile(**config)
+
+    @property
+    def metrics(self):
+        """The metrics reset at each epoch: the loss tracker, compiled and attribute metrics."""
+        from kerascore import metrics as metrics_module
+
+        result = []
+        if self._loss_tracker is not None:
+            result.append(self._loss_tracker)
+        if self._compile_loss is not None:
+            result.extend(self._compile_loss.trackers)
+        if self._compile_metrics is not None:
+            result.append(self._compile_metrics)
+        for layer in self._flatten_layers():
+            for value in layer.__dict__.values():
+                if isinstance(value, metrics_module.Metric) and value not in result:
+                    result.append(value)
+        return result
+
+    @property
+    def metrics_names(self):
+        return [name for name in self._last_result_names] if hasattr(
+            self, "_last_result_names"
+        ) else [m.name for m in self.metrics]
+
+    def reset_metrics(self):
+        for metric in self.metrics:
+            metric.reset_state()
+
+    def get_metrics_result(self):
+        """Returns the current value of every metric, by name."""
+        logs = {}
+        for metric in self.metrics:
+            value = metric.result()
+            if isinstance(value, dict):
+                logs.update(value)
+            else:
+                logs[metric.name] = value
+        return logs
+
+    # ----------------------------------------------------------------- steps
+    def compute_loss(self, x=None, y=None, y_pred=None, sample_weight=None, training=True):
+        """Returns the compiled loss plus the layers' added losses (regularization)."""
+        terms = []
+        if self._compile_loss is not None and y is not None:
+            if not self._compile_loss.built:
+                self._compile_loss.build(self, y, y_pred)
+            terms.append(self._compile_loss(y, y_pred, sample_weight))
+        extra = self.losses
+        if extra:
+            terms.append(tf.add_n([tf.cast(term, tf.float32) for term in extra]))
+        if not terms:
+            raise ValueError(
+                f"Model '{self.name}' has no loss to optimize: pass `loss=` to compile(), or "
+                "call add_loss() in a layer."
+            )
+        return terms[0] if len(terms) == 1 else tf.add_n(terms)
+
+    def compute_metrics(self, x, y, y_pred, sample_weight=None):
+        """Updates the compiled metrics and returns every metric's current result."""
+        if self._compile_metrics is not None and y is not None:
+            self._compile_metrics.update_state(y, y_pred, sample_weight)
+        return self.get_metrics_result()
+
+    def _batch_size_of(self, x):
+        first = tf.nest.flatten(x)[0]
+        return tf.cast(tf.shape(first)[0], tf.float32)
+
+    def train_step(self, data):
+        """One optimization step on a batch `(x, y[, sample_weight])`; returns the logs."""
+        x, y, sample_weight = unpack_x_y_sample_weight(data)
+        variables = self._trainable_for_step()
+        with tf.GradientTape() as tape:
+            y_pred = self(x, training=True)
+            loss = self.compute_loss(x=x, y=y, y_pred=y_pred, sample_weight=sample_weight)
+        self._loss_tracker.update_state(loss, sample_weight=self._batch_size_of(x))
+        if variables:
+            gradients = tape.gradient(loss, variables)
+            self.optimizer.apply_gradients(zip(gradients, variables))
+        return self.compute_metrics(x, y, y_pred, sample_weight)
+
+    def test_step(self, data):
+        """Computes loss and metrics on a batch without updating weights; returns the logs."""
+        x, y, sample_weight = unpack_x_y_sample_weight(data)
+        y_pred = self(x, training=False)
+        loss = self.compute_loss(x=x, y=y, y_pred=y_pred, sample_weight=sample_weight,
+                                 training=False)
+        self._loss_tracker.update_state(loss, sample_weight=self._batch_size_of(x))
+        return self.compute_metrics(x, y, y_pred, sample_weight)
+
+    def predict_step(self, data):
+        """Returns the model's outputs for a batch."""
+        x, _, _ = unpack_x_y_sample_weight(data)
+        return self(x, training=False)
+
+    def _trainable_for_step(self):
+        return self.trainable_variables
+
+    # ----------------------------------------------------------------- compiled functions
+    def _compile_fn(self, fn, signature=None):
+        if self.run_eagerly:
+            return fn
+        return tf.function(fn, input_signature=signature, jit_compile=self.jit_compile or None,
+                           reduce_retracing=True)
+
+    def _with_class_weights(self, batch, class_table):
+        if class_table is None:
+            return batch
+        x, y, sample_weight = batch
+        if isinstance(class_table, dict):
+            names = self._output_names_for_weights()
+            flat_y = y if isinstance(y, dict) else dict(zip(names, tf.nest.flatten(y)))
+            weights = {}
+            for name, table in class_table.items():
+                weights[name] = data_module.weights_from_classes(flat_y[name], table)
+            return (x, y, weights)
+        weights = data_module.weights_from_classes(tf.nest.flatten(y)[0], class_table)
+        if sample_weight is not None:
+            weights = weights * tf.cast(tf.reshape(sample_weight, tf.shape(weights)), tf.float32)
+        return (x, y, weights)
+
+    def _output_names_for_weights(self):
+        names = getattr(self, "output_names", None)
+        if not names:
+            raise ValueError("class_weight as a dict per output needs a functional model.")
+        return names
+
+    def _array_runner(self, step_fn, feed, class_table=None, collect=False):
+        """A function that runs steps `[begin, end)` over in-memory arrays in one call."""
+        batch_size = feed.batch_size
+        num_rows = feed.num_rows
+
+        def batch_at(data, order, step):
+            start = step * batch_size
+            stop = tf.minimum(start + batch_size, num_rows)
+            indices = order[start:stop]
+            gathered = tf.nest.map_structure(lambda t: tf.gather(t, indices), data)
+            batch = (gathered["x"], gathered.get("y"), gathered.get("sample_weight"))
+            return self._with_class_weights(batch, class_table)
+
+        def packed(batch):
+            x, y, sample_weight = batch
+            return data_module.pack_x_y_sample_weight(x, y, sample_weight)
+
+        step_fn = backend.autograph_user_code_lazy(step_fn)
+
+        if collect:
+
+            def run(data, order, begin, end):
+                first = step_fn(packed(batch_at(data, order, begin)))
+                arrays = tf.nest.map_structure(
+                    lambda t: tf.TensorArray(t.dtype, size=end - begin, infer_shape=False), first
+                )
+                arrays = tf.nest.map_structure(lambda a, t: a.write(0, t), arrays, first)
+
+                def body(step, arrays):
+                    outputs = step_fn(packed(batch_at(data, order, step)))
+                    arrays = tf.nest.map_structure(
+                        lambda a, t: a.write(step - begin, t), arrays, outputs
+                    )
+                    return step + 1, arrays
+
+                _, arrays = tf.while_loop(
+                    lambda step, _: step < end, body, (begin + 1, arrays), parallel_iterations=1
+                )
+                return tf.nest.map_structure(lambda a: a.concat(), arrays)
+
+        else:
+
+            def run(data, order, begin, end):
+                logs = step_fn(packed(batch_at(data, order, begin)))
+
+                def body(step, _):
+                    return step + 1, step_fn(packed(batch_at(data, order, step)))
+
+                _, logs = tf.while_loop(
+                    lambda step, _: step < end, body, (begin + 1, logs), parallel_iterations=1
+                )
+                return logs
+
+        signature = [
+            feed.signature(),
+            tf.TensorSpec([None], tf.int32),
+            tf.TensorSpec([], tf.int32),
+            tf.TensorSpec([], tf.int32),
+        ]
+        if self.run_eagerly:
+            return run
+        return tf.function(run, input_signature=signature, jit_compile=self.jit_compile or None)
+
+    def _iterator_runner(self, step_fn):
+        """A function that runs `count` steps pulling batches from a dataset iterator."""
+
+        step_fn = backend.autograph_user_code_lazy(step_fn)
+
+        def run(iterator, count):
+            logs = step_fn(next(iterator))
+
+            def body(step, _):
+                return step + 1, step_fn(next(iterator))
+
+            _, logs = tf.while_loop(
+                lambda step, _: step < count, body, (tf.constant(1), logs), parallel_iterations=1
+            )
+            return logs
+
+        if self.run_eagerly:
+            return run
+        return tf.function(run, jit_compile=self.jit_compile or None, reduce_retracing=True)
+
+    # ----------------------------------------------------------------- fit
+    def _ensure_compiled(self, what):
+        if not self.compiled:
+            raise ValueError(
+                f"You must call compile() on model '{self.name}' before {what}(). "
+                "Example: model.compile(optimizer='adam', loss='mse')"
+            )
+
+    def _build_for_feed(self, feed):
+        if self.built and self.weights:
+            return
+        x_spec, _, _ = feed.element_spec()
+        shapes = tf.nest.map_structure(lambda s: tuple(s.shape.as_list()), x_spec)
+        if hasattr(self, "_stack"):
+            self.build(shapes if not isinstance(shapes, list) else shapes[0])
+            return
+        from kerascore.models.functional import trace_output_spec
+
+        self.built = True
+        self._build_shapes = shapes
+        trace_output_spec(self, args=(_keras_tensors(x_spec),), kwargs={})
+
+    def _check_feed_shapes(self, feed):
+        inputs = getattr(self, "inputs", None)
+        if not inputs:
+            return
+        x_spec, _, _ = feed.element_spec()
+        if isinstance(x_spec, dict):
+            keys = getattr(self, "_inputs_struct", None)
+            if isinstance(keys, dict):
+                flat = [x_spec.get(key) for key in keys]
+            else:
+                names = [t._keras_history[0].name for t in inputs]
+                flat = [x_spec.get(name) for name in names]
+        else:
+            flat = tf.nest.flatten(x_spec)
+        if len(flat) != len(inputs):
+            raise ValueError(
+                f"Model '{self.name}' expects {len(inputs)} input(s) with shapes "
+                f"{[t.shape for t in inputs]}, but the data has {len(flat)} input array(s)."
+            )
+        for index, (tensor, spec) in enumerate(zip(inputs, flat)):
+            if spec is None:
+                continue
+            received = tuple(spec.shape.as_list())
+            expected = tensor.shape
+            compatible = len(received) == len(expected) and all(
+                e is None or r is None or e == r for e, r in zip(expected[1:], received[1:])
+            )
+            if not compatible:
+                raise ValueError(
+                    f"Input {index} of model '{self.name}' is incompatible with the data: the "
+                    f"model expects shape {expected}, but the data has shape "
+                    f"{(None, *received[1:])}."
+                )
+
+    def _prepare_optimizer(self):
+        variables = self.trainable_variables
+        ids = tuple(id(v) for v in variables)
+        if ids != self._trainable_ids:
+            self._train_functions = {}
+            self._trainable_ids = ids
+        self.optimizer.build(variables)
+
+    def _make_callbacks(self, callbacks, verbose, epochs, steps):
+        from kerascore.callbacks import CallbackList
+
+        if isinstance(callbacks, CallbackList):
+            return callbacks
+        return CallbackList(
+            callbacks, add_history=True, add_progbar=verbose != 0, model=self,
+            verbose=verbose, epochs=epochs, steps=steps,
+        )
+
+    def _chunk_size(self, callbacks, steps):
+        if self._user_steps_per_execution:
+            return self.steps_per_execution
+        if steps is None:
+            return 1
+        needs_batch_hooks = getattr(callbacks, "needs_batch_hooks", True)
+        if needs_batch_hooks:
+            if _only_progress_hooks(callbacks):
+                return max(1, math.ceil(steps / 20))
+            return 1
+        return steps
+
+    def fit(self, x=None, y=None, batch_size=None, epochs=1, verbose="auto", callbacks=None,
+            validation_split=0.0, validation_data=None, shuffle=True, class_weight=None,
+            sample_weight=None, initial_epoch=0, steps_per_epoch=None, validation_steps=None,
+            validation_batch_size=None, validation_freq=1):
+        """Trains the model for `epochs` epochs and returns a `History`.
+
+        Args:
+            x: input data: arrays (list/dict for several inputs), a `tf.data.Dataset` yielding
+                `(x, y[, sample_weight])`, or a Python generator of such batches.
+            y: targets, when `x` is arrays.
+            batch_size: rows per step for arrays (32 by default).
+            epochs: the epoch index to train up to.
+            verbose: 0 silent, 1 progress bar, 2 one line per epoch; "auto" is 1.
+            callbacks: `Callback`s called during training.
+            validation_split: the last fraction of the data kept for validation (arrays and
+                datasets of known size).
+            validation_data: `(x_val, y_val[, sample_weight])` or a dataset.
+            shuffle: reshuffle array rows every epoch.
+            class_weight: `{class: weight}`, or `{output_name: {class: weight}}` for several
+                outputs.
+            sample_weight: per-row weights for arrays.
+            initial_epoch: the epoch to start from (to resume training).
+            steps_per_epoch: steps that make an epoch (generators, repeated datasets).
+            validation_freq: validate every `validation_freq` epochs.
+
+        Returns:
+            The `History` callback, whose `history` holds the per-epoch logs.
+        """
+        self._ensure_compiled("fit")
+        if verbose == "auto":
+            verbose = 1
+        if not isinstance(epochs, (int, np.integer)) or epochs < 0:
+            raise ValueError(f"Expected a non-negative integer epochs. Received: epochs={epochs!r}")
+        if not 0.0 <= float(validation_split) < 1.0:
+            raise ValueError(
+                f"Expected 0 <= validation_split < 1. Received: validation_split={validation_split}"
+            )
+        feed = data_module.make_feed(x, y, sample_weight, batch_size, shuffle, steps_per_epoch)
+        validation_feed = None
+        if validation_data is not None:
+            validation_feed = self._validation_feed(validation_data, validation_batch_size
+                                                    or batch_size, validation_steps)
+        elif validation_split:
+            feed, validation_feed = feed.split(float(validation_split))
+            if steps_per_epoch:
+                feed.steps = min(feed.steps or steps_per_epoch, steps_per_epoch)
+        class_table = self._class_table(class_weight)
+        if class_table is not None and feed.kind != "arrays":
+            raise ValueError(
+                "class_weight is supported for array inputs; for a dataset, yield "
+                "(x, y, sample_weight) with the weights instead."
+            )
+        self._build_for_feed(feed)
+        self._check_feed_shapes(feed)
+        self._prepare_optimizer()
+        callbacks = self._make_callbacks(callbacks, verbose, epochs, feed.steps)
+        chunk = self._chunk_size(callbacks, feed.steps)
+        self.stop_training = False
+        callbacks.on_train_begin()
+        training_logs = {}
+        epoch_logs = {}
+        for epoch in range(initial_epoch, epochs):
+            self.reset_metrics()
+            callbacks.on_epoch_begin(epoch)
+            logs = self._run_epoch(feed, callbacks, chunk, class_table, training=True)
+            if logs is None:
+                break
+            epoch_logs = dict(logs)
+            if validation_feed is not None and (epoch + 1) % validation_freq == 0:
+                validation_logs = self._evaluate_feed(validation_feed, callbacks=callbacks,
+                                                      notify=True)
+                epoch_logs.update({f"val_{k}": v for k, v in validation_logs.items()})
+            callbacks.on_epoch_end(epoch, epoch_logs)
+            training_logs = epoch_logs
+            if self.stop_training:
+                break
+        callbacks.on_train_end(training_logs)
+        return self.history
+
+    def _class_table(self, class_weight):
+        if class_weight is None:
+            return None
+        if class_weight and all(isinstance(v, dict) for v in class_weight.values()):
+            return {name: data_module.class_weight_table(w) for name, w in class_weight.items()}
+        return data_module.class_weight_table(class_weight)
+
+    def _validation_feed(self, validation_data, batch_size, steps):
+        if data_module.is_dataset(validation_data) or data_module.is_generator(validation_data):
+            return data_module.make_feed(validation_data, steps=steps)
+        if not isinstance(validation_data, (tuple, list)) or len(validation_data) not in (2, 3):
+            raise ValueError(
+                "validation_data must be (x_val, y_val), (x_val, y_val, sample_weight) or a "
+                f"dataset. Received: {type(validation_data).__name__}"
+            )
+        x_val, y_val, sw_val = unpack_x_y_sample_weight(tuple(validation_data))
+        return data_module.make_feed(x_val, y_val, sw_val, batch_size, False, steps)
+
+    def _run_epoch(self, feed, callbacks, chunk, class_table, training):
+        mode = "train" if training else "test"
+        if feed.kind == "arrays":
+            return self._run_array_epoch(feed, callbacks, chunk, class_table, mode)
+        return self._run_dataset_epoch(feed, callbacks, chunk, mode)
+
+    def _runner_for(self, feed, mode, class_table=None):
+        cache = self._train_functions if mode == "train" else self._test_functions
+        step = self.train_step if mode == "train" else self.test_step
+        key = (feed.kind, _structure_key(feed), class_table is not None)
+        if key not in cache:
+            if feed.kind == "arrays":
+                cache[key] = self._array_runner(step, feed, class_table)
+            else:
+                cache[key] = self._iterator_runner(step)
+        return cache[key]
+
+    def _run_array_epoch(self, feed, callbacks, chunk, class_table, mode):
+        runner = self._runner_for(feed, mode, class_table)
+        order = feed.epoch_order()
+        data = feed.data
+        logs = None
+        step = 0
+        while step < feed.steps:
+            end = min(step + chunk, feed.steps)
+            self._batch_begin(callbacks, mode, step)
+            logs = runner(data, order, tf.constant(step, tf.int32), tf.constant(end, tf.int32))
+            logs = _to_float_logs(logs)
+            self._batch_end(callbacks, mode, end - 1, logs)
+            step = end
+            if mode == "train" and self.stop_training:
+                break
+        return logs
+
+    def _run_dataset_epoch(self, feed, callbacks, chunk, mode):
+        runner = self._runner_for(feed, mode)
+        iterator = feed.iterator()
+        logs = None
+        step = 0
+        steps = feed.steps
+        while steps is None or step < steps:
+            count = chunk if steps is None else min(chunk, steps - step)
+            self._batch_begin(callbacks, mode, step)
+            try:
+                result = runner(iterator, tf.constant(count, tf.int32))
+            except (StopIteration, tf.errors.OutOfRangeError):
+                if step == 0 and logs is None:
+                    warnings.warn(
+                        "The data ran out before the epoch started: a generator or dataset "
+                        "can only be read once. Use dataset.repeat() with steps_per_epoch, or "
+                        "a generator that loops.",
+                        stacklevel=3,
+                    )
+                    return None
+                break
+            logs = _to_float_logs(result)
+            step += count
+            self._batch_end(callbacks, mode, step - 1, logs)
+            if mode == "train" and self.stop_training:
+                break
+        if logs is None:
+            return None
+        return _to_float_logs(self.get_metrics_result())
+
+    def _batch_begin(self, callbacks, mode, step):
+        if callbacks is None:
+            return
+        if mode == "train":
+            callbacks.on_train_batch_begin(step)
+        else:
+            callbacks.on_test_batch_begin(step)
+
+    def _batch_end(self, callbacks, mode, step, logs):
+        if callbacks is None:
+            return
+        if mode == "train":
+            callbacks.on_train_batch_end(step, logs)
+        else:
+            callbacks.on_test_batch_end(step, logs)
+
+    # ----------------------------------------------------------------- evaluate
+    def _evaluate_feed(self, feed, callbacks=None, notify=False):
+        self.reset_metrics()
+        if notify and callbacks is not None:
+            callbacks.on_test_begin()
+        if notify and callbacks is not None:
+            chunk = self._chunk_size(callbacks, feed.steps)
+        else:
+            chunk = feed.steps or 1
+        logs = self._run_epoch(feed, callbacks if notify else None, chunk, None, training=False)
+        logs = logs or {}
+        if notify and callbacks is not None:
+            callbacks.on_test_end(logs)
+        return logs
+
+    def evaluate(self, x=None, y=None, batch_size=None, verbose="auto", sample_weight=None,
+                 steps=None, callbacks=None, return_dict=False):
+        """Returns the loss and metrics on the data: a scalar, a list, or a dict.
+
+        Args:
+            x, y, sample_weight: the data, as for `fit`.
+            batch_size: rows per step for arrays.
+            steps: steps to run (datasets and generators).
+            return_dict: return `{name: value}` instead of a list.
+        """
+        self._ensure_compiled("evaluate")
+        if verbose == "auto":
+            verbose = 1
+        feed = data_module.make_feed(x, y, sample_weight, batch_size, False, steps)
+        self._build_for_feed(feed)
+        self._check_feed_shapes(feed)
+        callback_list = self._make_callbacks(callbacks, verbose, 1, feed.steps)
+        logs = self._evaluate_feed(feed, callbacks=callback_list, notify=True)
+        self._last_result_names = list(logs)
+        if return_dict:
+            return logs
+        values = list(logs.values())
+        return values[0] if len(values) == 1 else values
+
+    # ----------------------------------------------------------------- predict
+    def predict(self, x, batch_size=None, verbose="auto", steps=None, callbacks=None):
+        """Returns the model's outputs as NumPy arrays (same structure as the outputs).
+
+        A handful of rows (up to `batch_size`) go through one compiled call, with no dataset
+        built; larger arrays are batched inside one compiled call.
+        """
+        feed = data_module.make_feed(x, None, None, batch_size, False, steps)
+        self._build_for_feed(feed)
+        self._check_feed_shapes(feed)
+        if feed.kind == "arrays":
+            if feed.num_rows <= feed.batch_size:
+                return _to_numpy(self._small_predict(feed.x))
+            runner = self._predict_functions.get(("arrays", _structure_key(feed)))
+            if runner is None:
+                runner = self._array_runner(self.predict_step, feed, collect=True)
+                self._predict_functions[("arrays", _structure_key(feed))] = runner
+            outputs = runner(feed.data, feed.epoch_order(), tf.constant(0, tf.int32),
+                             tf.constant(feed.steps, tf.int32))
+            return _to_numpy(outputs)
+        predict_one = self._predict_functions.get("dataset")
+        if predict_one is None:
+            predict_one = self._compile_fn(self.predict_step)
+            self._predict_functions["dataset"] = predict_one
+        outputs = []
+        for step, batch in enumerate(feed.iterator()):
+            if feed.steps is not None and step >= feed.steps:
+                break
+            outputs.append(_to_numpy(predict_one(batch)))
+        if not outputs:
+            raise ValueError("predict() received no data: the dataset or generator was empty.")
+        return tf.nest.map_structure(lambda *parts: np.concatenate(parts, axis=0), *outputs)
+
+    def _small_predict(self, x):
+        function = self._predict_functions.get("small")
+        if function is None:
+            if self.run_eagerly:
+                function = lambda inputs: self(inputs, training=False)  # noqa: E731
+            else:
+                signature = [tf.nest.map_structure(
+                    lambda t: tf.TensorSpec((None, *t.shape[1:]), t.dtype), x
+                )]
+                function = tf.function(lambda inputs: self(inputs, training=False),
+                                       input_signature=signature)
+            self._predict_functions["small"] = function
+            self._small_predict_key = _spec_key(x)
+        elif self._small_predict_key != _spec_key(x):
+            self._predict_functions.pop("small")
+            return self._small_predict(x)
+        return function(x)
+
+    # ----------------------------------------------------------------- on_batch
+    def train_on_batch(self, x, y=None, sample_weight=None, class_weight=None, return_dict=False):
+        """Runs one optimization step on one batch and returns the loss and metrics."""
+        self._ensure_compiled("train_on_batch")
+        feed = data_module.make_feed(x, y, sample_weight, batch_size=None, shuffle=False)
+        feed.batch_size = feed.num_rows
+        feed.steps = 1
+        self._build_for_feed(feed)
+        self._check_feed_shapes(feed)
+        self._prepare_optimizer()
+        logs = self._run_array_epoch(feed, None, 1, self._class_table(class_weight), "train")
+        return _format_result(logs, return_dict)
+
+    def test_on_batch(self, x, y=None, sample_weight=None, return_dict=False):
+        """Computes the loss and metrics on one batch."""
+        self._ensure_compiled("test_on_batch")
+        feed = data_module.make_feed(x, y, sample_weight, batch_size=None, shuffle=False)
+        feed.batch_size = feed.num_rows
+        feed.steps = 1
+        self._build_for_feed(feed)
+        self._check_feed_shapes(feed)
+        self.reset_metrics()
+        logs = self._run_array_epoch(feed, None, 1, None, "test")
+        return _format_result(logs, return_dict)
+
+    def predict_on_batch(self, x):
+        """Returns the outputs for one batch of inputs as NumPy arrays."""
+        feed = data_module.make_feed(x, batch_size=None)
+        self._build_for_feed(feed)
+        return _to_numpy(self._small_predict(feed.x))
+
+
+def _format_result(logs, return_dict):
+    if return_dict:
+        return logs
+    values = list(logs.values())
+    return values[0] if len(values) == 1 else values
+
+
+def _to_numpy(structure):
+    return tf.nest.map_structure(lambda t: t.numpy() if hasattr(t, "numpy") else t, structure)
+
+
+def _spec_key(structure):
+    return tuple(
+        (tuple(t.shape[1:]), t.dtype.name) for t in tf.nest.flatten(structure)
+    ), str(tf.nest.map_structure(lambda _: 0, structure))
+
+
+def _structure_key(feed):
+    if feed.kind != "arrays":
+        return str(feed.element_spec())
+    return str(feed.signature())
+
+
+def _keras_tensors(spec):
+    from kerascore.models.functional import KerasTensor
+
+    return tf.nest.map_structure(
+        lambda s: KerasTensor(tuple(s.shape.as_list()), s.dtype.name), spec
+    )
+
+
+def _only_progress_hooks(callbacks):
+    from kerascore.callbacks import ProgbarLogger
+
+    listening = [
+        cb for cb in getattr(callbacks, "callbacks", [])
+        if _overrides_batch_hooks(cb)
+    ]
+    return all(isinstance(cb, ProgbarLogger) for cb in listening)
+
+
+def _overrides_batch_hooks(callback):
+    from kerascore.callbacks import Callback
+
+    hooks = ("on_train_batch_begin", "on_train_batch_end", "on_test_batch_begin",
+             "on_test_batch_end", "on_batch_begin", "on_batch_end")
+    return any(getattr(type(callback), hook) is not getattr(Callback, hook) for hook in hooks)
+
+
+def _deserialize_loss_or_metric(value, deserialize):
+    if value is None:
+        return None
+    if isinstance(value, str):
+        return value
+    if isinstance(value, list):
+        return [_deserialize_loss_or_metric(item, deserialize) for item in value]
+    if isinstance(value, dict) and "class_name" not in value:
+        return {key: _deserialize_loss_or_metric(item, deserialize) for key, item in value.items()}
+    return deserialize(value)

@@ -1,0 +1,1 @@
+"""Horn: Keras-style training as a service (API, workers, store)."""

@@ -1,0 +1,1 @@
+"""Horn's HTTP API (FastAPI). Never imports TensorFlow."""

@@ -1,0 +1,133 @@
+"""The FastAPI application factory."""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+from collections import Counter
+from collections.abc import AsyncIterator
+from pathlib import Path
+from typing import Any
+
+from fastapi import FastAPI
+from fastapi.responses import FileResponse
+from fastapi.staticfiles import StaticFiles
+from starlette.concurrency import run_in_threadpool
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from server.api.errors import ApiError, install_error_handlers
+from server.api.routes import datasets, events, health, jobs, models
+from server.config import Settings, get_settings
+from server.store.artifacts import ArtifactStore
+from server.store.db import make_engine, session_factory, session_scope
+from server.store.events import make_event_bus
+from server.store.keys import ensure_api_key
+from server.store.migrate import upgrade_database
+
+logger = logging.getLogger("horn.api")
+WEB_DIR = Path(__file__).resolve().parent.parent / "web"
+
+
+class RequestCounter:
+    """ASGI middleware counting requests by method, route template and status code."""
+
+    def __init__(self, app: ASGIApp, counter: Counter):
+        self.app = app
+        self.counter = counter
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        status = 500
+
+        async def send_with_status(message: Message) -> None:
+            nonlocal status
+            if message["type"] == "http.response.start":
+                status = message["status"]
+            await send(message)
+
+        try:
+            await self.app(scope, receive, send_with_status)
+        finally:
+            route = scope.get("route")
+            path = getattr(route, "path", None) or "unmatched"
+            self.counter[(scope["method"], path, str(status))] += 1
+
+
+def create_app(settings: Settings | None = None) -> FastAPI:
+    """Builds the API app. Its lifespan applies migrations, creates the bootstrap key, the
+    event bus and the predictor pool.
+
+    Args:
+        settings: the settings; `get_settings()` if None.
+
+    Returns:
+        The FastAPI application.
+    """
+    settings = settings or get_settings()
+
+    @contextlib.asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        await run_in_threadpool(upgrade_database, settings.database_url)
+        engine = make_engine(settings.database_url)
+        app.state.engine = engine
+        app.state.sessions = session_factory(engine)
+        app.state.artifacts = ArtifactStore(settings.data_dir)
+        app.state.events = make_event_bus(settings, app.state.sessions)
+        if settings.is_filesystem_broker:
+            settings.broker_transport_options  # noqa: B018 - creates the broker's folders
+        if settings.bootstrap_api_key:
+            with session_scope(app.state.sessions) as session:
+                ensure_api_key(session, settings.bootstrap_tenant, settings.bootstrap_api_key)
+        app.state.predictors = _make_predictor_pool(settings)
+        try:
+            yield
+        finally:
+            if app.state.predictors is not None:
+                await run_in_threadpool(app.state.predictors.close)
+            aclose = getattr(app.state.events, "aclose", None)
+            if aclose is not None:
+                await aclose()
+            app.state.events.close()
+            engine.dispose()
+
+    app = FastAPI(
+        title="Horn",
+        summary="Keras-style training as a service.",
+        version="0.1.0",
+        lifespan=lifespan,
+    )
+    app.state.settings = settings
+    app.state.http_requests = Counter()
+    install_error_handlers(app)
+    for module in (datasets, models, jobs, events, health):
+        app.include_router(module.router)
+    _mount_web(app)
+    app.add_middleware(RequestCounter, counter=app.state.http_requests)
+    return app
+
+
+def _make_predictor_pool(settings: Settings) -> Any:
+    try:
+        from server.workers.predictor import PredictorPool
+    except ModuleNotFoundError as error:
+        if error.name not in ("server.workers", "server.workers.predictor"):
+            raise
+        logger.warning("server.workers.predictor is missing; predictions are unavailable.")
+        return None
+    return PredictorPool(settings)
+
+
+def _mount_web(app: FastAPI) -> None:
+    """Serves the web page at `/` and its files under `/web` when `server/web` has them."""
+    index = WEB_DIR / "index.html"
+
+    @app.get("/", include_in_schema=False)
+    def web_page() -> FileResponse:
+        if not index.is_file():
+            raise ApiError(404, "not_found", "The web page is not installed on this server.")
+        return FileResponse(index, media_type="text/html")
+
+    if WEB_DIR.is_dir():
+        app.mount("/web", StaticFiles(directory=WEB_DIR), name="web")

@@ -1,0 +1,481 @@
+"""`/v1/jobs`: create, list, get, cancel, metrics, logs, checkpoints, predict."""
+
+from __future__ import annotations
+
+import functools
+import logging
+from collections import deque
+from typing import Annotated
+
+from fastapi import APIRouter, Header, Query, Request
+from fastapi.responses import FileResponse, JSONResponse, PlainTextResponse
+from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
+from starlette.concurrency import run_in_threadpool
+
+from server.api.deps import (
+    ArtifactsDep,
+    CurrentTenant,
+    DispatcherDep,
+    EventBusDep,
+    SessionDep,
+    SettingsDep,
+)
+from server.api.errors import ApiError, not_found
+from server.api.paging import DEFAULT_LIMIT, MAX_LIMIT, page_of, paginate
+from server.api.routes.datasets import get_tenant_dataset
+from server.api.routes.models import get_tenant_model
+from server.api.schemas import (
+    AttemptOut,
+    CheckpointOut,
+    JobCreate,
+    JobError,
+    JobOut,
+    MetricOut,
+    Page,
+    PredictRequest,
+    PredictResponse,
+    Progress,
+)
+from server.store.db import Attempt, Checkpoint, Job, JobStatus, Metric, utcnow
+from server.store.events import EventType
+from server.store.jobs import queue_for_resources, update_job_if
+
+router = APIRouter(prefix="/v1/jobs", tags=["jobs"])
+logger = logging.getLogger("horn.api")
+
+MAX_LOG_TAIL = 100_000
+
+
+def job_out(job: Job, attempts: list[Attempt]) -> JobOut:
+    """The response body of a job row and its attempts."""
+    return JobOut(
+        id=job.id,
+        name=job.name,
+        status=job.status,
+        reason=job.reason,
+        message=job.message,
+        model_id=job.model_id,
+        dataset_id=job.dataset_id,
+        hyperparameters=job.hyperparameters,
+        training=job.training,
+        resources=job.resources,
+        max_runtime_s=job.max_runtime_s,
+        queue=job.queue,
+        progress=Progress(epoch=job.epoch, epochs=job.epochs),
+        metrics=job.metrics,
+        error=(
+            JobError(reason=job.reason, message=job.message)
+            if job.status == JobStatus.FAILED
+            else None
+        ),
+        cancel_requested=job.cancel_requested,
+        created_at=job.created_at,
+        updated_at=job.updated_at,
+        started_at=job.started_at,
+        finished_at=job.finished_at,
+        attempts=[AttemptOut.model_validate(a, from_attributes=True) for a in attempts],
+    )
+
+
+def load_job_out(session: SessionDep, job: Job) -> JobOut:
+    """`job_out` with the job's attempts read from the database."""
+    attempts = session.scalars(
+        select(Attempt).where(Attempt.job_id == job.id).order_by(Attempt.number)
+    ).all()
+    return job_out(job, list(attempts))
+
+
+def get_tenant_job(session: SessionDep, tenant_id: str, job_id: str) -> Job:
+    """Returns a job of the tenant, or raises 404."""
+    job = session.get(Job, job_id)
+    if job is None or job.tenant_id != tenant_id:
+        raise not_found("Job", job_id)
+    return job
+
+
+def publish_status(events: EventBusDep, job: Job) -> None:
+    """Publishes the job's current status as a `status` event."""
+    events.publish(
+        job.id,
+        EventType.STATUS,
+        {"status": job.status, "reason": job.reason, "message": job.message},
+    )
+
+
+@router.post("", status_code=202, responses={200: {"description": "Idempotent replay"}})
+def create_job(
+    body: JobCreate,
+    tenant: CurrentTenant,
+    session: SessionDep,
+    settings: SettingsDep,
+    events: EventBusDep,
+    dispatch: DispatcherDep,
+    idempotency_key: Annotated[str | None, Header(max_length=255)] = None,
+) -> JobOut:
+    """Creates a training job and puts it on its queue (`gpu` when it asks for GPUs).
+
+    The same `Idempotency-Key` for the same tenant returns the job it created first (200).
+    """
+    if idempotency_key:
+        existing = _job_by_idempotency_key(session, tenant.id, idempotency_key)
+        if existing is not None:
+            return _replayed(session, existing)
+    get_tenant_model(session, tenant.id, body.model_id)
+    get_tenant_dataset(session, tenant.id, body.dataset_id)
+    max_runtime_s = body.max_runtime_s or settings.job_max_runtime_s
+    if max_runtime_s > settings.job_max_runtime_s:
+        raise ApiError(
+            422,
+            "validation_error",
+            f"max_runtime_s may be at most {settings.job_max_runtime_s} seconds on this server "
+            f"(HORN_JOB_MAX_RUNTIME_S). Received: max_runtime_s={max_runtime_s}",
+            {"max_runtime_s": max_runtime_s, "limit": settings.job_max_runtime_s},
+        )
+    resources = body.resources.model_dump()
+    queue = queue_for_resources(resources)
+    job = Job(
+        tenant_id=tenant.id,
+        model_id=body.model_id,
+        dataset_id=body.dataset_id,
+        name=body.name,
+        status=JobStatus.QUEUED,
+        reason="created",
+        message=f"Waiting for a worker on the {queue!r} queue.",
+        hyperparameters=body.hyperparameters,
+        training=body.training.model_dump(),
+        resources=resources,
+        max_runtime_s=max_runtime_s,
+        queue=queue,
+        idempotency_key=idempotency_key or None,
+        epochs=body.training.epochs,
+        enqueued_at=utcnow(),
+    )
+    session.add(job)
+    try:
+        session.commit()
+    except IntegrityError:
+        session.rollback()
+        existing = idempotency_key and _job_by_idempotency_key(session, tenant.id, idempotency_key)
+        if not existing:
+            raise
+        return _replayed(session, existing)
+    publish_status(events, job)
+    try:
+        dispatch(settings, job.id, queue)
+    except Exception as error:
+        # The job stays queued; the workers' reconciler enqueues it once the broker is back.
+        logger.warning("Could not enqueue job %s: %s", job.id, error)
+        job.message = (
+            f"Waiting for a worker on the {queue!r} queue (the broker could not be reached; "
+            "the job will be enqueued when it is)."
+        )
+        session.commit()
+    return load_job_out(session, job)
+
+
+def _job_by_idempotency_key(session: SessionDep, tenant_id: str, key: str) -> Job | None:
+    return session.scalar(select(Job).where(Job.tenant_id == tenant_id, Job.idempotency_key == key))
+
+
+def _replayed(session: SessionDep, job: Job) -> JSONResponse:
+    body = load_job_out(session, job).model_dump(mode="json")
+    return JSONResponse(body, status_code=200, headers={"Idempotent-Replayed": "true"})
+
+
+@router.get("")
+def list_jobs(
+    tenant: CurrentTenant,
+    session: SessionDep,
+    status: Annotated[list[str] | None, Query()] = None,
+    limit: Annotated[int, Query(ge=1, le=MAX_LIMIT)] = DEFAULT_LIMIT,
+    cursor: str | None = None,
+) -> Page[JobOut]:
+    """Lists the tenant's jobs, newest first; `status` filters (repeat it or comma-separate)."""
+    query = select(Job).where(Job.tenant_id == tenant.id)
+    if status:
+        wanted = [item.strip() for value in status for item in value.split(",") if item.strip()]
+        unknown = [item for item in wanted if item not in JobStatus.ALL]
+        if unknown:
+            raise ApiError(
+                422,
+                "validation_error",
+                f"Unknown job status {unknown}. Expected some of {list(JobStatus.ALL)}.",
+                {"status": unknown, "allowed": list(JobStatus.ALL)},
+            )
+        query = query.where(Job.status.in_(wanted))
+    rows, next_cursor = page_of(list(session.scalars(paginate(query, Job, cursor, limit))), limit)
+    attempts: dict[str, list[Attempt]] = {row.id: [] for row in rows}
+    if rows:
+        for attempt in session.scalars(
+            select(Attempt).where(Attempt.job_id.in_(attempts)).order_by(Attempt.number)
+        ):
+            attempts[attempt.job_id].append(attempt)
+    return Page[JobOut](items=[job_out(row, attempts[row.id]) for row in rows], next=next_cursor)
+
+
+@router.get("/{job_id}")
+def get_job(job_id: str, tenant: CurrentTenant, session: SessionDep) -> JobOut:
+    """A job's full status: progress, latest metrics, error, attempts."""
+    return load_job_out(session, get_tenant_job(session, tenant.id, job_id))
+
+
+@router.post("/{job_id}/cancel")
+def cancel_job(
+    job_id: str, tenant: CurrentTenant, session: SessionDep, events: EventBusDep
+) -> JobOut:
+    """Cancels a job. Idempotent: a finished job is returned unchanged.
+
+    A queued job is cancelled at once; a starting or running one becomes `cancelling` until its
+    worker has stopped the runner.
+    """
+    job = get_tenant_job(session, tenant.id, job_id)
+    now = utcnow()
+    if update_job_if(
+        session,
+        job_id,
+        [JobStatus.QUEUED],
+        status=JobStatus.CANCELLED,
+        reason="cancelled",
+        message="Cancelled before it started.",
+        cancel_requested=True,
+        finished_at=now,
+    ) or update_job_if(
+        session,
+        job_id,
+        [JobStatus.STARTING, JobStatus.RUNNING],
+        status=JobStatus.CANCELLING,
+        reason="cancel_requested",
+        message="Cancellation requested; stopping the training process.",
+        cancel_requested=True,
+    ):
+        session.commit()
+    else:
+        return load_job_out(session, job)
+    session.refresh(job)
+    publish_status(events, job)
+    return load_job_out(session, job)
+
+
+@router.get("/{job_id}/metrics")
+def list_metrics(
+    job_id: str,
+    tenant: CurrentTenant,
+    session: SessionDep,
+    steps: bool = False,
+    limit: Annotated[int, Query(ge=1, le=100_000)] = 10_000,
+    cursor: str | None = None,
+) -> Page[MetricOut]:
+    """The job's metric history in order: one entry per epoch (and per step with `steps=true`)."""
+    get_tenant_job(session, tenant.id, job_id)
+    query = select(Metric).where(Metric.job_id == job_id)
+    if not steps:
+        query = query.where(Metric.step.is_(None))
+    if cursor:
+        if not cursor.isdigit():
+            raise ApiError(
+                400,
+                "invalid_cursor",
+                f"The `cursor` parameter is not a cursor from a previous page's `next`. "
+                f"Received: cursor={cursor!r}",
+            )
+        query = query.where(Metric.id > int(cursor))
+    rows = list(session.scalars(query.order_by(Metric.id).limit(limit + 1)))
+    next_cursor = str(rows[limit - 1].id) if len(rows) > limit else None
+    items = [MetricOut.model_validate(row, from_attributes=True) for row in rows[:limit]]
+    return Page[MetricOut](items=items, next=next_cursor)
+
+
+@router.get("/{job_id}/logs", response_class=PlainTextResponse)
+def get_logs(
+    job_id: str,
+    tenant: CurrentTenant,
+    session: SessionDep,
+    artifacts: ArtifactsDep,
+    tail: Annotated[int | None, Query(ge=1, le=MAX_LOG_TAIL)] = None,
+) -> PlainTextResponse:
+    """The runner's output (stdout, stderr, tracebacks); `tail=N` for the last N lines."""
+    get_tenant_job(session, tenant.id, job_id)
+    path = artifacts.log_path(job_id)
+    if not path.exists():
+        return PlainTextResponse("")
+    with open(path, encoding="utf-8", errors="replace") as handle:
+        text = "".join(deque(handle, maxlen=tail)) if tail else handle.read()
+    return PlainTextResponse(text)
+
+
+@router.get("/{job_id}/checkpoints")
+def list_checkpoints(
+    job_id: str, tenant: CurrentTenant, session: SessionDep
+) -> Page[CheckpointOut]:
+    """The job's checkpoints, by epoch."""
+    get_tenant_job(session, tenant.id, job_id)
+    rows = session.scalars(
+        select(Checkpoint).where(Checkpoint.job_id == job_id).order_by(Checkpoint.epoch)
+    ).all()
+    return Page[CheckpointOut](
+        items=[CheckpointOut.model_validate(row, from_attributes=True) for row in rows]
+    )
+
+
+def find_checkpoint(session: SessionDep, job: Job, epoch: str) -> Checkpoint:
+    """The checkpoint of `epoch` (a number or `latest`), or raises 404/409."""
+    query = select(Checkpoint).where(Checkpoint.job_id == job.id)
+    if epoch == "latest":
+        checkpoint = session.scalar(query.order_by(Checkpoint.epoch.desc()).limit(1))
+        if checkpoint is None:
+            raise ApiError(
+                409,
+                "no_checkpoint",
+                f"Job {job.id!r} has no checkpoint yet (status {job.status!r}); one is saved "
+                "at the end of every epoch.",
+                {"job_id": job.id, "status": job.status},
+            )
+        return checkpoint
+    if not epoch.isdigit():
+        raise ApiError(
+            422,
+            "validation_error",
+            f"Expected an epoch number or 'latest'. Received: {epoch!r}",
+            {"epoch": epoch},
+        )
+    checkpoint = session.scalar(query.where(Checkpoint.epoch == int(epoch)))
+    if checkpoint is None:
+        raise not_found("Checkpoint", f"{job.id}/epoch {epoch}")
+    return checkpoint
+
+
+@router.get(
+    "/{job_id}/checkpoints/{epoch}",
+    response_class=FileResponse,
+    responses={200: {"content": {"application/octet-stream": {}}}},
+)
+def download_checkpoint(
+    job_id: str, epoch: str, tenant: CurrentTenant, session: SessionDep, artifacts: ArtifactsDep
+) -> FileResponse:
+    """Downloads the `.keras` checkpoint of an epoch (or `latest`)."""
+    job = get_tenant_job(session, tenant.id, job_id)
+    checkpoint = find_checkpoint(session, job, epoch)
+    path = artifacts.resolve(checkpoint.path)
+    if not path.is_file():
+        raise ApiError(
+            404,
+            "not_found",
+            f"The file of checkpoint epoch {checkpoint.epoch} of job {job_id!r} is missing "
+            "from the artifact store.",
+            {"job_id": job_id, "epoch": checkpoint.epoch},
+        )
+    return FileResponse(
+        path,
+        media_type="application/octet-stream",
+        filename=f"{job_id}-epoch-{checkpoint.epoch:04d}.keras",
+    )
+
+
+_PREDICT_BODY = {
+    "requestBody": {
+        "required": True,
+        "content": {"application/json": {"schema": PredictRequest.model_json_schema()}},
+    }
+}
+
+
+@router.post("/{job_id}/predict", openapi_extra=_PREDICT_BODY)
+async def predict(
+    job_id: str,
+    request: Request,
+    tenant: CurrentTenant,
+    session: SessionDep,
+    settings: SettingsDep,
+    artifacts: ArtifactsDep,
+) -> PredictResponse:
+    """Predicts with the job's latest checkpoint, in a sandboxed predictor process.
+
+    Body: `{"instances": [row, ...]}` or `{"inputs": {"name": [...], ...}}`.
+    """
+    limit = int(settings.predict_max_body_mb * 1024 * 1024)
+    declared = request.headers.get("content-length")
+    if declared and declared.isdigit() and int(declared) > limit:
+        raise _predict_body_too_large(limit)
+    raw = bytearray()
+    async for chunk in request.stream():
+        raw += chunk
+        if len(raw) > limit:
+            raise _predict_body_too_large(limit)
+    try:
+        body = PredictRequest.model_validate_json(bytes(raw) or b"null")
+    except ValueError as error:
+        raise _invalid_predict_body(error) from None
+    rows = len(body.instances) if body.instances is not None else None
+    if rows is not None and rows > settings.predict_max_instances:
+        raise ApiError(
+            413,
+            "too_many_instances",
+            f"At most {settings.predict_max_instances} instances per request "
+            f"(HORN_PREDICT_MAX_INSTANCES). Received: {rows}. Split the request.",
+            {"instances": rows, "limit": settings.predict_max_instances},
+        )
+
+    job = await run_in_threadpool(get_tenant_job, session, tenant.id, job_id)
+    checkpoint = await run_in_threadpool(find_checkpoint, session, job, "latest")
+    path = artifacts.resolve(checkpoint.path)
+    pool = request.app.state.predictors
+    if pool is None:
+        raise ApiError(
+            503,
+            "predictor_unavailable",
+            "Predictions are unavailable: this server has no predictor pool "
+            "(server.workers.predictor could not be imported).",
+        )
+    from server.workers.predictor import PredictionInputError
+
+    payload = body.model_dump(exclude_none=True)
+    try:
+        predictions = await run_in_threadpool(
+            functools.partial(pool.predict, job_id=job_id, checkpoint_path=path, payload=payload)
+        )
+    except PredictionInputError as error:
+        raise ApiError(
+            422,
+            "invalid_prediction_input",
+            getattr(error, "message", None) or str(error),
+            getattr(error, "details", None),
+        ) from None
+    except TimeoutError:
+        raise ApiError(
+            504,
+            "prediction_timeout",
+            f"The prediction took longer than {settings.predictor_timeout_s} s "
+            "(HORN_PREDICTOR_TIMEOUT_S). Send fewer instances or retry.",
+        ) from None
+    return PredictResponse(predictions=list(predictions), job_id=job_id, epoch=checkpoint.epoch)
+
+
+def _predict_body_too_large(limit: int) -> ApiError:
+    return ApiError(
+        413,
+        "payload_too_large",
+        f"The predict request body is larger than {limit} bytes (HORN_PREDICT_MAX_BODY_MB). "
+        "Split the request.",
+        {"limit_bytes": limit},
+    )
+
+
+def _invalid_predict_body(error: ValueError) -> ApiError:
+    errors = getattr(error, "errors", None)
+    problems = (
+        [
+            {"loc": list(item.get("loc", ())), "msg": item.get("msg"), "type": item.get("type")}
+            for item in errors()
+        ]
+        if callable(errors)
+        else []
+    )
+    first = problems[0]["msg"] if problems else str(error)
+    return ApiError(
+        422,
+        "validation_error",
+        f'The predict body is invalid: {first}. Send {{"instances": [[...], ...]}} or '
+        '{"inputs": {"name": [...]}}.',
+        {"errors": problems},
+    )

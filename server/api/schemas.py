@@ -1,0 +1,195 @@
+"""Request and response bodies (separate from the database tables)."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any, Generic, Literal, TypeVar
+
+from pydantic import BaseModel, ConfigDict, Field, model_validator
+
+Item = TypeVar("Item")
+
+
+class Page(BaseModel, Generic[Item]):
+    """A page of a list: `next` is the cursor of the following page, or null on the last."""
+
+    items: list[Item]
+    next: str | None = None
+
+
+class DatasetOut(BaseModel):
+    """An uploaded dataset."""
+
+    id: str
+    name: str
+    filename: str
+    format: str
+    sha256: str
+    size_bytes: int
+    summary: dict[str, Any]
+    created_at: datetime
+
+
+class ModelOut(BaseModel):
+    """An uploaded model source; `source` only in `GET /v1/models/{id}`."""
+
+    id: str
+    name: str
+    filename: str
+    sha256: str
+    size_bytes: int
+    entry_point: str
+    created_at: datetime
+    source: str | None = None
+
+
+class EarlyStopping(BaseModel):
+    """Stop training when `monitor` stops improving for `patience` epochs."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    monitor: str = "val_loss"
+    patience: int = Field(3, ge=0)
+    min_delta: float = Field(0.0, ge=0)
+    mode: Literal["auto", "min", "max"] = "auto"
+    restore_best_weights: bool = False
+
+
+class TrainingSettings(BaseModel):
+    """How to train; a compile in the model source wins over `optimizer`, `loss`, `metrics`."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    epochs: int = Field(1, ge=1, le=100_000)
+    batch_size: int = Field(32, ge=1, le=1_000_000)
+    validation_split: float = Field(0.0, ge=0.0, lt=1.0)
+    shuffle: bool = True
+    seed: int | None = None
+    optimizer: str | None = None
+    learning_rate: float | None = Field(None, gt=0)
+    loss: str | None = None
+    metrics: list[str] | None = None
+    early_stopping: EarlyStopping | None = None
+
+
+class Resources(BaseModel):
+    """What a job needs: `gpus` > 0 sends it to the `gpu` queue."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    gpus: int = Field(0, ge=0, le=64)
+
+
+class JobCreate(BaseModel):
+    """Body of `POST /v1/jobs`."""
+
+    model_config = ConfigDict(extra="forbid", protected_namespaces=())
+
+    model_id: str = Field(min_length=1, max_length=40)
+    dataset_id: str = Field(min_length=1, max_length=40)
+    name: str | None = Field(None, max_length=200)
+    hyperparameters: dict[str, Any] = Field(default_factory=dict)
+    training: TrainingSettings = Field(default_factory=TrainingSettings)
+    resources: Resources = Field(default_factory=Resources)
+    max_runtime_s: int | None = Field(None, ge=1)
+
+
+class Progress(BaseModel):
+    """Training progress: the last finished epoch of `epochs`."""
+
+    epoch: int
+    epochs: int | None
+
+
+class AttemptOut(BaseModel):
+    """One run of a job by a worker."""
+
+    number: int
+    worker: str | None
+    started_at: datetime
+    finished_at: datetime | None
+    outcome: str | None
+    message: str | None
+
+
+class JobError(BaseModel):
+    """Why a job failed."""
+
+    reason: str | None
+    message: str | None
+
+
+class JobOut(BaseModel):
+    """A job with its live state."""
+
+    model_config = ConfigDict(protected_namespaces=())
+
+    id: str
+    name: str | None
+    status: str
+    reason: str | None
+    message: str | None
+    model_id: str | None
+    dataset_id: str | None
+    hyperparameters: dict[str, Any]
+    training: dict[str, Any]
+    resources: dict[str, Any]
+    max_runtime_s: int
+    queue: str
+    progress: Progress
+    metrics: dict[str, Any] | None
+    error: JobError | None
+    cancel_requested: bool
+    created_at: datetime
+    updated_at: datetime
+    started_at: datetime | None
+    finished_at: datetime | None
+    attempts: list[AttemptOut]
+
+
+class MetricOut(BaseModel):
+    """Metric values of one epoch (`step` null) or one step."""
+
+    epoch: int
+    step: int | None
+    values: dict[str, Any]
+    created_at: datetime
+
+
+class CheckpointOut(BaseModel):
+    """A saved checkpoint (download it from `.../checkpoints/{epoch}`)."""
+
+    epoch: int
+    size_bytes: int
+    metrics: dict[str, Any] | None
+    created_at: datetime
+
+
+class PredictRequest(BaseModel):
+    """Rows (`instances`) or columns by input name (`inputs`), not both."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    instances: list[Any] | None = None
+    inputs: dict[str, Any] | None = None
+
+    @model_validator(mode="after")
+    def _exactly_one(self) -> PredictRequest:
+        if (self.instances is None) == (self.inputs is None):
+            raise ValueError(
+                'Expected exactly one of "instances" (a list of rows) or "inputs" (an object '
+                "of columns by input name)."
+            )
+        if self.instances is not None and not self.instances:
+            raise ValueError('Expected at least one row in "instances". Received: []')
+        if self.inputs is not None and not self.inputs:
+            raise ValueError('Expected at least one input in "inputs". Received: {}')
+        return self
+
+
+class PredictResponse(BaseModel):
+    """Predictions, one per row, from the checkpoint of `epoch`."""
+
+    predictions: list[Any]
+    job_id: str
+    epoch: int

@@ -1,0 +1,211 @@
+"""Multipart uploads streamed straight to disk, with the size limit enforced while streaming.
+
+Starlette's own form parser spools a whole file before a route sees it; this parser writes the
+`file` part into a `PendingUpload` beside its destination as the bytes arrive and stops as soon
+as the limit is passed.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from fastapi import Request
+from python_multipart import MultipartParser
+from python_multipart.exceptions import FormParserError
+from python_multipart.multipart import parse_options_header
+
+from server.api.errors import ApiError
+from server.store.artifacts import ArtifactStore, PendingUpload, UploadTooLargeError
+
+MAX_FIELD_BYTES = 64 * 1024
+# After the limit is passed, up to this many more bytes are read (and dropped) so that the client
+# receives the 413 instead of a connection reset while it is still sending.
+DRAIN_BYTES = 16 * 1024 * 1024
+FILE_FIELD = "file"
+
+
+@dataclass
+class ReceivedUpload:
+    """The text fields of a multipart body and its `file` part in a pending temporary file."""
+
+    fields: dict[str, str] = field(default_factory=dict)
+    file: PendingUpload | None = None
+    filename: str | None = None
+
+    def discard(self) -> None:
+        """Deletes the temporary file unless it was committed."""
+        if self.file is not None:
+            self.file.discard()
+
+
+def too_large(limit_bytes: int) -> ApiError:
+    """The 413 answered when an upload passes `limit_bytes`."""
+    return ApiError(
+        413,
+        "payload_too_large",
+        f"The upload is larger than the limit of {limit_bytes} bytes "
+        f"({limit_bytes / 1024 / 1024:g} MiB). Upload a smaller file; the server's limit is "
+        "HORN_MAX_UPLOAD_MB.",
+        {"limit_bytes": limit_bytes},
+    )
+
+
+class _Collector:
+    """python-multipart callbacks that route the `file` part to disk and fields to memory."""
+
+    def __init__(self, store: ArtifactStore, dest: Path, limit_bytes: int, allowed: set[str]):
+        self.store = store
+        self.dest = dest
+        self.limit_bytes = limit_bytes
+        self.allowed = allowed
+        self.result = ReceivedUpload()
+        self._header_name = b""
+        self._header_value = b""
+        self._headers: dict[bytes, bytes] = {}
+        self._name: str | None = None
+        self._is_file = False
+        self._buffer = bytearray()
+
+    def on_part_begin(self) -> None:
+        self._headers = {}
+        self._name = None
+        self._is_file = False
+        self._buffer = bytearray()
+
+    def on_header_field(self, data: bytes, start: int, end: int) -> None:
+        self._header_name += data[start:end]
+
+    def on_header_value(self, data: bytes, start: int, end: int) -> None:
+        self._header_value += data[start:end]
+
+    def on_header_end(self) -> None:
+        self._headers[self._header_name.lower()] = self._header_value
+        self._header_name = b""
+        self._header_value = b""
+
+    def on_headers_finished(self) -> None:
+        _, options = parse_options_header(self._headers.get(b"content-disposition", b""))
+        name = options.get(b"name", b"").decode("utf-8", "replace")
+        filename = options.get(b"filename")
+        if name == FILE_FIELD:
+            if self.result.file is not None:
+                raise ApiError(
+                    422, "invalid_upload", f"Send one file only, in the field {FILE_FIELD!r}."
+                )
+            self._is_file = True
+            self.result.filename = (
+                Path(filename.decode("utf-8", "replace")).name if filename else None
+            )
+            self.result.file = self.store.start_upload(self.dest, self.limit_bytes)
+        elif name not in self.allowed:
+            raise ApiError(
+                422,
+                "invalid_upload",
+                f"Unexpected form field {name!r}. Expected {FILE_FIELD!r} and optionally "
+                f"{sorted(self.allowed)}.",
+                {"field": name, "allowed": [FILE_FIELD, *sorted(self.allowed)]},
+            )
+        self._name = name
+
+    def on_part_data(self, data: bytes, start: int, end: int) -> None:
+        if self._is_file:
+            self.result.file.write(data[start:end])
+            return
+        self._buffer += data[start:end]
+        if len(self._buffer) > MAX_FIELD_BYTES:
+            raise ApiError(
+                422,
+                "invalid_upload",
+                f"Form field {self._name!r} is longer than {MAX_FIELD_BYTES} bytes.",
+                {"field": self._name},
+            )
+
+    def on_part_end(self) -> None:
+        if not self._is_file and self._name is not None:
+            try:
+                self.result.fields[self._name] = self._buffer.decode("utf-8")
+            except UnicodeDecodeError:
+                raise ApiError(
+                    422,
+                    "invalid_upload",
+                    f"Form field {self._name!r} is not UTF-8 text.",
+                    {"field": self._name},
+                ) from None
+
+    def callbacks(self) -> dict:
+        return {
+            "on_part_begin": self.on_part_begin,
+            "on_part_data": self.on_part_data,
+            "on_part_end": self.on_part_end,
+            "on_header_field": self.on_header_field,
+            "on_header_value": self.on_header_value,
+            "on_header_end": self.on_header_end,
+            "on_headers_finished": self.on_headers_finished,
+        }
+
+
+async def receive_upload(
+    request: Request,
+    store: ArtifactStore,
+    dest: Path,
+    limit_bytes: int,
+    allowed_fields: set[str],
+) -> ReceivedUpload:
+    """Streams a multipart body: the `file` part into a temporary file beside `dest`.
+
+    The caller validates, then commits `result.file` to `dest` or calls `result.discard()`.
+
+    Raises:
+        ApiError: 415 for a body that is not multipart, 413 past `limit_bytes` (nothing is
+            kept), 422 for a missing file, unexpected fields or a malformed body.
+    """
+    content_type, options = parse_options_header(request.headers.get("content-type", ""))
+    boundary = options.get(b"boundary")
+    if content_type != b"multipart/form-data" or not boundary:
+        raise ApiError(
+            415,
+            "unsupported_media_type",
+            "Expected a multipart/form-data body with the file in the field 'file' (e.g. "
+            "`curl -F file=@data.npz`). Received content type: "
+            f"{request.headers.get('content-type')!r}",
+        )
+    declared = request.headers.get("content-length")
+    if declared and declared.isdigit() and int(declared) > limit_bytes + DRAIN_BYTES:
+        raise too_large(limit_bytes)
+
+    collector = _Collector(store, dest, limit_bytes, allowed_fields)
+    parser = MultipartParser(boundary, collector.callbacks())
+    overflow = 0
+    try:
+        async for chunk in request.stream():
+            if overflow:
+                overflow += len(chunk)
+                if overflow > DRAIN_BYTES:
+                    break
+                continue
+            try:
+                parser.write(chunk)
+            except UploadTooLargeError:
+                collector.result.discard()
+                overflow = len(chunk)
+        if overflow:
+            raise too_large(limit_bytes)
+        parser.finalize()
+    except FormParserError as error:
+        collector.result.discard()
+        raise ApiError(
+            422, "invalid_upload", f"The multipart body cannot be parsed: {error}"
+        ) from None
+    except BaseException:
+        collector.result.discard()
+        raise
+    result = collector.result
+    if result.file is None:
+        raise ApiError(
+            422,
+            "invalid_upload",
+            f"The upload has no file. Send it in the multipart field {FILE_FIELD!r}.",
+        )
+    result.file.close()
+    return result

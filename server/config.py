@@ -1,0 +1,181 @@
+"""Horn's configuration: every knob is a `HORN_*` environment variable."""
+
+from __future__ import annotations
+
+import functools
+from pathlib import Path
+from typing import Literal
+
+from pydantic import Field, model_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+PLACEHOLDER_SECRETS = frozenset(
+    {"changeme", "change-me", "change_me", "secret", "password", "horn", "test", "dev", "default"}
+)
+
+
+class Settings(BaseSettings):
+    """Settings of the API, the workers and the CLI, read from `HORN_*` environment variables.
+
+    Attributes:
+        data_dir: `HORN_DATA_DIR`, root of every file Horn keeps (datasets, model sources,
+            checkpoints, logs, the SQLite database and the embedded broker's folders).
+            Default `./horn-data`.
+        database_url: `HORN_DATABASE_URL`, SQLAlchemy URL of the database. Default: a SQLite file
+            `horn.db` in the data dir. `postgresql://user:pass@host/db` uses psycopg 3.
+        broker_url: `HORN_BROKER_URL`, Celery broker. Default `filesystem://`: kombu's
+            filesystem transport in `<data_dir>/broker`, which needs no server (one machine).
+            Use `redis://host:6379/0` when workers run on several hosts.
+        redis_url: `HORN_REDIS_URL`, optional. When set, the live event bus uses Redis Streams
+            instead of the database.
+        redis_events_maxlen: `HORN_REDIS_EVENTS_MAXLEN`, approximate cap on events kept per job in
+            Redis. Default 100000.
+        max_upload_mb: `HORN_MAX_UPLOAD_MB`, largest accepted upload in MiB (dataset or model
+            source); larger uploads answer 413 while streaming. Default 200.
+        max_source_kb: `HORN_MAX_SOURCE_KB`, largest accepted model source in KiB. Default 1024.
+        job_max_runtime_s: `HORN_JOB_MAX_RUNTIME_S`, default and upper bound of a job's
+            `max_runtime_s`; a job running longer is stopped and fails with reason `timeout`.
+            Default 3600.
+        bootstrap_api_key: `HORN_BOOTSTRAP_API_KEY`, optional. Created on start for the tenant
+            `bootstrap_tenant` if it does not exist yet (compose, tests).
+        bootstrap_tenant: `HORN_BOOTSTRAP_TENANT`, tenant of the bootstrap key. Default `default`.
+        lease_seconds: `HORN_LEASE_SECONDS`, how long a worker's claim on a job lasts without a
+            heartbeat; an expired lease lets the reconciler re-enqueue the job. Default 30.
+        heartbeat_s: `HORN_HEARTBEAT_S`, seconds between a worker's lease renewals (and
+            cancellation checks). Default 2.
+        reconcile_interval_s: `HORN_RECONCILE_INTERVAL_S`, seconds between reconciler passes.
+            Default 15.
+        queued_timeout_s: `HORN_QUEUED_TIMEOUT_S`, a job still `queued` and unclaimed this long
+            after it was enqueued is enqueued again. Default 300.
+        max_attempts: `HORN_MAX_ATTEMPTS`, attempts of one job before it fails with reason
+            `too_many_attempts`. Default 3.
+        sandbox_user: `HORN_SANDBOX_USER`, unprivileged user the runner and predictor drop to
+            when the worker runs as root. Default `nobody`.
+        sandbox_allow_unprivileged_fallback: `HORN_SANDBOX_ALLOW_UNPRIVILEGED_FALLBACK`. When the
+            sandbox user cannot run the interpreter (e.g. it lives under a mode-700 home
+            folder), run user code as the worker's own user instead of refusing to start.
+            Default false.
+        sandbox_network: `HORN_SANDBOX_NETWORK`, put the runner and predictor in an empty network
+            namespace (no network) where the kernel allows it. Default true.
+        runner_memory_mb: `HORN_RUNNER_MEMORY_MB`, data-segment limit (RLIMIT_DATA) of a runner
+            of a job without GPUs, in MiB (0: no limit). Default 0.
+        runner_max_file_mb: `HORN_RUNNER_MAX_FILE_MB`, largest file a runner may write, in MiB.
+            Default 2048.
+        runner_open_files: `HORN_RUNNER_OPEN_FILES`, open-file limit of a runner. Default 1024.
+        predictor_idle_s: `HORN_PREDICTOR_IDLE_S`, a predictor process unused this long is
+            stopped. Default 600.
+        predictor_max_processes: `HORN_PREDICTOR_MAX_PROCESSES`, most predictor processes kept
+            alive at once (least recently used stopped first). Default 4.
+        predictor_warm_spares: `HORN_PREDICTOR_WARM_SPARES`, predictor processes started ahead of
+            need (TensorFlow imported) so a first prediction does not wait for it; 0 starts
+            them on demand. Default 1.
+        predictor_max_batch: `HORN_PREDICTOR_MAX_BATCH`, largest micro-batch a predictor runs.
+            Default 256.
+        predictor_batch_wait_ms: `HORN_PREDICTOR_BATCH_WAIT_MS`, how long a predictor waits to
+            gather a micro-batch. Default 5.
+        predictor_timeout_s: `HORN_PREDICTOR_TIMEOUT_S`, longest a prediction request (including
+            the predictor's start) may take. Default 120.
+        predict_max_instances: `HORN_PREDICT_MAX_INSTANCES`, most rows in one predict request.
+            Default 10000.
+        predict_max_body_mb: `HORN_PREDICT_MAX_BODY_MB`, largest predict request body in MiB.
+            Default 32.
+        sse_heartbeat_s: `HORN_SSE_HEARTBEAT_S`, seconds between keep-alive comments on an
+            event stream. Default 15.
+        environment: `HORN_ENVIRONMENT`, `development` or `production`. Production refuses
+            placeholder secrets (e.g. a bootstrap key `changeme`, or shorter than 20 chars).
+    """
+
+    model_config = SettingsConfigDict(env_prefix="HORN_", extra="ignore")
+
+    data_dir: Path = Path("./horn-data")
+    database_url: str | None = None
+    broker_url: str = "filesystem://"
+    redis_url: str | None = None
+    redis_events_maxlen: int = Field(100_000, ge=100)
+    max_upload_mb: float = Field(200, gt=0)
+    max_source_kb: float = Field(1024, gt=0)
+    job_max_runtime_s: int = Field(3600, ge=1)
+    bootstrap_api_key: str | None = None
+    bootstrap_tenant: str = "default"
+    lease_seconds: int = Field(30, ge=2)
+    heartbeat_s: float = Field(2, gt=0)
+    reconcile_interval_s: float = Field(15, gt=0)
+    queued_timeout_s: float = Field(300, gt=0)
+    max_attempts: int = Field(3, ge=1)
+    sandbox_user: str = "nobody"
+    sandbox_allow_unprivileged_fallback: bool = False
+    sandbox_network: bool = True
+    runner_memory_mb: int = Field(0, ge=0)
+    runner_max_file_mb: int = Field(2048, ge=1)
+    runner_open_files: int = Field(1024, ge=16)
+    predictor_idle_s: float = Field(600, gt=0)
+    predictor_max_processes: int = Field(4, ge=1)
+    predictor_warm_spares: int = Field(1, ge=0)
+    predictor_max_batch: int = Field(256, ge=1)
+    predictor_batch_wait_ms: float = Field(5, ge=0)
+    predictor_timeout_s: float = Field(120, gt=0)
+    predict_max_instances: int = Field(10_000, ge=1)
+    predict_max_body_mb: float = Field(32, gt=0)
+    sse_heartbeat_s: float = Field(15, gt=0)
+    environment: Literal["development", "production"] = "development"
+
+    @model_validator(mode="after")
+    def _fill_defaults_and_check_secrets(self) -> Settings:
+        self.data_dir = self.data_dir.expanduser().resolve()
+        if not self.database_url:
+            self.database_url = f"sqlite:///{(self.data_dir / 'horn.db').as_posix()}"
+        if self.environment == "production" and self.bootstrap_api_key is not None:
+            key = self.bootstrap_api_key
+            if key.lower() in PLACEHOLDER_SECRETS or len(key) < 20:
+                raise ValueError(
+                    "HORN_BOOTSTRAP_API_KEY is a placeholder or shorter than 20 characters, "
+                    "which is refused when HORN_ENVIRONMENT=production. Set a long random key "
+                    "(e.g. `python -c 'import secrets; print(secrets.token_urlsafe(32))'`)."
+                )
+        return self
+
+    @property
+    def artifacts_root(self) -> Path:
+        """The root folder of every stored file (the data dir)."""
+        return self.data_dir
+
+    @property
+    def max_upload_bytes(self) -> int:
+        """`max_upload_mb` in bytes."""
+        return int(self.max_upload_mb * 1024 * 1024)
+
+    @property
+    def max_source_bytes(self) -> int:
+        """`max_source_kb` in bytes."""
+        return int(self.max_source_kb * 1024)
+
+    @property
+    def is_filesystem_broker(self) -> bool:
+        """Whether the broker is kombu's filesystem transport (the embedded default)."""
+        return self.broker_url.startswith("filesystem:")
+
+    @property
+    def broker_dir(self) -> Path:
+        """Folder of the embedded filesystem broker: `<data_dir>/broker`."""
+        return self.data_dir / "broker"
+
+    @property
+    def broker_transport_options(self) -> dict[str, str]:
+        """Kombu options of the filesystem broker (its folders are created); `{}` otherwise."""
+        if not self.is_filesystem_broker:
+            return {}
+        folders = {
+            "data_folder_in": self.broker_dir / "queue",
+            "data_folder_out": self.broker_dir / "queue",
+            "processed_folder": self.broker_dir / "processed",
+            "control_folder": self.broker_dir / "control",
+        }
+        for folder in folders.values():
+            folder.mkdir(parents=True, exist_ok=True)
+        return {name: str(folder) for name, folder in folders.items()}
+
+
+@functools.lru_cache
+def get_settings() -> Settings:
+    """Returns the process-wide settings, read from the environment once."""
+    return Settings()

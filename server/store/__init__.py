@@ -1,0 +1,1 @@
+"""Horn's stores: the database, the artifact files and the live event bus."""

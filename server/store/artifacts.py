@@ -1,0 +1,234 @@
+"""Files under the data dir: datasets, model sources, checkpoints, logs, exports.
+
+Every write goes to a temporary name in the destination's folder and is renamed into place, so a
+reader never sees a half-written file. Layout (relative to the root):
+
+    tenants/<tenant_id>/datasets/<dataset_id>.npz
+    tenants/<tenant_id>/models/<model_id>.py
+    jobs/<job_id>/runner.log
+    jobs/<job_id>/checkpoints/epoch-0001.keras
+    jobs/<job_id>/export/
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import secrets
+import shutil
+from collections.abc import AsyncIterator, Iterable
+from dataclasses import dataclass
+from pathlib import Path
+
+CHUNK_SIZE = 1024 * 1024
+
+
+class UploadTooLargeError(Exception):
+    """An upload went past the size limit while it was being streamed."""
+
+    def __init__(self, limit_bytes: int):
+        self.limit_bytes = limit_bytes
+        super().__init__(
+            f"The upload is larger than the limit of {limit_bytes} bytes "
+            f"({limit_bytes / 1024 / 1024:g} MiB). Upload a smaller file or raise "
+            "HORN_MAX_UPLOAD_MB."
+        )
+
+
+@dataclass(frozen=True)
+class StoredFile:
+    """A file written by `ArtifactStore`: its path, sha256 (hex) and size."""
+
+    path: Path
+    sha256: str
+    size_bytes: int
+
+
+class PendingUpload:
+    """A streamed upload in a temporary file, hashed and size-checked as it is written.
+
+    Use `commit(dest)` to rename it into place or `discard()` to delete it; `discard` after
+    `commit` does nothing, so `try: ... finally: upload.discard()` leaves nothing behind.
+    """
+
+    def __init__(self, temp_path: Path, limit_bytes: int | None):
+        self.temp_path = temp_path
+        self.limit_bytes = limit_bytes
+        self.size_bytes = 0
+        self._hash = hashlib.sha256()
+        # Held open across write() calls; commit() or discard() closes it.
+        self._file = open(temp_path, "xb")  # noqa: SIM115
+        self._done = False
+
+    def write(self, chunk: bytes) -> None:
+        """Appends a chunk; raises `UploadTooLargeError` as soon as the limit is passed."""
+        self.size_bytes += len(chunk)
+        if self.limit_bytes is not None and self.size_bytes > self.limit_bytes:
+            raise UploadTooLargeError(self.limit_bytes)
+        self._hash.update(chunk)
+        self._file.write(chunk)
+
+    @property
+    def sha256(self) -> str:
+        """The hex sha256 of what was written so far."""
+        return self._hash.hexdigest()
+
+    def close(self) -> None:
+        """Flushes and closes the temporary file (it stays on disk)."""
+        if not self._file.closed:
+            self._file.flush()
+            os.fsync(self._file.fileno())
+            self._file.close()
+
+    def commit(self, dest: Path) -> StoredFile:
+        """Renames the temporary file to `dest` (same folder or file system) and returns it."""
+        self.close()
+        dest.parent.mkdir(parents=True, exist_ok=True)
+        os.replace(self.temp_path, dest)
+        self._done = True
+        return StoredFile(path=dest, sha256=self.sha256, size_bytes=self.size_bytes)
+
+    def discard(self) -> None:
+        """Deletes the temporary file unless it was committed."""
+        if self._done:
+            return
+        if not self._file.closed:
+            self._file.close()
+        self.temp_path.unlink(missing_ok=True)
+        self._done = True
+
+
+class ArtifactStore:
+    """Paths and atomic writes of every file Horn keeps under one root folder.
+
+    Args:
+        root: the root folder (`Settings.data_dir`); created if missing.
+    """
+
+    def __init__(self, root: str | os.PathLike[str]):
+        self.root = Path(root).expanduser().resolve()
+        self.root.mkdir(parents=True, exist_ok=True)
+
+    def resolve(self, relative: str | os.PathLike[str]) -> Path:
+        """Returns the absolute path of a path stored relative to the root.
+
+        Raises:
+            ValueError: if the path leaves the root (e.g. `../x`).
+        """
+        path = (self.root / relative).resolve()
+        if path != self.root and self.root not in path.parents:
+            raise ValueError(f"Expected a path inside {self.root}. Received: {relative!s}")
+        return path
+
+    def relative(self, path: str | os.PathLike[str]) -> str:
+        """Returns `path` relative to the root, as stored in the database."""
+        return Path(path).resolve().relative_to(self.root).as_posix()
+
+    @property
+    def tmp_dir(self) -> Path:
+        """Folder for temporary files that are not yet tied to a destination folder."""
+        return self._dir(self.root / "tmp")
+
+    def tenant_dir(self, tenant_id: str) -> Path:
+        """Folder of a tenant's uploads."""
+        return self.root / "tenants" / _safe_name(tenant_id)
+
+    def dataset_path(self, tenant_id: str, dataset_id: str) -> Path:
+        """Where a dataset's `.npz` is stored."""
+        return self.tenant_dir(tenant_id) / "datasets" / f"{_safe_name(dataset_id)}.npz"
+
+    def model_source_path(self, tenant_id: str, model_id: str) -> Path:
+        """Where a model source `.py` is stored."""
+        return self.tenant_dir(tenant_id) / "models" / f"{_safe_name(model_id)}.py"
+
+    def job_dir(self, job_id: str) -> Path:
+        """A job's own folder (the runner's working directory)."""
+        return self.root / "jobs" / _safe_name(job_id)
+
+    def checkpoint_dir(self, job_id: str) -> Path:
+        """Folder of a job's checkpoints."""
+        return self.job_dir(job_id) / "checkpoints"
+
+    def checkpoint_path(self, job_id: str, epoch: int) -> Path:
+        """Checkpoint file of a job after `epoch` (1-based): `epoch-0001.keras`."""
+        if epoch < 0:
+            raise ValueError(f"Expected a non-negative epoch. Received: epoch={epoch}")
+        return self.checkpoint_dir(job_id) / f"epoch-{epoch:04d}.keras"
+
+    def log_path(self, job_id: str) -> Path:
+        """The runner's log file of a job (stdout and stderr, tracebacks included)."""
+        return self.job_dir(job_id) / "runner.log"
+
+    def export_dir(self, job_id: str) -> Path:
+        """Folder of a job's exported SavedModel."""
+        return self.job_dir(job_id) / "export"
+
+    def temp_path_for(self, dest: Path) -> Path:
+        """A fresh temporary name in `dest`'s folder (created), for write-then-rename."""
+        self._dir(dest.parent)
+        return dest.parent / f".{dest.name}.{secrets.token_hex(6)}.tmp"
+
+    def start_upload(self, dest: Path, limit_bytes: int | None = None) -> PendingUpload:
+        """Opens a `PendingUpload` with a temporary file beside `dest`."""
+        return PendingUpload(self.temp_path_for(dest), limit_bytes)
+
+    async def write_stream(
+        self, chunks: AsyncIterator[bytes], dest: Path, limit_bytes: int | None = None
+    ) -> StoredFile:
+        """Streams `chunks` into `dest` atomically, hashing and enforcing `limit_bytes`.
+
+        Raises:
+            UploadTooLargeError: as soon as more than `limit_bytes` arrived (nothing is kept).
+        """
+        upload = self.start_upload(dest, limit_bytes)
+        try:
+            async for chunk in chunks:
+                upload.write(chunk)
+            return upload.commit(dest)
+        finally:
+            upload.discard()
+
+    def write_bytes_atomic(self, dest: Path, data: bytes) -> StoredFile:
+        """Writes `data` to `dest` through a temporary file and a rename."""
+        upload = self.start_upload(dest)
+        try:
+            upload.write(data)
+            return upload.commit(dest)
+        finally:
+            upload.discard()
+
+    def write_chunks_atomic(self, dest: Path, chunks: Iterable[bytes]) -> StoredFile:
+        """Writes `chunks` to `dest` through a temporary file and a rename."""
+        upload = self.start_upload(dest)
+        try:
+            for chunk in chunks:
+                upload.write(chunk)
+            return upload.commit(dest)
+        finally:
+            upload.discard()
+
+    def delete(self, path: str | os.PathLike[str]) -> None:
+        """Deletes a file or folder under the root (absolute, or relative to the root)."""
+        target = self.resolve(path)
+        if target == self.root:
+            raise ValueError(f"Refusing to delete the artifact root {self.root}.")
+        if target.is_dir():
+            shutil.rmtree(target, ignore_errors=True)
+        else:
+            target.unlink(missing_ok=True)
+
+    def delete_job_dir(self, job_id: str) -> None:
+        """Deletes a job's folder and everything in it."""
+        shutil.rmtree(self.job_dir(job_id), ignore_errors=True)
+
+    @staticmethod
+    def _dir(path: Path) -> Path:
+        path.mkdir(parents=True, exist_ok=True)
+        return path
+
+
+def _safe_name(name: str) -> str:
+    """Returns `name` if it is usable as one path component; raises ValueError otherwise."""
+    if not name or name in (".", "..") or "/" in name or "\\" in name or "\x00" in name:
+        raise ValueError(f"Expected an id usable as a file name. Received: {name!r}")
+    return name

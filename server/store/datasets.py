@@ -1,0 +1,342 @@
+"""Validation of uploaded datasets, without TensorFlow (see docs/datasets.md).
+
+A dataset is stored as one `.npz` whose keys follow one convention:
+
+- `x`, `y`: training inputs and targets (required);
+- `x_val`, `y_val` and `x_test`, `y_test`: optional validation and test splits (in pairs);
+- several inputs or outputs: `x:<name>` / `y:<name>` (and `x_val:<name>`, ...), where `<name>`
+  is the name of the model's `Input` or output layer.
+
+A `.csv` upload (header row, numeric feature columns and one label column) is converted to that
+layout on upload: `x` float32 `(rows, features)` and `y` (int64 for integer labels, float32 for
+other numbers, class indices for text labels).
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import re
+import zipfile
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+SPLITS = ("train", "val", "test")
+_KEY_PATTERN = re.compile(r"^(?P<role>x|y)(?:_(?P<split>val|test))?(?::(?P<name>[A-Za-z_]\w*))?$")
+_ACCEPTED_KINDS = "biuf"  # bool, signed and unsigned integers, floats
+SUPPORTED_FORMATS = ("npz", "csv")
+
+
+class DatasetError(ValueError):
+    """An uploaded dataset that cannot be used; `message` says why, `details` has the specifics."""
+
+    def __init__(self, message: str, details: dict[str, Any] | None = None):
+        super().__init__(message)
+        self.message = message
+        self.details = details or {}
+
+
+@dataclass
+class ValidatedDataset:
+    """Result of validation: the summary, and the arrays when the upload must be converted."""
+
+    summary: dict[str, Any]
+    arrays: dict[str, np.ndarray] | None = field(default=None, repr=False)
+
+
+def detect_format(filename: str | None, declared: str | None = None) -> str:
+    """Returns the dataset format ("npz" or "csv") from the declared format or the file name.
+
+    Raises:
+        DatasetError: if the format is missing or not supported.
+    """
+    fmt = (declared or Path(filename or "").suffix.lstrip(".")).lower()
+    if fmt not in SUPPORTED_FORMATS:
+        raise DatasetError(
+            f"Expected a dataset file ending in .npz or .csv (or the form field `format` set to "
+            f"one of {list(SUPPORTED_FORMATS)}). Received: filename={filename!r}"
+            + (f", format={declared!r}" if declared else ""),
+            {"filename": filename, "format": declared, "supported": list(SUPPORTED_FORMATS)},
+        )
+    return fmt
+
+
+def validate_dataset(path: Path, fmt: str, label_column: str = "label") -> ValidatedDataset:
+    """Validates an uploaded dataset file.
+
+    Args:
+        path: the uploaded file.
+        fmt: "npz" or "csv".
+        label_column: name of the CSV label column.
+
+    Returns:
+        The summary; for CSV also the arrays to store as `.npz`.
+
+    Raises:
+        DatasetError: with a message saying what is wrong and what to do.
+    """
+    if fmt == "npz":
+        return ValidatedDataset(summary=inspect_npz(path))
+    if fmt == "csv":
+        arrays, extra = read_csv(path, label_column)
+        summary = summarize_arrays(arrays, "csv")
+        summary.update(extra)
+        return ValidatedDataset(summary=summary, arrays=arrays)
+    raise DatasetError(f"Expected format in {list(SUPPORTED_FORMATS)}. Received: {fmt!r}")
+
+
+def inspect_npz(path: Path) -> dict[str, Any]:
+    """Loads an `.npz` safely (no pickle), checks its keys and arrays, returns the summary."""
+    if path.stat().st_size == 0:
+        raise DatasetError("The uploaded .npz file is empty (0 bytes).")
+    if not zipfile.is_zipfile(path):
+        raise DatasetError(
+            "The uploaded file is not a valid .npz (it is not a zip archive). Save it with "
+            "numpy.savez(path, x=..., y=...).",
+        )
+    arrays: dict[str, np.ndarray] = {}
+    try:
+        with np.load(path, allow_pickle=False) as archive:
+            if not archive.files:
+                raise DatasetError("The uploaded .npz holds no arrays. Expected at least x and y.")
+            for key in archive.files:
+                try:
+                    arrays[key] = archive[key]
+                except ValueError as error:
+                    if "allow_pickle" in str(error):
+                        raise DatasetError(
+                            f"Array {key!r} holds Python objects (dtype=object), which need "
+                            "pickle to load and are refused. Convert it to a numeric array "
+                            "(e.g. np.asarray(values, dtype='float32')); ragged lists must be "
+                            "padded first.",
+                            {"array": key, "dtype": "object"},
+                        ) from None
+                    raise DatasetError(
+                        f"Array {key!r} of the .npz cannot be read: {error}", {"array": key}
+                    ) from None
+    except DatasetError:
+        raise
+    except (OSError, ValueError, zipfile.BadZipFile, EOFError) as error:
+        raise DatasetError(f"The uploaded .npz cannot be read: {error}") from None
+    return summarize_arrays(arrays, "npz")
+
+
+def summarize_arrays(arrays: dict[str, np.ndarray], fmt: str) -> dict[str, Any]:
+    """Checks arrays against the key convention and returns the summary.
+
+    The summary is `{"format", "arrays": [{"name", "shape", "dtype"}], "rows": <training rows>,
+    "splits": {"train": n, "val": n, "test": n}, "inputs": [...], "outputs": [...]}`; `inputs`
+    and `outputs` are `["x"]` / `["y"]` for plain arrays, or the `<name>`s of `x:<name>`/`y:<name>`.
+    """
+    layout: dict[str, dict[str, dict[str | None, np.ndarray]]] = {}
+    for key, array in arrays.items():
+        match = _KEY_PATTERN.match(key)
+        if match is None:
+            raise DatasetError(
+                f"Unexpected array name {key!r} in the dataset. Expected x, y, x_val, y_val, "
+                "x_test, y_test, or x:<name> / y:<name> (and x_val:<name>, ...) for several "
+                "inputs or outputs.",
+                {"array": key, "arrays": sorted(arrays)},
+            )
+        split = match["split"] or "train"
+        layout.setdefault(split, {}).setdefault(match["role"], {})[match["name"]] = array
+        _check_array(key, array)
+
+    train = layout.get("train", {})
+    if "x" not in train or "y" not in train:
+        raise DatasetError(
+            f"The dataset needs training inputs and targets: arrays x and y (or x:<name> and "
+            f"y:<name>). Received arrays: {sorted(arrays)}",
+            {"arrays": sorted(arrays)},
+        )
+    splits: dict[str, int] = {}
+    for split in SPLITS:
+        parts = layout.get(split)
+        if parts is None:
+            continue
+        suffix = "" if split == "train" else f"_{split}"
+        if set(parts) != {"x", "y"}:
+            missing = ({"x", "y"} - set(parts)).pop()
+            raise DatasetError(
+                f"The {split} split needs both inputs and targets; {missing}{suffix} is missing. "
+                f"Received arrays: {sorted(arrays)}",
+                {"split": split, "arrays": sorted(arrays)},
+            )
+        for role in ("x", "y"):
+            names = set(parts[role])
+            if None in names and len(names) > 1:
+                raise DatasetError(
+                    f"Use either {role}{suffix} or {role}{suffix}:<name> arrays, not both. "
+                    f"Received arrays: {sorted(arrays)}",
+                    {"arrays": sorted(arrays)},
+                )
+            if split != "train" and names != set(train[role]):
+                raise DatasetError(
+                    f"The {split} split must have the same {role} arrays as the training split. "
+                    f"Training: {_names(train[role], role)}; {split}: {_names(parts[role], role)}",
+                    {"split": split, "arrays": sorted(arrays)},
+                )
+        lengths = {
+            _key(role, suffix, name): int(array.shape[0])
+            for role in ("x", "y")
+            for name, array in parts[role].items()
+        }
+        if len(set(lengths.values())) != 1:
+            raise DatasetError(
+                f"All arrays of the {split} split must have the same number of rows (first "
+                f"dimension). Received rows: {lengths}",
+                {"split": split, "rows": lengths},
+            )
+        rows = next(iter(lengths.values()))
+        if rows == 0:
+            raise DatasetError(
+                f"The {split} split is empty (0 rows). Received rows: {lengths}",
+                {"split": split, "rows": lengths},
+            )
+        splits[split] = rows
+    return {
+        "format": fmt,
+        "arrays": [
+            {"name": key, "shape": list(array.shape), "dtype": str(array.dtype)}
+            for key, array in sorted(arrays.items())
+        ],
+        "rows": splits["train"],
+        "splits": splits,
+        "inputs": _names(train["x"], "x"),
+        "outputs": _names(train["y"], "y"),
+    }
+
+
+def read_csv(path: Path, label_column: str = "label") -> tuple[dict[str, np.ndarray], dict]:
+    """Reads a CSV with a header row into `x` (float32) and `y` arrays.
+
+    Returns:
+        The arrays and extra summary fields: `label_column`, `columns` (feature names) and, for
+        text labels, `classes` (label `i` is `classes[i]`).
+    """
+    raw = path.read_bytes()
+    if not raw.strip():
+        raise DatasetError("The uploaded CSV file is empty.")
+    if b"\x00" in raw[:65536]:
+        raise DatasetError(
+            "The uploaded file is not a CSV text file (it holds binary data). Upload a "
+            "comma-separated text file with a header row, or an .npz."
+        )
+    try:
+        text = raw.decode("utf-8-sig")
+    except UnicodeDecodeError as error:
+        raise DatasetError(
+            f"The uploaded CSV is not UTF-8 text (byte {error.start} cannot be decoded). "
+            "Save it as UTF-8."
+        ) from None
+    reader = csv.reader(io.StringIO(text, newline=""))
+    header = next(reader, None)
+    if not header:
+        raise DatasetError("The uploaded CSV has no header row.")
+    header = [column.strip() for column in header]
+    if label_column not in header:
+        raise DatasetError(
+            f"The label column {label_column!r} is not in the CSV header. Columns: {header}. "
+            "Pass the form field `label_column` with the name of the label column.",
+            {"label_column": label_column, "columns": header},
+        )
+    if len(header) < 2:
+        raise DatasetError(
+            f"The CSV needs at least one feature column beside the label. Columns: {header}"
+        )
+    label_index = header.index(label_column)
+    features: list[list[float]] = []
+    labels: list[str] = []
+    for row in reader:
+        line = reader.line_num
+        if not row or all(not cell.strip() for cell in row):
+            continue
+        if len(row) != len(header):
+            raise DatasetError(
+                f"Line {line} of the CSV has {len(row)} values; the header has {len(header)} "
+                "columns. Every row must have one value per column.",
+                {"line": line, "values": len(row), "columns": len(header)},
+            )
+        values = []
+        for index, cell in enumerate(row):
+            if index == label_index:
+                labels.append(cell.strip())
+                continue
+            try:
+                values.append(float(cell))
+            except ValueError:
+                raise DatasetError(
+                    f"Line {line}, column {header[index]!r} of the CSV is not a number: "
+                    f"{cell!r}. Feature columns must be numeric (encode categories first).",
+                    {"line": line, "column": header[index], "value": cell},
+                ) from None
+        features.append(values)
+    if not features:
+        raise DatasetError("The uploaded CSV has a header but no data rows.")
+    x = np.asarray(features, dtype=np.float32)
+    y, classes = _encode_labels(labels)
+    extra: dict[str, Any] = {
+        "label_column": label_column,
+        "columns": [column for column in header if column != label_column],
+    }
+    if classes is not None:
+        extra["classes"] = classes
+    return {"x": x, "y": y}, extra
+
+
+def save_npz(path: Path, arrays: dict[str, np.ndarray]) -> None:
+    """Writes arrays to an uncompressed `.npz` at `path` (callers rename it into place)."""
+    with open(path, "wb") as handle:
+        np.savez(handle, **arrays)
+
+
+def _encode_labels(labels: list[str]) -> tuple[np.ndarray, list[str] | None]:
+    try:
+        numbers = np.asarray([float(label) for label in labels], dtype=np.float64)
+    except ValueError:
+        if "" in labels:
+            row = labels.index("") + 1
+            raise DatasetError(
+                f"The label of data row {row} of the CSV is empty. Every row needs a label.",
+                {"row": row},
+            ) from None
+        classes = sorted(set(labels))
+        lookup = {name: index for index, name in enumerate(classes)}
+        return np.asarray([lookup[label] for label in labels], dtype=np.int64), classes
+    if not np.isfinite(numbers).all():
+        raise DatasetError("The CSV label column holds NaN or infinite values.")
+    if np.all(numbers == np.round(numbers)):
+        return numbers.astype(np.int64), None
+    return numbers.astype(np.float32), None
+
+
+def _check_array(key: str, array: np.ndarray) -> None:
+    if array.dtype.kind not in _ACCEPTED_KINDS:
+        raise DatasetError(
+            f"Array {key!r} has dtype {array.dtype}, which is not numeric. Expected bool, integer "
+            "or float arrays (encode text labels as integers).",
+            {"array": key, "dtype": str(array.dtype)},
+        )
+    if array.ndim == 0:
+        raise DatasetError(
+            f"Array {key!r} is a scalar. Expected an array with one row per sample.",
+            {"array": key, "shape": []},
+        )
+    if array.dtype.kind == "f":
+        bad = int(np.size(array) - np.count_nonzero(np.isfinite(array)))
+        if bad:
+            raise DatasetError(
+                f"Array {key!r} holds {bad} NaN or infinite values. Replace or drop them.",
+                {"array": key, "non_finite": bad},
+            )
+
+
+def _names(parts: dict[str | None, np.ndarray], role: str) -> list[str]:
+    return [role] if None in parts else sorted(parts)  # type: ignore[arg-type]
+
+
+def _key(role: str, suffix: str, name: str | None) -> str:
+    return f"{role}{suffix}" if name is None else f"{role}{suffix}:{name}"

@@ -1,0 +1,640 @@
+"""Predictions from trained checkpoints, computed in sandboxed, long-lived processes.
+
+`PredictorPool` lives in the API process (which never imports TensorFlow). For each
+(job, checkpoint) it keeps one predictor process — the same sandbox as the training runner —
+that loads the `.keras` file once and answers requests. Concurrent requests for the same
+checkpoint are merged into one micro-batch. Rows are checked against the model's input shapes
+in the API process, so a bad request answers with the expected and received shapes without a
+round trip. Idle predictors are stopped after `predictor_idle_s`; at most
+`predictor_max_processes` stay alive (least recently used stopped first). One spare process,
+with TensorFlow already imported, waits for the next checkpoint once the pool is in use.
+
+The predictor process (`python -m server.workers.predictor`) reads JSON lines from its request
+pipe and answers on its response pipe, one line per request, with the request's `id`:
+
+- `{"id", "type": "load", "checkpoint": path, "source": path | null}` ->
+  `{"id", "ok": true, "inputs": [{"name", "shape", "dtype"}], "outputs": [names]}`
+- `{"id", "type": "predict", "inputs": {name: rows}}` ->
+  `{"id", "ok": true, "outputs": [rows, ...]}` (one list per model output)
+- on failure: `{"id", "ok": false, "error": {"kind", "message"}}`.
+
+It exits when its request pipe closes (the pool closed it, or the API process died).
+"""
+
+from __future__ import annotations
+
+import argparse
+import collections
+import concurrent.futures
+import contextlib
+import itertools
+import json
+import os
+import shutil
+import sys
+import threading
+import time
+import traceback
+import uuid
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from server.workers.sandbox import (
+    SandboxPolicy,
+    enter_sandbox,
+    kill_process_group,
+    make_owned_dir,
+    sandbox_user_for,
+    start_sandboxed,
+)
+
+CHECKPOINT_FILENAME = "model.keras"
+SOURCE_FILENAME = "model_source.py"
+_REAPER_INTERVAL_S = 5.0
+
+
+class PredictionInputError(ValueError):
+    """A predict request whose rows do not fit the model's inputs.
+
+    Args:
+        message: what is wrong, naming the expected and received shapes.
+        details: machine-readable details (`input`, `expected_shape`, `received_shape`, ...).
+    """
+
+    def __init__(self, message: str, details: dict[str, Any] | None = None):
+        super().__init__(message)
+        self.message = message
+        self.details = details or {}
+
+
+class PredictorError(RuntimeError):
+    """The predictor could not load the checkpoint or answer (not the request's fault)."""
+
+
+class PredictorTimeoutError(PredictorError, TimeoutError):
+    """The predictor did not answer within `predictor_timeout_s`."""
+
+
+class _Request:
+    """One caller's rows waiting for a micro-batch."""
+
+    def __init__(self, inputs: dict[str, np.ndarray], rows: int):
+        self.inputs = inputs
+        self.rows = rows
+        self.future: concurrent.futures.Future = concurrent.futures.Future()
+
+
+class _PredictorProcess:
+    """A sandboxed predictor process and the pipes to it.
+
+    Args:
+        workdir: the process's own folder (owned by the sandbox user).
+        policy: its sandbox policy.
+    """
+
+    def __init__(self, workdir: Path, policy: SandboxPolicy):
+        self.workdir = workdir
+        request_read, self.request_write = os.pipe()
+        self.response_read, response_write = os.pipe()
+        self.log = open(workdir / "predictor.log", "ab")  # noqa: SIM115
+        try:
+            self.process = start_sandboxed(
+                "server.workers.predictor",
+                ["--request-fd", str(request_read), "--response-fd", str(response_write)],
+                workdir=workdir,
+                policy=policy,
+                pass_fds=(request_read, response_write),
+                stdout=self.log,
+                stderr=self.log,
+            )
+        finally:
+            os.close(request_read)
+            os.close(response_write)
+        self.writer = os.fdopen(self.request_write, "wb", buffering=0)
+        self.reader = os.fdopen(self.response_read, "rb")
+        self.ids = itertools.count(1)
+        self.lock = threading.Lock()
+
+    def call(self, message: dict[str, Any], timeout_s: float) -> dict[str, Any]:
+        """Sends one request and waits for its answer.
+
+        Raises:
+            PredictorError: if the process died, answered with an error or took too long.
+        """
+        with self.lock:
+            message = {"id": next(self.ids), **message}
+            result: dict[str, Any] = {}
+
+            def exchange() -> None:
+                self.writer.write(json.dumps(message).encode() + b"\n")
+                result["line"] = self.reader.readline()
+
+            worker = threading.Thread(target=exchange, daemon=True)
+            worker.start()
+            worker.join(timeout_s)
+            if worker.is_alive():
+                self.close()
+                raise PredictorTimeoutError(
+                    f"The predictor did not answer within {timeout_s:g} s "
+                    "(HORN_PREDICTOR_TIMEOUT_S); it was stopped."
+                )
+        line = result.get("line")
+        if not line:
+            code = self.process.poll()
+            self.close()
+            raise PredictorError(
+                f"The predictor process exited (status {code}); see {self.workdir}/predictor.log."
+            )
+        answer = json.loads(line)
+        if not answer.get("ok"):
+            error = answer.get("error") or {}
+            raise PredictorError(f"{error.get('kind', 'Error')}: {error.get('message', '')}")
+        return answer
+
+    def alive(self) -> bool:
+        """Whether the process still runs."""
+        return self.process.poll() is None
+
+    def close(self) -> None:
+        """Stops the process and its group, and closes the pipes."""
+        for stream in (self.writer, self.reader, self.log):
+            with contextlib.suppress(OSError):
+                stream.close()
+        kill_process_group(self.process, grace_s=1.0)
+        shutil.rmtree(self.workdir, ignore_errors=True)
+
+
+class _Predictor:
+    """A loaded checkpoint: its process, its input specs and its micro-batching thread."""
+
+    def __init__(self, process: _PredictorProcess, load_answer: dict[str, Any], settings: Any):
+        self.process = process
+        self.inputs = load_answer.get("inputs") or []
+        self.outputs = load_answer.get("outputs") or []
+        self.settings = settings
+        self.queue: collections.deque[_Request] = collections.deque()
+        self.condition = threading.Condition()
+        self.last_used = time.monotonic()
+        self.closed = False
+        self.thread = threading.Thread(target=self._batch_loop, name="horn-predictor", daemon=True)
+        self.thread.start()
+
+    def submit(self, inputs: dict[str, np.ndarray], rows: int) -> concurrent.futures.Future:
+        """Queues rows for the next micro-batch; returns a future of the outputs."""
+        request = _Request(inputs, rows)
+        with self.condition:
+            if self.closed:
+                raise PredictorError("The predictor was stopped; send the request again.")
+            self.last_used = time.monotonic()
+            self.queue.append(request)
+            self.condition.notify()
+        return request.future
+
+    def _batch_loop(self) -> None:
+        max_rows = self.settings.predictor_max_batch
+        wait_s = self.settings.predictor_batch_wait_ms / 1000
+        while True:
+            with self.condition:
+                while not self.queue and not self.closed:
+                    self.condition.wait()
+                if self.closed:
+                    pending = list(self.queue)
+                    self.queue.clear()
+                    for request in pending:
+                        request.future.set_exception(PredictorError("The predictor was stopped."))
+                    return
+                batch = [self.queue.popleft()]
+                deadline = time.monotonic() + wait_s
+                while sum(r.rows for r in batch) < max_rows:
+                    if not self.queue:
+                        remaining = deadline - time.monotonic()
+                        if remaining <= 0:
+                            break
+                        self.condition.wait(remaining)
+                        continue
+                    if sum(r.rows for r in batch) + self.queue[0].rows > max_rows:
+                        break
+                    batch.append(self.queue.popleft())
+            self._run_batch(batch)
+
+    def _run_batch(self, batch: list[_Request]) -> None:
+        names = list(batch[0].inputs)
+        merged = {
+            name: np.concatenate([request.inputs[name] for request in batch]).tolist()
+            for name in names
+        }
+        try:
+            answer = self.process.call(
+                {"type": "predict", "inputs": merged}, self.settings.predictor_timeout_s
+            )
+        except Exception as exc:
+            for request in batch:
+                request.future.set_exception(exc)
+            return
+        outputs = answer["outputs"]
+        start = 0
+        for request in batch:
+            end = start + request.rows
+            request.future.set_result([output[start:end] for output in outputs])
+            start = end
+
+    def close(self) -> None:
+        """Stops the batching thread and the process."""
+        with self.condition:
+            self.closed = True
+            self.condition.notify_all()
+        self.process.close()
+
+
+class PredictorPool:
+    """Sandboxed predictor processes, one per (job, checkpoint), shared by API requests.
+
+    Args:
+        settings: the service settings (`predictor_*`, `sandbox_user`, runner limits).
+    """
+
+    def __init__(self, settings: Any):
+        self.settings = settings
+        self.root = Path(settings.data_dir) / "predictors"
+        self._predictors: collections.OrderedDict[tuple, _Predictor] = collections.OrderedDict()
+        self._key_locks: dict[tuple, threading.Lock] = {}
+        self._lock = threading.Lock()
+        self._spare: _PredictorProcess | None = None
+        self._policy: SandboxPolicy | None = None
+        self._closed = False
+        self._reaper = threading.Thread(target=self._reap_idle, name="horn-reaper", daemon=True)
+        self._reaper.start()
+
+    def predict(self, job_id: str, checkpoint_path: Path, payload: dict[str, Any]) -> list:
+        """Predicts with a job's checkpoint.
+
+        Thread-safe and blocking (call it from a worker thread in async code); concurrent calls
+        for the same checkpoint share micro-batches.
+
+        Args:
+            job_id: the job's id.
+            checkpoint_path: absolute path of the `.keras` checkpoint.
+            payload: `{"instances": [row, ...]}` (a row per example; a dict by input name for
+                several inputs) or `{"inputs": {name: [row, ...]}}` (or `{"inputs": [row, ...]}`
+                for a single input).
+
+        Returns:
+            One prediction per row: the output row, or a dict by output name for several
+            outputs.
+
+        Raises:
+            PredictionInputError: if the payload does not fit the model's inputs.
+            PredictorError: if the checkpoint cannot be loaded or the predictor fails.
+        """
+        predictor = self._predictor_for(job_id, Path(checkpoint_path))
+        inputs, rows = validate_payload(payload, predictor.inputs, self.settings)
+        future = predictor.submit(inputs, rows)
+        outputs = future.result(timeout=self.settings.predictor_timeout_s + 5)
+        if len(outputs) == 1:
+            return outputs[0]
+        names = predictor.outputs or [f"output_{i}" for i in range(len(outputs))]
+        return [
+            {name: output[i] for name, output in zip(names, outputs, strict=True)}
+            for i in range(rows)
+        ]
+
+    def warm_up(self) -> None:
+        """Starts the spare predictor process now (it imports TensorFlow in the background)."""
+        with self._lock:
+            self._ensure_spare()
+
+    def close(self) -> None:
+        """Stops every predictor process."""
+        with self._lock:
+            self._closed = True
+            predictors = list(self._predictors.values())
+            self._predictors.clear()
+            spare, self._spare = self._spare, None
+        for predictor in predictors:
+            predictor.close()
+        if spare is not None:
+            spare.close()
+
+    def alive_count(self) -> int:
+        """Number of loaded predictors."""
+        with self._lock:
+            return len(self._predictors)
+
+    def _predictor_for(self, job_id: str, checkpoint_path: Path) -> _Predictor:
+        try:
+            stamp = checkpoint_path.stat().st_mtime_ns
+        except OSError as exc:
+            raise PredictorError(f"The checkpoint {checkpoint_path} is missing.") from exc
+        key = (job_id, str(checkpoint_path), stamp)
+        with self._lock:
+            if self._closed:
+                raise PredictorError("The predictor pool is closed.")
+            predictor = self._predictors.get(key)
+            if predictor is not None and predictor.process.alive():
+                self._predictors.move_to_end(key)
+                predictor.last_used = time.monotonic()
+                return predictor
+            key_lock = self._key_locks.setdefault(key, threading.Lock())
+        with key_lock:
+            with self._lock:
+                predictor = self._predictors.get(key)
+                if predictor is not None and predictor.process.alive():
+                    return predictor
+                process = self._take_spare()
+            predictor = self._load(process, job_id, checkpoint_path)
+            with self._lock:
+                stale = self._predictors.pop(key, None)
+                self._predictors[key] = predictor
+                evicted = []
+                while len(self._predictors) > self.settings.predictor_max_processes:
+                    evicted.append(self._predictors.popitem(last=False)[1])
+                self._ensure_spare()
+            for old in [stale, *evicted]:
+                if old is not None:
+                    old.close()
+            return predictor
+
+    def _load(self, process: _PredictorProcess, job_id: str, checkpoint: Path) -> _Predictor:
+        """Hands a checkpoint (and the job's model source, for custom objects) to a process."""
+        shutil.copyfile(checkpoint, process.workdir / CHECKPOINT_FILENAME)
+        source = self._model_source_of(job_id)
+        if source is not None:
+            shutil.copyfile(source, process.workdir / SOURCE_FILENAME)
+        try:
+            answer = process.call(
+                {
+                    "type": "load",
+                    "checkpoint": CHECKPOINT_FILENAME,
+                    "source": SOURCE_FILENAME if source is not None else None,
+                },
+                self.settings.predictor_timeout_s,
+            )
+        except Exception:
+            process.close()
+            raise
+        return _Predictor(process, answer, self.settings)
+
+    def _model_source_of(self, job_id: str) -> Path | None:
+        """The job's model source, as its worker recorded it in the job dir's `job.json`."""
+        spec_path = self.root.parent / "jobs" / job_id / "job.json"
+        try:
+            spec = json.loads(spec_path.read_text())
+        except (OSError, ValueError):
+            return None
+        source = Path(spec.get("model_source") or "")
+        return source if source.is_file() else None
+
+    def _take_spare(self) -> _PredictorProcess:
+        """Returns the spare process (started now if there is none); caller holds the lock."""
+        spare, self._spare = self._spare, None
+        if spare is None or not spare.alive():
+            if spare is not None:
+                spare.close()
+            return self._start_process()
+        return spare
+
+    def _ensure_spare(self) -> None:
+        """Starts a spare process (it imports TensorFlow while nobody waits for it)."""
+        if self._spare is None and not self._closed:
+            self._spare = self._start_process()
+
+    def _start_process(self) -> _PredictorProcess:
+        if self._policy is None:
+            self._policy = SandboxPolicy(
+                user=sandbox_user_for(self.settings),
+                isolate_network=getattr(self.settings, "sandbox_network", True),
+                memory_mb=self.settings.runner_memory_mb or None,
+                max_file_mb=self.settings.runner_max_file_mb,
+                open_files=self.settings.runner_open_files,
+            )
+        workdir = make_owned_dir(self.root / uuid.uuid4().hex, self._policy.user)
+        return _PredictorProcess(workdir, self._policy)
+
+    def _reap_idle(self) -> None:
+        while True:
+            time.sleep(_REAPER_INTERVAL_S)
+            now = time.monotonic()
+            with self._lock:
+                if self._closed:
+                    return
+                idle = [
+                    key
+                    for key, predictor in self._predictors.items()
+                    if now - predictor.last_used > self.settings.predictor_idle_s
+                    or not predictor.process.alive()
+                ]
+                stopped = [self._predictors.pop(key) for key in idle]
+            for predictor in stopped:
+                predictor.close()
+
+
+def validate_payload(
+    payload: Any, specs: list[dict[str, Any]], settings: Any
+) -> tuple[dict[str, np.ndarray], int]:
+    """Turns a predict payload into arrays by input name, checked against the model's inputs.
+
+    Args:
+        payload: `{"instances": [...]}` or `{"inputs": {...}}` (or `{"inputs": [...]}`).
+        specs: the model's inputs: `{"name", "shape" (batch first, None unknown), "dtype"}`.
+        settings: the settings (`predict_max_instances`).
+
+    Returns:
+        The arrays by input name and the number of rows.
+
+    Raises:
+        PredictionInputError: naming what does not fit (expected and received shapes).
+    """
+    if not isinstance(payload, dict) or ("instances" in payload) == ("inputs" in payload):
+        received = sorted(payload) if isinstance(payload, dict) else type(payload).__name__
+        raise PredictionInputError(
+            'Expected a JSON object with either "instances" (a list of rows) or "inputs" '
+            f"(arrays by input name). Received keys: {received}",
+            {"expected": ["instances", "inputs"]},
+        )
+    names = [spec["name"] for spec in specs] or ["input"]
+    if "instances" in payload:
+        instances = payload["instances"]
+        if not isinstance(instances, list) or not instances:
+            raise PredictionInputError(
+                '"instances" must be a non-empty list of rows. '
+                f"Received: {type(instances).__name__} of length "
+                f"{len(instances) if isinstance(instances, list) else 'n/a'}",
+                {"field": "instances"},
+            )
+        if all(isinstance(row, dict) for row in instances):
+            columns = {name: [row.get(name) for row in instances] for name in names}
+        elif len(names) == 1:
+            columns = {names[0]: instances}
+        else:
+            raise PredictionInputError(
+                f"The model has {len(names)} inputs {names}; give each instance as an object "
+                'by input name, or use "inputs": {name: rows}.',
+                {"inputs": names},
+            )
+    else:
+        given = payload["inputs"]
+        if isinstance(given, list) and len(names) == 1:
+            given = {names[0]: given}
+        if not isinstance(given, dict):
+            raise PredictionInputError(
+                f'"inputs" must be an object of arrays by input name {names}. '
+                f"Received: {type(given).__name__}",
+                {"inputs": names},
+            )
+        unknown = sorted(set(given) - set(names))
+        missing = [name for name in names if name not in given]
+        if specs and (unknown or missing):
+            raise PredictionInputError(
+                f"Expected arrays for the model's inputs {names}. Missing: {missing}; "
+                f"unknown: {unknown}",
+                {"expected_inputs": names, "missing": missing, "unknown": unknown},
+            )
+        columns = {name: given[name] for name in names if name in given}
+    spec_by_name = {spec["name"]: spec for spec in specs}
+    arrays = {}
+    rows = None
+    for name, column in columns.items():
+        spec = spec_by_name.get(name, {})
+        arrays[name] = _to_array(name, column, spec)
+        count = arrays[name].shape[0]
+        if rows is not None and count != rows:
+            raise PredictionInputError(
+                f"Every input needs the same number of rows. Received {rows} and {count} "
+                f"(input {name!r}).",
+                {"input": name, "rows": [rows, count]},
+            )
+        rows = count
+    if not rows:
+        raise PredictionInputError("Expected at least one row to predict. Received: 0 rows", {})
+    if rows > settings.predict_max_instances:
+        raise PredictionInputError(
+            f"At most {settings.predict_max_instances} rows per request "
+            f"(HORN_PREDICT_MAX_INSTANCES). Received: {rows}",
+            {"max_instances": settings.predict_max_instances, "rows": rows},
+        )
+    return arrays, rows
+
+
+def _to_array(name: str, column: Any, spec: dict[str, Any]) -> np.ndarray:
+    """Converts one input's rows to an array and checks it against the input's shape."""
+    expected = spec.get("shape")
+    dtype = spec.get("dtype") or "float32"
+    if not np.issubdtype(np.dtype(dtype), np.number) and dtype != "bool":
+        dtype = None
+    try:
+        array = np.asarray(column, dtype=dtype)
+    except (ValueError, TypeError) as exc:
+        shape_text = f" of shape {_shape_text(expected[1:])}" if expected else ""
+        raise PredictionInputError(
+            f"Input {name!r} expects rows{shape_text} of numbers; the rows given are ragged or "
+            f"not numeric ({exc}).",
+            {"input": name, "expected_shape": expected},
+        ) from exc
+    if expected is None:
+        return array
+    fits = array.ndim == len(expected) and all(
+        want is None or want == got for want, got in zip(expected[1:], array.shape[1:], strict=True)
+    )
+    if not fits:
+        received = list(array.shape)
+        raise PredictionInputError(
+            f"Input {name!r} expects rows of shape {_shape_text(expected[1:])} "
+            f"(batch shape {_shape_text(expected)}); received {received[0] if received else 0} "
+            f"rows of shape {_shape_text(received[1:])} (batch shape {_shape_text(received)}).",
+            {"input": name, "expected_shape": expected, "received_shape": received},
+        )
+    return array
+
+
+def _shape_text(shape: list[Any]) -> str:
+    inner = ", ".join("None" if dim is None else str(dim) for dim in shape)
+    return f"({inner},)" if len(shape) == 1 else f"({inner})"
+
+
+def _input_specs(model: Any) -> list[dict[str, Any]]:
+    """The model's inputs as `{"name", "shape", "dtype"}` (empty when the model has none)."""
+    specs = []
+    for index, tensor in enumerate(getattr(model, "inputs", None) or []):
+        name = getattr(tensor, "name", None) or f"input_{index}"
+        dtype = getattr(tensor, "dtype", "float32")
+        specs.append(
+            {
+                "name": str(name).split(":")[0],
+                "shape": [None if dim is None else int(dim) for dim in tensor.shape],
+                "dtype": getattr(dtype, "name", str(dtype)),
+            }
+        )
+    return specs
+
+
+def serve(request_fd: int, response_fd: int) -> int:
+    """The predictor process's loop: load one checkpoint, answer predict requests."""
+    import importlib.util
+
+    import kerascore
+
+    requests = os.fdopen(request_fd, "rb")
+    responses = os.fdopen(response_fd, "wb", buffering=0)
+    model = None
+    specs: list[dict[str, Any]] = []
+    for line in requests:
+        message = json.loads(line)
+        answer: dict[str, Any] = {"id": message.get("id"), "ok": True}
+        try:
+            if message["type"] == "load":
+                if message.get("source"):
+                    spec = importlib.util.spec_from_file_location(
+                        "horn_user_model", message["source"]
+                    )
+                    module = importlib.util.module_from_spec(spec)
+                    sys.modules["horn_user_model"] = module
+                    spec.loader.exec_module(module)
+                model = kerascore.models.load_model(message["checkpoint"])
+                specs = _input_specs(model)
+                answer["inputs"] = specs
+                answer["outputs"] = [
+                    str(getattr(t, "name", f"output_{i}")).split(":")[0]
+                    for i, t in enumerate(getattr(model, "outputs", None) or [])
+                ]
+            elif message["type"] == "predict":
+                if model is None:
+                    raise RuntimeError("No checkpoint loaded.")
+                arrays = [
+                    np.asarray(message["inputs"][spec["name"]], dtype=spec["dtype"])
+                    for spec in specs
+                ] or [np.asarray(next(iter(message["inputs"].values())), dtype="float32")]
+                x = arrays[0] if len(arrays) == 1 else arrays
+                result = model.predict(x, batch_size=max(len(arrays[0]), 1), verbose=0)
+                outputs = result if isinstance(result, (list, tuple)) else [result]
+                if isinstance(result, dict):
+                    outputs = list(result.values())
+                answer["outputs"] = [np.asarray(output).tolist() for output in outputs]
+            else:
+                raise ValueError(f"Unknown request type {message.get('type')!r}.")
+        except Exception as exc:
+            traceback.print_exc()
+            answer = {
+                "id": message.get("id"),
+                "ok": False,
+                "error": {"kind": type(exc).__name__, "message": str(exc)},
+            }
+        responses.write(json.dumps(answer).encode() + b"\n")
+    return 0
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Entry point of the predictor process."""
+    parser = argparse.ArgumentParser(prog="python -m server.workers.predictor")
+    parser.add_argument("--sandbox", default=None, help="SandboxPolicy as JSON")
+    parser.add_argument("--request-fd", type=int, required=True)
+    parser.add_argument("--response-fd", type=int, required=True)
+    args = parser.parse_args(argv)
+    if args.sandbox:
+        enter_sandbox(SandboxPolicy.from_json(args.sandbox))
+    return serve(args.request_fd, args.response_fd)
+
+
+if __name__ == "__main__":
+    sys.exit(main())

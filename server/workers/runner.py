@@ -1,0 +1,546 @@
+"""The training runner: a fresh, sandboxed Python process that runs one attempt of one job.
+
+Started by the worker as `python -m server.workers.runner <job_dir> --report-fd N ...` (see
+`server.workers.tasks`). It reads the job spec (`job.json`, written by the worker), opens the
+dataset and the model source, enters the sandbox (`server.workers.sandbox.enter_sandbox`), and
+only then touches user input: it loads the `.npz` dataset (`allow_pickle=False`), imports the
+model source by path, calls `build_model(hparams)`, compiles where the source did not, and fits.
+
+It reports to the worker through the pipe `--report-fd` with one JSON object per line:
+
+- `{"type": "log", "line": str}`: a message of the runner itself.
+- `{"type": "started", "epochs": int, "initial_epoch": int, "compiled_by": str}`: training begins.
+- `{"type": "metric", "epoch": int, "step": int | None, "values": {name: float | None}}`:
+  the values at the end of an epoch (`step` None) or, throttled, after a batch of it.
+- `{"type": "checkpoint", "epoch": int, "path": str}`: a `.keras` file, relative to the job dir,
+  complete (written to a temp name, then renamed).
+- `{"type": "done", "epochs_completed": int, "stopped_early": bool}`: training finished.
+- `{"type": "error", "kind": str, "stage": str, "message": str}`: it failed; the traceback is in
+  the log. `stage` is one of `setup`, `dataset`, `import`, `build_model`, `compile`, `fit`;
+  `kind` is the exception's type name, or `NaNLoss` for a loss that became NaN.
+
+Epochs are numbered from 1. What user code prints goes to stdout/stderr, which the worker
+stores as the job's log; the pipe carries only the lines above.
+"""
+
+from __future__ import annotations
+
+import argparse
+import importlib.util
+import json
+import math
+import os
+import sys
+import time
+import traceback
+from pathlib import Path
+from typing import Any
+
+from server.workers.sandbox import SandboxPolicy, enter_sandbox, watch_lifeline
+
+SPEC_FILENAME = "job.json"
+# The runner's working folder inside the job dir: the only place the sandbox user may write.
+WORK_FOLDER = "work"
+SOURCE_FILENAME = "model_source.py"
+CHECKPOINT_FOLDER = "checkpoints"
+# Per-batch metrics are reported at most this often, so a fast epoch does not flood the store.
+BATCH_REPORT_INTERVAL_S = 1.0
+_USER_MODULE_NAME = "horn_user_model"
+
+
+class RunnerError(Exception):
+    """A failure of one stage of the run, reported with its stage and kind.
+
+    Args:
+        stage: the stage that failed (`dataset`, `import`, ...).
+        kind: the type name of the cause (the user's exception type, or `NaNLoss`, ...).
+        message: what went wrong, for the job's `message`.
+    """
+
+    def __init__(self, stage: str, kind: str, message: str):
+        super().__init__(message)
+        self.stage = stage
+        self.kind = kind
+        self.message = message
+
+
+class Reporter:
+    """Writes the runner's JSON lines to the worker's pipe.
+
+    Args:
+        stream: a text stream on the report pipe, or None to print to stderr (manual runs).
+    """
+
+    def __init__(self, stream: Any | None):
+        self._stream = stream
+
+    def send(self, type_: str, **fields: Any) -> None:
+        """Sends one report line of type `type_`."""
+        line = json.dumps({"type": type_, **fields}, allow_nan=False)
+        if self._stream is None:
+            print(f"[horn] {line}", file=sys.stderr, flush=True)
+            return
+        self._stream.write(line + "\n")
+        self._stream.flush()
+
+    def log(self, line: str) -> None:
+        """Sends a log line of the runner itself."""
+        self.send("log", line=line)
+
+
+def finite_or_none(value: Any) -> float | None:
+    """Returns `value` as a float, or None when it is NaN or infinite (JSON has neither)."""
+    number = float(value)
+    return number if math.isfinite(number) else None
+
+
+def read_spec(path: Path) -> dict[str, Any]:
+    """Reads the job spec the worker wrote, refusing one that the sandbox user could have forged.
+
+    Args:
+        path: the spec file (`job.json` in the job dir).
+
+    Returns:
+        The spec.
+
+    Raises:
+        RunnerError: if the file is missing, a symlink, owned by another user, or not JSON.
+    """
+    try:
+        fd = os.open(path, os.O_RDONLY | os.O_NOFOLLOW)
+    except OSError as exc:
+        raise RunnerError("setup", type(exc).__name__, f"Cannot read the job spec: {exc}") from exc
+    with os.fdopen(fd, "rb") as file:
+        if os.fstat(file.fileno()).st_uid != os.geteuid():
+            raise RunnerError(
+                "setup", "PermissionError", f"The job spec {path} is not owned by the worker."
+            )
+        try:
+            return json.loads(file.read())
+        except ValueError as exc:
+            raise RunnerError("setup", "ValueError", f"The job spec is not JSON: {exc}") from exc
+
+
+def load_dataset(file: Any) -> dict[str, Any]:
+    """Loads the job's `.npz` dataset without pickle and arranges it for `fit`.
+
+    Keys follow docs/datasets.md: `x`, `y`, `x_val`, `y_val` (and `x_test`, `y_test`, unused
+    here), or `x:<input>`, `y:<output>`, `x_val:<input>`, `y_val:<output>` for several inputs
+    or outputs.
+
+    Args:
+        file: a binary file object on the `.npz`.
+
+    Returns:
+        A dict with `x`, `y` and, when the dataset has them, `x_val`, `y_val`; each an array
+        or a dict of arrays by input/output name.
+
+    Raises:
+        RunnerError: if the file is not a readable `.npz` or lacks `x`/`y`.
+    """
+    import numpy as np
+
+    try:
+        with np.load(file, allow_pickle=False) as archive:
+            arrays = {name: archive[name] for name in archive.files}
+    except Exception as exc:
+        raise RunnerError(
+            "dataset", type(exc).__name__, f"The dataset could not be loaded: {exc}"
+        ) from exc
+    result = {}
+    for part in ("x", "y", "x_val", "y_val"):
+        named = {
+            name.split(":", 1)[1]: array
+            for name, array in arrays.items()
+            if name.startswith(part + ":")
+        }
+        if part in arrays:
+            result[part] = arrays[part]
+        elif named:
+            result[part] = named
+    missing = [part for part in ("x", "y") if part not in result]
+    if missing:
+        raise RunnerError(
+            "dataset",
+            "ValueError",
+            f"The dataset has no {' or '.join(missing)} array. Expected arrays `x` and `y` "
+            f"(or `x:<input>`/`y:<output>`). Received: {sorted(arrays)}",
+        )
+    if ("x_val" in result) != ("y_val" in result):
+        result.pop("x_val", None)
+        result.pop("y_val", None)
+    return result
+
+
+def import_model_source(source_text: str, entry_point: str) -> Any:
+    """Imports the user's model source by path and returns its entry point.
+
+    Args:
+        source_text: the Python source (written to the job dir, then imported from there).
+        entry_point: name of the function to return, e.g. `build_model`.
+
+    Returns:
+        The entry-point function.
+
+    Raises:
+        RunnerError: if the import raises or the entry point is missing.
+    """
+    Path(SOURCE_FILENAME).write_text(source_text, encoding="utf-8")
+    spec = importlib.util.spec_from_file_location(_USER_MODULE_NAME, SOURCE_FILENAME)
+    module = importlib.util.module_from_spec(spec)
+    sys.modules[_USER_MODULE_NAME] = module
+    try:
+        spec.loader.exec_module(module)
+    except BaseException as exc:
+        traceback.print_exc()
+        raise RunnerError(
+            "import",
+            type(exc).__name__,
+            f"Importing the model source raised {type(exc).__name__}: {exc}",
+        ) from exc
+    function = getattr(module, entry_point, None)
+    if not callable(function):
+        raise RunnerError(
+            "import",
+            "AttributeError",
+            f"The model source defines no function {entry_point}(hparams). Define it at module "
+            "level; it must return a kerascore model.",
+        )
+    return function
+
+
+def build_user_model(build_model: Any, hparams: dict[str, Any]) -> Any:
+    """Calls `build_model(hparams)` and checks that it returned a kerascore model.
+
+    Raises:
+        RunnerError: if it raises or returns something else than a model.
+    """
+    import kerascore
+
+    try:
+        model = build_model(dict(hparams))
+    except BaseException as exc:
+        traceback.print_exc()
+        raise RunnerError(
+            "build_model",
+            type(exc).__name__,
+            f"build_model(hparams) raised {type(exc).__name__}: {exc}",
+        ) from exc
+    if not isinstance(model, kerascore.Model):
+        raise RunnerError(
+            "build_model",
+            "TypeError",
+            "build_model(hparams) must return a kerascore Model (e.g. keras.Sequential(...)). "
+            f"Received: {type(model).__name__}",
+        )
+    return model
+
+
+def infer_loss(model: Any, y: Any) -> str:
+    """Picks a loss for a single-output model the source did not compile and the job left open.
+
+    Raises:
+        RunnerError: where no loss follows from the data (several outputs, unknown shapes).
+    """
+    import numpy as np
+
+    output_shape = None
+    outputs = getattr(model, "outputs", None)
+    if outputs and len(outputs) == 1:
+        output_shape = tuple(outputs[0].shape)
+    if isinstance(y, dict) or output_shape is None:
+        raise RunnerError(
+            "compile",
+            "ValueError",
+            "The model source does not compile the model and the job sets no loss, and none "
+            "follows from the data. Set training.loss (e.g. 'mse') or call model.compile(...) "
+            "in build_model.",
+        )
+    units = output_shape[-1]
+    if np.issubdtype(y.dtype, np.integer):
+        if units == 1:
+            return "binary_crossentropy" if set(np.unique(y)) <= {0, 1} else "mse"
+        return "sparse_categorical_crossentropy" if y.ndim == 1 or y.shape[-1] == 1 else "mse"
+    one_hot = units and units > 1 and y.ndim == 2 and y.shape[-1] == units
+    if one_hot and np.allclose(y.sum(axis=-1), 1.0) and (y >= 0).all():
+        return "categorical_crossentropy"
+    return "mse"
+
+
+def compile_model(model: Any, training: dict[str, Any], y: Any) -> str:
+    """Compiles the model with the job's training settings where the source left gaps.
+
+    A compile in the source wins; the training settings fill in what it left out (loss and
+    metrics); a model the source did not compile gets optimizer, learning rate, loss and
+    metrics from the settings.
+
+    Returns:
+        Who compiled: `source`, `source+job` or `job`.
+    """
+    import kerascore
+
+    job_metrics = list(training.get("metrics") or [])
+    try:
+        if getattr(model, "compiled", False):
+            config = model.get_compile_config() or {}
+            gaps = {}
+            if config.get("loss") is None:
+                gaps["loss"] = training.get("loss") or infer_loss(model, y)
+            if not config.get("metrics") and job_metrics:
+                gaps["metrics"] = job_metrics
+            if not gaps:
+                return "source"
+            model.compile_from_config({**config, **gaps})
+            return "source+job"
+        optimizer_config: dict[str, Any] = {"class_name": training.get("optimizer") or "adam"}
+        if training.get("learning_rate") is not None:
+            optimizer_config["config"] = {"learning_rate": float(training["learning_rate"])}
+        else:
+            optimizer_config["config"] = {}
+        model.compile(
+            optimizer=kerascore.optimizers.get(optimizer_config),
+            loss=training.get("loss") or infer_loss(model, y),
+            metrics=job_metrics,
+        )
+        return "job"
+    except RunnerError:
+        raise
+    except Exception as exc:
+        traceback.print_exc()
+        raise RunnerError(
+            "compile",
+            type(exc).__name__,
+            f"Compiling the model with the job's training settings raised "
+            f"{type(exc).__name__}: {exc}",
+        ) from exc
+
+
+class NaNLossError(Exception):
+    """The training loss became NaN or infinite."""
+
+
+def make_reporting_callback(reporter: Reporter, epochs: int) -> Any:
+    """Returns a kerascore callback that reports metrics and checkpoints and stops on NaN.
+
+    Args:
+        reporter: where reports go.
+        epochs: the job's total epochs (for log lines).
+
+    Returns:
+        The callback.
+    """
+    import kerascore
+
+    class HornReporter(kerascore.callbacks.Callback):
+        """Reports per-epoch and throttled per-batch metrics; saves a checkpoint every epoch."""
+
+        def __init__(self) -> None:
+            super().__init__()
+            self.epoch = 0
+            self.last_batch_report = 0.0
+            self.epochs_completed = 0
+
+        def on_epoch_begin(self, epoch: int, logs: dict | None = None) -> None:
+            self.epoch = epoch + 1
+            self.last_batch_report = time.monotonic()
+
+        def on_train_batch_end(self, batch: int, logs: dict | None = None) -> None:
+            values = dict(logs or {})
+            loss = values.get("loss")
+            if loss is not None and not math.isfinite(float(loss)):
+                raise NaNLossError(
+                    f"The loss became NaN at epoch {self.epoch}, batch {batch + 1}. Lower the "
+                    "learning rate, check the data for NaN or infinite values, or clip gradients."
+                )
+            now = time.monotonic()
+            if now - self.last_batch_report >= BATCH_REPORT_INTERVAL_S:
+                self.last_batch_report = now
+                reporter.send(
+                    "metric",
+                    epoch=self.epoch,
+                    step=batch + 1,
+                    values={name: finite_or_none(value) for name, value in values.items()},
+                )
+
+        def on_epoch_end(self, epoch: int, logs: dict | None = None) -> None:
+            values = {name: finite_or_none(value) for name, value in (logs or {}).items()}
+            if "loss" in values and values["loss"] is None:
+                raise NaNLossError(
+                    f"The loss became NaN at epoch {epoch + 1}. Lower the learning rate or check "
+                    "the data for NaN or infinite values."
+                )
+            reporter.send("metric", epoch=epoch + 1, step=None, values=values)
+            path = save_checkpoint(self.model, epoch + 1)
+            reporter.send("checkpoint", epoch=epoch + 1, path=path)
+            self.epochs_completed = epoch + 1
+            summary = ", ".join(f"{k}={v:.4g}" for k, v in values.items() if v is not None)
+            reporter.log(f"Epoch {epoch + 1}/{epochs}: {summary}")
+
+    return HornReporter()
+
+
+def save_checkpoint(model: Any, epoch: int) -> str:
+    """Saves `model` as `checkpoints/epoch-NNNN.keras` (temp name, then rename).
+
+    Returns:
+        The checkpoint's path, relative to the job dir.
+    """
+    folder = Path(CHECKPOINT_FOLDER)
+    folder.mkdir(exist_ok=True)
+    final = folder / f"epoch-{epoch:04d}.keras"
+    temp = folder / f".epoch-{epoch:04d}.{os.getpid()}.tmp.keras"
+    model.save(str(temp))
+    os.replace(temp, final)
+    return final.as_posix()
+
+
+def make_early_stopping(settings: dict[str, Any] | None) -> Any:
+    """Returns a kerascore EarlyStopping callback from the job's `early_stopping` settings."""
+    import kerascore
+
+    if not settings:
+        return None
+    allowed = ("monitor", "patience", "min_delta", "mode", "baseline", "restore_best_weights")
+    return kerascore.callbacks.EarlyStopping(
+        **{key: settings[key] for key in allowed if settings.get(key) is not None}
+    )
+
+
+def restore_checkpoint(model: Any, path: str, reporter: Reporter) -> None:
+    """Loads the weights of a previous attempt's checkpoint into `model`.
+
+    Raises:
+        RunnerError: if the checkpoint cannot be loaded into the model.
+    """
+    try:
+        model.load_weights(path)
+    except Exception as exc:
+        traceback.print_exc()
+        raise RunnerError(
+            "setup",
+            type(exc).__name__,
+            f"Resuming from checkpoint {path} failed with {type(exc).__name__}: {exc}",
+        ) from exc
+    reporter.log(f"Resumed from checkpoint {path}.")
+
+
+def train(spec: dict[str, Any], dataset_file: Any, source_text: str, reporter: Reporter) -> None:
+    """Runs the job: dataset, model source, build, compile, fit, checkpoints.
+
+    Args:
+        spec: the job spec (`hyperparameters`, `training`, `epochs`, `resume_from`, ...).
+        dataset_file: the opened `.npz` dataset.
+        source_text: the model source.
+        reporter: where reports go.
+
+    Raises:
+        RunnerError: with the stage and cause of a failure.
+    """
+    data = load_dataset(dataset_file)
+    build_model = import_model_source(source_text, spec.get("entry_point") or "build_model")
+    model = build_user_model(build_model, spec.get("hyperparameters") or {})
+    training = dict(spec.get("training") or {})
+    compiled_by = compile_model(model, training, data["y"])
+    initial_epoch = 0
+    if spec.get("resume_from"):
+        restore_checkpoint(model, os.path.join("..", spec["resume_from"]), reporter)
+        initial_epoch = int(spec.get("initial_epoch") or 0)
+    epochs = int(spec.get("epochs") or training.get("epochs") or 1)
+    reporter_callback = make_reporting_callback(reporter, epochs)
+    callbacks = [reporter_callback]
+    early_stopping = make_early_stopping(training.get("early_stopping"))
+    if early_stopping is not None:
+        callbacks.append(early_stopping)
+    fit_args: dict[str, Any] = {
+        "epochs": epochs,
+        "initial_epoch": initial_epoch,
+        "batch_size": int(training.get("batch_size") or 32),
+        "callbacks": callbacks,
+        "verbose": 0,
+    }
+    if "x_val" in data:
+        fit_args["validation_data"] = (data["x_val"], data["y_val"])
+    elif training.get("validation_split"):
+        fit_args["validation_split"] = float(training["validation_split"])
+    if training.get("shuffle") is not None:
+        fit_args["shuffle"] = bool(training["shuffle"])
+    reporter.send("started", epochs=epochs, initial_epoch=initial_epoch, compiled_by=compiled_by)
+    try:
+        model.fit(data["x"], data["y"], **fit_args)
+    except NaNLossError as exc:
+        raise RunnerError("fit", "NaNLoss", str(exc)) from exc
+    except BaseException as exc:
+        traceback.print_exc()
+        raise RunnerError(
+            "fit", type(exc).__name__, f"Training raised {type(exc).__name__}: {exc}"
+        ) from exc
+    completed = max(reporter_callback.epochs_completed, initial_epoch)
+    reporter.send("done", epochs_completed=completed, stopped_early=completed < epochs)
+
+
+def parse_args(argv: list[str] | None) -> argparse.Namespace:
+    """Parses the runner's command line."""
+    parser = argparse.ArgumentParser(prog="python -m server.workers.runner")
+    parser.add_argument("job_dir", type=Path, help="the job's folder (holds job.json)")
+    parser.add_argument("--report-fd", type=int, default=None, help="pipe for JSON lines")
+    parser.add_argument("--lifeline-fd", type=int, default=None, help="closed when the worker dies")
+    parser.add_argument("--sandbox", default=None, help="SandboxPolicy as JSON")
+    return parser.parse_args(argv)
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Runs one attempt of a job; returns the exit status (0 success, 1 failure, 2 setup)."""
+    args = parse_args(argv)
+    stream = os.fdopen(args.report_fd, "w", buffering=1) if args.report_fd is not None else None
+    reporter = Reporter(stream)
+    if args.lifeline_fd is not None:
+        watch_lifeline(args.lifeline_fd)
+    try:
+        os.chdir(args.job_dir)
+        spec = read_spec(Path(SPEC_FILENAME))
+        # Opened before the privilege drop: the sandbox user may not reach the artifact folders.
+        dataset_file = open(spec["dataset"], "rb")  # noqa: SIM115
+        source_text = Path(spec["model_source"]).read_text(encoding="utf-8")
+        Path(WORK_FOLDER).mkdir(exist_ok=True)
+        os.chdir(WORK_FOLDER)
+        policy = SandboxPolicy.from_json(args.sandbox) if args.sandbox else None
+        if policy is not None:
+            applied = enter_sandbox(policy)
+            limits = ", ".join(f"{k}={v}" for k, v in applied["limits"].items()) or "none"
+            reporter.log(
+                f"Sandbox: user={applied['user']}, network={applied['network']}, limits: {limits}."
+            )
+    except RunnerError as exc:
+        reporter.send("error", kind=exc.kind, stage=exc.stage, message=exc.message)
+        return 2
+    except Exception as exc:
+        traceback.print_exc()
+        reporter.send(
+            "error",
+            kind=type(exc).__name__,
+            stage="setup",
+            message=f"The runner could not start: {type(exc).__name__}: {exc}",
+        )
+        return 2
+    try:
+        train(spec, dataset_file, source_text, reporter)
+    except RunnerError as exc:
+        reporter.send("error", kind=exc.kind, stage=exc.stage, message=exc.message)
+        return 1
+    except Exception as exc:
+        traceback.print_exc()
+        reporter.send(
+            "error",
+            kind=type(exc).__name__,
+            stage="setup",
+            message=f"The runner failed: {type(exc).__name__}: {exc}",
+        )
+        return 1
+    finally:
+        sys.stdout.flush()
+        sys.stderr.flush()
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

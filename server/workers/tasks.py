@@ -1,0 +1,841 @@
+"""The worker side of a training job: claim, supervise the runner, relay, finish; reconcile.
+
+`train_job` is the Celery task. It claims the job with an atomic conditional UPDATE and a
+lease (`lease_owner`, `lease_expires_at`), so a second delivery of the same message does
+nothing while the lease is alive. It then starts the sandboxed runner
+(`python -m server.workers.runner`), renews the lease from a heartbeat thread (which also
+watches for cancellation and the job's time limit), and relays the runner's JSON lines into
+the database and the event bus. The reconciler re-enqueues jobs whose lease expired (their
+worker died) and jobs that stayed queued with no claim.
+
+This module never imports TensorFlow; user code runs only in the runner.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import dataclasses
+import functools
+import json
+import logging
+import os
+import queue
+import shutil
+import signal
+import socket
+import stat
+import subprocess
+import threading
+import time
+import uuid
+from datetime import timedelta
+from pathlib import Path
+from typing import Any
+
+from celery import shared_task
+from sqlalchemy import and_, delete, or_, select, update
+
+from server.config import get_settings
+from server.store.artifacts import ArtifactStore
+from server.store.db import (
+    Attempt,
+    Checkpoint,
+    Dataset,
+    Job,
+    JobStatus,
+    Metric,
+    ModelSource,
+    make_engine,
+    session_factory,
+    session_scope,
+    utcnow,
+)
+from server.store.events import EventType, make_event_bus
+from server.workers import runner as runner_protocol
+from server.workers.celery_app import TRAIN_TASK_NAME
+from server.workers.sandbox import (
+    SandboxPolicy,
+    kill_process_group,
+    make_owned_dir,
+    sandbox_user_for,
+    start_sandboxed,
+)
+
+logger = logging.getLogger("horn.worker")
+
+# Live log events per attempt: a burst, then a steady rate; every line still goes to the log file.
+LOG_EVENT_BURST = 200
+LOG_EVENTS_PER_S = 20.0
+LOG_LINE_MAX_CHARS = 4000
+# How often the heartbeat thread looks for a cancel request (lease renewals are rarer).
+CANCEL_POLL_S = 0.5
+FAILURE_REASONS = {
+    "setup": "runner_error",
+    "dataset": "dataset_error",
+    "import": "model_error",
+    "build_model": "model_error",
+    "compile": "compile_error",
+    "fit": "training_error",
+}
+
+
+@dataclasses.dataclass
+class WorkerResources:
+    """Per-process handles: database sessions, event bus, artifact store, sandbox user."""
+
+    settings: Any
+    sessions: Any
+    bus: Any
+    artifacts: ArtifactStore
+    sandbox_user: str | None
+
+
+_resources: dict[int, WorkerResources] = {}
+_resources_lock = threading.Lock()
+_configured_sandbox_user: dict[str, str | None] = {}
+
+
+def configure_worker(settings: Any) -> str | None:
+    """Checks the sandbox once in the worker's main process, before it forks its pool.
+
+    Args:
+        settings: the service settings.
+
+    Returns:
+        The user that user code will run as (None: the worker's own user).
+
+    Raises:
+        SandboxUnavailableError: if the sandbox user cannot run the interpreter.
+    """
+    user = sandbox_user_for(settings)
+    _configured_sandbox_user["user"] = user
+    return user
+
+
+def worker_resources() -> WorkerResources:
+    """Returns this process's resources, created on first use after each fork."""
+    pid = os.getpid()
+    with _resources_lock:
+        resources = _resources.get(pid)
+        if resources is None:
+            settings = get_settings()
+            sessions = session_factory(make_engine(settings.database_url))
+            if "user" not in _configured_sandbox_user:
+                _configured_sandbox_user["user"] = sandbox_user_for(settings)
+            resources = _resources[pid] = WorkerResources(
+                settings=settings,
+                sessions=sessions,
+                bus=make_event_bus(settings, sessions),
+                artifacts=ArtifactStore(settings.data_dir),
+                sandbox_user=_configured_sandbox_user["user"],
+            )
+        return resources
+
+
+@shared_task(name=TRAIN_TASK_NAME, acks_late=True, ignore_result=True)
+def train_job(job_id: str) -> str:
+    """Trains one job: claims it, runs the sandboxed runner, records the outcome.
+
+    Args:
+        job_id: the job's id.
+
+    Returns:
+        The attempt's outcome (`succeeded`, `failed`, `cancelled`, `lease_lost`) or
+        `not_claimed` when another delivery holds the job or it is no longer queued.
+    """
+    return JobSupervisor(worker_resources(), job_id).run()
+
+
+def claim_job(session: Any, job_id: str, owner: str, lease_seconds: float) -> bool:
+    """Claims a job for `owner`: queued, or active with an expired lease -> `starting`.
+
+    One UPDATE with the condition in its WHERE clause: of two racing deliveries only one
+    changes the row.
+
+    Returns:
+        Whether `owner` now holds the job.
+    """
+    now = utcnow()
+    result = session.execute(
+        update(Job)
+        .where(
+            Job.id == job_id,
+            or_(
+                Job.status == JobStatus.QUEUED,
+                and_(
+                    Job.status.in_([JobStatus.STARTING, JobStatus.RUNNING]),
+                    Job.lease_expires_at < now,
+                ),
+            ),
+        )
+        .values(
+            status=JobStatus.STARTING,
+            reason="claimed",
+            message=f"Claimed by worker {owner}.",
+            lease_owner=owner,
+            lease_expires_at=now + timedelta(seconds=lease_seconds),
+            attempt_count=Job.attempt_count + 1,
+            updated_at=now,
+        )
+        .execution_options(synchronize_session=False)
+    )
+    return result.rowcount == 1
+
+
+def update_owned_job(
+    session: Any, job_id: str, owner: str, statuses: Any = None, **values: Any
+) -> bool:
+    """Updates a job only while `owner` holds its lease (and, if given, it is in `statuses`).
+
+    Returns:
+        Whether the row changed.
+    """
+    values.setdefault("updated_at", utcnow())
+    conditions = [Job.id == job_id, Job.lease_owner == owner]
+    if statuses is not None:
+        conditions.append(Job.status.in_(list(statuses)))
+    result = session.execute(
+        update(Job).where(*conditions).values(**values).execution_options(synchronize_session=False)
+    )
+    return result.rowcount == 1
+
+
+class JobSupervisor:
+    """Runs one attempt of one job in the worker process.
+
+    Args:
+        resources: the worker process's resources.
+        job_id: the job to run.
+    """
+
+    def __init__(self, resources: WorkerResources, job_id: str):
+        self.resources = resources
+        self.settings = resources.settings
+        self.job_id = job_id
+        self.owner = f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:8]}"
+        self.events: queue.Queue = queue.Queue()
+        self.stop_heartbeat = threading.Event()
+        self.process = None
+        self.kill_reason: str | None = None
+        self.kill_lock = threading.Lock()
+        self.report_error: dict[str, Any] | None = None
+        self.report_done: dict[str, Any] | None = None
+        self.epoch = 0
+        self.epochs = 0
+        self.attempt_number = 0
+        self.stderr_tail: list[str] = []
+        self.log_tokens = float(LOG_EVENT_BURST)
+        self.log_clock = time.monotonic()
+        self.log_dropped = 0
+
+    def run(self) -> str:
+        """Claims and runs the job; returns the attempt's outcome."""
+        job = self._claim()
+        if job is None:
+            return "not_claimed"
+        try:
+            spec = self._prepare(job)
+        except PreparationError as exc:
+            self._finish(JobStatus.FAILED, exc.reason, str(exc))
+            return JobStatus.FAILED
+        try:
+            self._supervise(spec, job)
+        except Exception as exc:
+            logger.exception("Supervising job %s failed", self.job_id)
+            self._kill("worker_error")
+            self._finish(
+                JobStatus.FAILED,
+                "worker_error",
+                f"The worker failed while supervising the runner: {type(exc).__name__}: {exc}",
+            )
+            return JobStatus.FAILED
+        return self._conclude(job)
+
+    def _claim(self) -> Job | None:
+        settings = self.settings
+        with session_scope(self.resources.sessions) as session:
+            if not claim_job(session, self.job_id, self.owner, settings.lease_seconds):
+                return None
+            job = session.get(Job, self.job_id)
+            self.attempt_number = job.attempt_count
+            self.epochs = job.epochs or int((job.training or {}).get("epochs") or 1)
+            if job.attempt_count > settings.max_attempts:
+                too_many = True
+            else:
+                too_many = False
+                session.add(Attempt(job_id=job.id, number=job.attempt_count, worker=self.owner))
+        self._publish_status(
+            JobStatus.STARTING, "claimed", f"Attempt {self.attempt_number} claimed by a worker."
+        )
+        if too_many:
+            self._finish(
+                JobStatus.FAILED,
+                "too_many_attempts",
+                f"The job was started {settings.max_attempts} times without finishing "
+                "(each time its worker stopped renewing its lease); giving up. Raise "
+                "HORN_MAX_ATTEMPTS to allow more.",
+            )
+            return None
+        return job
+
+    def _prepare(self, job: Job) -> dict[str, Any]:
+        """Creates the job dir and the spec; finds the checkpoint to resume from."""
+        artifacts = self.resources.artifacts
+        with session_scope(self.resources.sessions) as session:
+            dataset = session.get(Dataset, job.dataset_id) if job.dataset_id else None
+            source = session.get(ModelSource, job.model_id) if job.model_id else None
+            if dataset is None or source is None:
+                missing = "dataset" if dataset is None else "model source"
+                raise PreparationError(
+                    "missing_input", f"The job's {missing} was deleted before it could run."
+                )
+            dataset_path = artifacts.resolve(dataset.path)
+            source_path = artifacts.resolve(source.path)
+            entry_point = source.entry_point
+            resume = self._latest_checkpoint(session)
+            resume_epoch = resume.epoch if resume is not None else 0
+            # Metrics past the checkpoint belong to a lost attempt; this one reports them again.
+            session.execute(
+                delete(Metric).where(Metric.job_id == job.id, Metric.epoch > resume_epoch)
+            )
+        job_dir = artifacts.job_dir(job.id)
+        job_dir.mkdir(parents=True, exist_ok=True)
+        artifacts.checkpoint_dir(job.id).mkdir(parents=True, exist_ok=True)
+        work_dir = job_dir / runner_protocol.WORK_FOLDER
+        if work_dir.exists():
+            shutil.rmtree(work_dir)
+        make_owned_dir(work_dir, self.resources.sandbox_user)
+        spec = {
+            "job_id": job.id,
+            "dataset": str(dataset_path),
+            "model_source": str(source_path),
+            "entry_point": entry_point,
+            "hyperparameters": job.hyperparameters or {},
+            "training": job.training or {},
+            "epochs": self.epochs,
+            "resume_from": (
+                Path(resume.path).relative_to(artifacts.relative(job_dir)).as_posix()
+                if resume is not None
+                else None
+            ),
+            "initial_epoch": resume_epoch,
+        }
+        self.epoch = resume_epoch
+        spec_path = job_dir / runner_protocol.SPEC_FILENAME
+        artifacts.write_bytes_atomic(spec_path, json.dumps(spec, indent=2).encode())
+        os.chmod(spec_path, 0o644)
+        return spec
+
+    def _latest_checkpoint(self, session: Any) -> Checkpoint | None:
+        rows = session.scalars(
+            select(Checkpoint)
+            .where(Checkpoint.job_id == self.job_id)
+            .order_by(Checkpoint.epoch.desc())
+        )
+        for row in rows:
+            if self.resources.artifacts.resolve(row.path).is_file():
+                return row
+        return None
+
+    def _policy(self, job: Job) -> SandboxPolicy:
+        settings = self.settings
+        gpus = int((job.resources or {}).get("gpus") or 0)
+        max_runtime_s = min(job.max_runtime_s or settings.job_max_runtime_s, 10**8)
+        return SandboxPolicy(
+            user=self.resources.sandbox_user,
+            isolate_network=getattr(settings, "sandbox_network", True),
+            # CPU time sums over TensorFlow's threads: a backstop, the wall clock limit rules.
+            cpu_seconds=max_runtime_s * (os.cpu_count() or 1) + 60,
+            memory_mb=(settings.runner_memory_mb or None) if gpus == 0 else None,
+            max_file_mb=settings.runner_max_file_mb,
+            open_files=settings.runner_open_files,
+        )
+
+    def _supervise(self, spec: dict[str, Any], job: Job) -> None:
+        """Starts the runner and relays its reports until it exits."""
+        artifacts = self.resources.artifacts
+        job_dir = artifacts.job_dir(job.id)
+        report_read, report_write = os.pipe()
+        lifeline_read, lifeline_write = os.pipe()
+        log_file = open(artifacts.log_path(job.id), "ab", buffering=0)  # noqa: SIM115
+        try:
+            log_file.write(f"--- attempt {self.attempt_number} ({self.owner}) ---\n".encode())
+            try:
+                self.process = start_sandboxed(
+                    "server.workers.runner",
+                    [
+                        str(job_dir),
+                        "--report-fd",
+                        str(report_write),
+                        "--lifeline-fd",
+                        str(lifeline_read),
+                    ],
+                    workdir=job_dir,
+                    policy=self._policy(job),
+                    gpus=int((job.resources or {}).get("gpus") or 0),
+                    pass_fds=(report_write, lifeline_read),
+                    stdout=subprocess.PIPE,
+                    stderr=subprocess.PIPE,
+                )
+            finally:
+                os.close(report_write)
+                os.close(lifeline_read)
+            limit_s = job.max_runtime_s or self.settings.job_max_runtime_s
+            self.deadline = time.monotonic() + limit_s
+            self._mark_running()
+            readers = [
+                _start_reader("report", os.fdopen(report_read, "rb"), self.events),
+                _start_reader("stdout", self.process.stdout, self.events),
+                _start_reader("stderr", self.process.stderr, self.events),
+            ]
+            heartbeat = threading.Thread(
+                target=self._heartbeat, name=f"horn-heartbeat-{job.id}", daemon=True
+            )
+            heartbeat.start()
+            open_streams = len(readers)
+            exited_at = None
+            while open_streams:
+                try:
+                    kind, line = self.events.get(timeout=0.5)
+                except queue.Empty:
+                    if self.process.poll() is None:
+                        continue
+                    # The runner is gone but something it started still holds a pipe open.
+                    exited_at = exited_at or time.monotonic()
+                    kill_process_group(self.process, grace_s=0.5)
+                    if time.monotonic() - exited_at > 5:
+                        break
+                    continue
+                if line is None:
+                    open_streams -= 1
+                elif kind == "report":
+                    self._handle_report(line)
+                else:
+                    self._handle_output(kind, line, log_file)
+            self.process.wait()
+            self.stop_heartbeat.set()
+            heartbeat.join()
+            kill_process_group(self.process, grace_s=0.5)
+            if self.log_dropped:
+                self._publish_log_summary()
+        finally:
+            os.close(lifeline_write)
+            log_file.close()
+            if self.process is not None and self.process.poll() is None:
+                kill_process_group(self.process)
+
+    def _mark_running(self) -> None:
+        with session_scope(self.resources.sessions) as session:
+            job = session.get(Job, self.job_id)
+            changed = update_owned_job(
+                session,
+                self.job_id,
+                self.owner,
+                statuses=[JobStatus.STARTING],
+                status=JobStatus.RUNNING,
+                reason="runner_started",
+                message=f"Attempt {self.attempt_number}: the runner started.",
+                started_at=job.started_at or utcnow(),
+                epochs=self.epochs,
+            )
+        if changed:
+            self._publish_status(
+                JobStatus.RUNNING,
+                "runner_started",
+                f"Attempt {self.attempt_number}: the runner started.",
+            )
+
+    def _heartbeat(self) -> None:
+        """Renews the lease; kills the runner on a cancel request, timeout or lost lease."""
+        last_renewal = time.monotonic()
+        while not self.stop_heartbeat.wait(CANCEL_POLL_S):
+            now = time.monotonic()
+            try:
+                with session_scope(self.resources.sessions) as session:
+                    if now - last_renewal >= self.settings.heartbeat_s:
+                        renewed = update_owned_job(
+                            session,
+                            self.job_id,
+                            self.owner,
+                            lease_expires_at=utcnow()
+                            + timedelta(seconds=self.settings.lease_seconds),
+                        )
+                        last_renewal = now
+                        if not renewed:
+                            self._kill("lease_lost")
+                            return
+                    row = session.execute(
+                        select(Job.status, Job.cancel_requested).where(Job.id == self.job_id)
+                    ).one_or_none()
+            except Exception:
+                logger.exception("Heartbeat of job %s failed; retrying", self.job_id)
+                continue
+            if row is None:
+                self._kill("lease_lost")
+                return
+            if row.cancel_requested or row.status == JobStatus.CANCELLING:
+                self._kill("cancel_requested")
+                return
+            if now > self.deadline:
+                self._kill("timeout")
+                return
+
+    def _kill(self, reason: str) -> None:
+        with self.kill_lock:
+            if self.kill_reason is None:
+                self.kill_reason = reason
+        if self.process is not None:
+            kill_process_group(self.process)
+
+    def _handle_report(self, raw: bytes) -> None:
+        try:
+            report = json.loads(raw)
+        except ValueError:
+            logger.warning("Job %s: unreadable runner report %r", self.job_id, raw[:200])
+            return
+        kind = report.get("type")
+        if kind == "metric":
+            self._record_metric(report)
+        elif kind == "checkpoint":
+            self._record_checkpoint(report)
+        elif kind == "log":
+            self._publish_log(str(report.get("line", "")), "runner")
+        elif kind == "started":
+            self.epochs = int(report.get("epochs") or self.epochs)
+            self._publish_log(
+                f"Training started: epochs {report.get('initial_epoch', 0) + 1}-{self.epochs}, "
+                f"compiled by {report.get('compiled_by')}.",
+                "runner",
+            )
+        elif kind == "error":
+            self.report_error = report
+        elif kind == "done":
+            self.report_done = report
+
+    def _record_metric(self, report: dict[str, Any]) -> None:
+        epoch = int(report["epoch"])
+        step = report.get("step")
+        values = {str(k): v for k, v in (report.get("values") or {}).items()}
+        with session_scope(self.resources.sessions) as session:
+            session.add(Metric(job_id=self.job_id, epoch=epoch, step=step, values=values))
+            if step is None:
+                self.epoch = max(self.epoch, epoch)
+                update_owned_job(session, self.job_id, self.owner, epoch=epoch, metrics=values)
+        self.resources.bus.publish(
+            self.job_id, EventType.METRIC, {"epoch": epoch, "step": step, **values}
+        )
+
+    def _record_checkpoint(self, report: dict[str, Any]) -> None:
+        """Moves a checkpoint out of the runner's folder into the job's and records it."""
+        artifacts = self.resources.artifacts
+        epoch = int(report["epoch"])
+        work_dir = artifacts.job_dir(self.job_id) / runner_protocol.WORK_FOLDER
+        expected = f"{runner_protocol.CHECKPOINT_FOLDER}/epoch-{epoch:04d}.keras"
+        if report.get("path") != expected:
+            logger.warning("Job %s: unexpected checkpoint path %r", self.job_id, report.get("path"))
+            return
+        source = work_dir / expected
+        try:
+            info = os.lstat(source)
+        except OSError:
+            logger.warning("Job %s: reported checkpoint %s is missing", self.job_id, source)
+            return
+        # The runner's folder is the sandbox user's: accept only a plain file, never a link.
+        if not stat.S_ISREG(info.st_mode):
+            logger.warning("Job %s: checkpoint %s is not a regular file", self.job_id, source)
+            return
+        dest = artifacts.checkpoint_path(self.job_id, epoch)
+        os.replace(source, dest)
+        with contextlib.suppress(PermissionError):
+            os.chown(dest, os.getuid(), os.getgid())
+        os.chmod(dest, 0o644)
+        with session_scope(self.resources.sessions) as session:
+            row = session.scalar(
+                select(Checkpoint).where(
+                    Checkpoint.job_id == self.job_id, Checkpoint.epoch == epoch
+                )
+            )
+            metrics = session.scalar(
+                select(Metric.values)
+                .where(Metric.job_id == self.job_id, Metric.epoch == epoch, Metric.step.is_(None))
+                .order_by(Metric.id.desc())
+                .limit(1)
+            )
+            if row is None:
+                row = Checkpoint(job_id=self.job_id, epoch=epoch)
+                session.add(row)
+            row.path = artifacts.relative(dest)
+            row.size_bytes = info.st_size
+            row.metrics = metrics
+            row.created_at = utcnow()
+
+    def _handle_output(self, stream: str, raw: bytes, log_file: Any) -> None:
+        log_file.write(raw if raw.endswith(b"\n") else raw + b"\n")
+        line = raw.decode("utf-8", errors="replace").rstrip("\n")
+        if stream == "stderr":
+            self.stderr_tail = (self.stderr_tail + [line])[-20:]
+        self._publish_log(line, stream)
+
+    def _publish_log(self, line: str, stream: str) -> None:
+        now = time.monotonic()
+        self.log_tokens = min(
+            LOG_EVENT_BURST, self.log_tokens + (now - self.log_clock) * LOG_EVENTS_PER_S
+        )
+        self.log_clock = now
+        if self.log_tokens < 1:
+            self.log_dropped += 1
+            return
+        self.log_tokens -= 1
+        if self.log_dropped:
+            self._publish_log_summary()
+        self.resources.bus.publish(
+            self.job_id, EventType.LOG, {"line": line[:LOG_LINE_MAX_CHARS], "stream": stream}
+        )
+
+    def _publish_log_summary(self) -> None:
+        dropped, self.log_dropped = self.log_dropped, 0
+        self.resources.bus.publish(
+            self.job_id,
+            EventType.LOG,
+            {
+                "line": f"[{dropped} log lines left out of the live stream; the full log is at "
+                f"GET /v1/jobs/{self.job_id}/logs]",
+                "stream": "runner",
+            },
+        )
+
+    def _conclude(self, job: Job) -> str:
+        """Turns the runner's exit into the job's final status."""
+        returncode = self.process.returncode
+        if self.kill_reason == "lease_lost":
+            self._finish_attempt("lease_lost", "Another worker took over the job.")
+            return "lease_lost"
+        if self.kill_reason == "cancel_requested":
+            return self._finish(
+                JobStatus.CANCELLED,
+                "cancel_requested",
+                f"Cancelled on request after {self.epoch} of {self.epochs} epochs.",
+            )
+        if self.kill_reason == "timeout":
+            limit = job.max_runtime_s or self.settings.job_max_runtime_s
+            return self._finish(
+                JobStatus.FAILED,
+                "timeout",
+                f"The job ran longer than its limit of {limit} s (max_runtime_s) and was stopped "
+                f"after {self.epoch} of {self.epochs} epochs. Raise max_runtime_s or train less.",
+            )
+        if self.report_done is not None and returncode == 0:
+            completed = int(self.report_done.get("epochs_completed") or self.epoch)
+            if self.report_done.get("stopped_early"):
+                return self._finish(
+                    JobStatus.SUCCEEDED,
+                    "early_stopping",
+                    f"Early stopping ended training after {completed} of {self.epochs} epochs.",
+                )
+            return self._finish(JobStatus.SUCCEEDED, "completed", f"Trained {completed} epochs.")
+        if self.report_error is not None:
+            error = self.report_error
+            reason = (
+                "nan_loss"
+                if error.get("kind") == "NaNLoss"
+                else FAILURE_REASONS.get(error.get("stage"), "runner_error")
+            )
+            return self._finish(JobStatus.FAILED, reason, str(error.get("message")))
+        return self._finish(JobStatus.FAILED, "runner_crashed", self._crash_message(returncode))
+
+    def _crash_message(self, returncode: int | None) -> str:
+        tail = next((line for line in reversed(self.stderr_tail) if line.strip()), "")
+        hint = f' Last output: "{tail[:300]}".' if tail else ""
+        if returncode is not None and returncode < 0:
+            name = signal.Signals(-returncode).name
+            cause = {
+                "SIGKILL": " (most often memory: HORN_RUNNER_MEMORY_MB or the machine's RAM)",
+                "SIGXCPU": " (its CPU time limit)",
+                "SIGXFSZ": f" (a file larger than {self.settings.runner_max_file_mb} MiB)",
+                "SIGSEGV": " (a crash in native code)",
+            }.get(name, "")
+            return f"The runner was killed by {name}{cause}.{hint} See the job's logs."
+        return (
+            f"The runner exited with status {returncode} without reporting an error.{hint} "
+            "See the job's logs."
+        )
+
+    def _finish(self, status: str, reason: str, message: str) -> str:
+        """Writes the final status (only while holding the lease) and publishes it."""
+        with session_scope(self.resources.sessions) as session:
+            done = update_owned_job(
+                session,
+                self.job_id,
+                self.owner,
+                status=status,
+                reason=reason,
+                message=message,
+                finished_at=utcnow(),
+                lease_owner=None,
+                lease_expires_at=None,
+            )
+        self._finish_attempt(status if done else "lease_lost", message)
+        if not done:
+            return "lease_lost"
+        self._publish_status(status, reason, message)
+        return status
+
+    def _finish_attempt(self, outcome: str, message: str) -> None:
+        with session_scope(self.resources.sessions) as session:
+            session.execute(
+                update(Attempt)
+                .where(Attempt.job_id == self.job_id, Attempt.number == self.attempt_number)
+                .values(finished_at=utcnow(), outcome=outcome, message=message)
+            )
+
+    def _publish_status(self, status: str, reason: str, message: str) -> None:
+        self.resources.bus.publish(
+            self.job_id,
+            EventType.STATUS,
+            {
+                "status": status,
+                "reason": reason,
+                "message": message,
+                "attempt": self.attempt_number,
+                "epoch": self.epoch,
+                "epochs": self.epochs,
+            },
+        )
+
+
+class PreparationError(Exception):
+    """The job cannot start (e.g. its dataset was deleted); fails it with `reason`."""
+
+    def __init__(self, reason: str, message: str):
+        super().__init__(message)
+        self.reason = reason
+
+
+def _start_reader(kind: str, stream: Any, events: queue.Queue) -> threading.Thread:
+    """Reads `stream` line by line into `events` as `(kind, line)`; `(kind, None)` at EOF."""
+
+    def read() -> None:
+        with stream:
+            for line in iter(stream.readline, b""):
+                events.put((kind, line))
+        events.put((kind, None))
+
+    thread = threading.Thread(target=read, name=f"horn-{kind}-reader", daemon=True)
+    thread.start()
+    return thread
+
+
+def reconcile_jobs(resources: WorkerResources, enqueue: Any) -> list[str]:
+    """Re-enqueues jobs whose worker vanished or whose message was lost; finishes stale cancels.
+
+    - `starting`/`running` with an expired lease -> `queued` again (the next attempt resumes
+      from the latest checkpoint);
+    - `cancelling` with an expired lease -> `cancelled`;
+    - `queued` and not claimed for `queued_timeout_s` after it was enqueued -> enqueued again.
+
+    Args:
+        resources: the process's resources.
+        enqueue: `enqueue(job_id, queue)`, e.g. `dispatch.enqueue_training_job` bound to settings.
+
+    Returns:
+        The ids of the jobs it enqueued.
+    """
+    settings = resources.settings
+    now = utcnow()
+    enqueued = []
+    statuses = []
+    with session_scope(resources.sessions) as session:
+        expired = session.scalars(
+            select(Job).where(
+                Job.status.in_([JobStatus.STARTING, JobStatus.RUNNING, JobStatus.CANCELLING]),
+                or_(Job.lease_expires_at.is_(None), Job.lease_expires_at < now),
+            )
+        ).all()
+        for job in expired:
+            if job.status == JobStatus.CANCELLING:
+                values = {
+                    "status": JobStatus.CANCELLED,
+                    "reason": "cancel_requested",
+                    "message": "Cancelled on request (its worker had stopped).",
+                    "finished_at": now,
+                }
+            else:
+                values = {
+                    "status": JobStatus.QUEUED,
+                    "reason": "lease_expired",
+                    "message": "Its worker stopped renewing the lease; queued again to resume "
+                    "from the latest checkpoint.",
+                    "enqueued_at": now,
+                }
+            changed = session.execute(
+                update(Job)
+                .where(
+                    Job.id == job.id,
+                    Job.status == job.status,
+                    or_(Job.lease_expires_at.is_(None), Job.lease_expires_at < now),
+                )
+                .values(lease_owner=None, lease_expires_at=None, updated_at=now, **values)
+                .execution_options(synchronize_session=False)
+            ).rowcount
+            if changed:
+                statuses.append((job.id, values))
+                if values["status"] == JobStatus.QUEUED:
+                    enqueued.append((job.id, job.queue))
+        stale_before = now - timedelta(seconds=settings.queued_timeout_s)
+        stale = session.scalars(
+            select(Job).where(
+                Job.status == JobStatus.QUEUED,
+                or_(Job.enqueued_at.is_(None), Job.enqueued_at < stale_before),
+                Job.created_at < stale_before,
+            )
+        ).all()
+        for job in stale:
+            changed = session.execute(
+                update(Job)
+                .where(Job.id == job.id, Job.status == JobStatus.QUEUED)
+                .values(enqueued_at=now, updated_at=now)
+                .execution_options(synchronize_session=False)
+            ).rowcount
+            if changed:
+                enqueued.append((job.id, job.queue))
+    for job_id, values in statuses:
+        resources.bus.publish(
+            job_id,
+            EventType.STATUS,
+            {"status": values["status"], "reason": values["reason"], "message": values["message"]},
+        )
+    for job_id, job_queue in enqueued:
+        enqueue(job_id, job_queue)
+    return [job_id for job_id, _ in enqueued]
+
+
+def start_reconciler(stop: threading.Event) -> threading.Thread:
+    """Runs `reconcile_jobs` every `reconcile_interval_s` in a daemon thread until `stop` is set.
+
+    Args:
+        stop: set it to end the thread.
+
+    Returns:
+        The thread.
+    """
+    from server.workers.dispatch import enqueue_training_job
+
+    def loop() -> None:
+        while True:
+            try:
+                resources = worker_resources()
+                settings = resources.settings
+                ids = reconcile_jobs(
+                    resources,
+                    functools.partial(enqueue_training_job, settings),
+                )
+                if ids:
+                    logger.info("Reconciler re-enqueued jobs %s", ", ".join(ids))
+            except Exception:
+                logger.exception("Reconciler pass failed; trying again later")
+            if stop.wait(get_settings().reconcile_interval_s):
+                return
+
+    thread = threading.Thread(target=loop, name="horn-reconciler", daemon=True)
+    thread.start()
+    return thread

@@ -1,0 +1,6 @@
+"""Suite-wide settings: quiet TensorFlow, deterministic seeds, CI makes missing services fatal."""
+
+import os
+
+os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+os.environ.setdefault("KERAS_BACKEND", "tensorflow")

@@ -1,0 +1,131 @@
+"""Dataset validation (no TensorFlow): the .npz key convention, CSV conversion, rejections."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from server.store.datasets import DatasetError, detect_format, save_npz, validate_dataset
+
+
+def _npz(tmp_path, **arrays):
+    path = tmp_path / "d.npz"
+    np.savez(path, **arrays)
+    return path
+
+
+def _csv(tmp_path, text: str | bytes):
+    path = tmp_path / "d.csv"
+    path.write_bytes(text.encode() if isinstance(text, str) else text)
+    return path
+
+
+def test_npz_summary_lists_arrays_rows_and_splits(tmp_path):
+    path = _npz(
+        tmp_path,
+        x=np.zeros((10, 4), "float32"),
+        y=np.arange(10),
+        x_val=np.ones((3, 4), "float32"),
+        y_val=np.arange(3),
+    )
+    summary = validate_dataset(path, "npz").summary
+    assert summary["rows"] == 10
+    assert summary["splits"] == {"train": 10, "val": 3}
+    assert {"name": "x", "shape": [10, 4], "dtype": "float32"} in summary["arrays"]
+    assert {"name": "y_val", "shape": [3], "dtype": "int64"} in summary["arrays"]
+    assert (summary["inputs"], summary["outputs"]) == (["x"], ["y"])
+
+
+def test_npz_with_named_inputs_and_outputs(tmp_path):
+    path = _npz(
+        tmp_path,
+        **{"x:image": np.zeros((5, 2, 2)), "x:meta": np.zeros((5, 3)), "y": np.zeros(5)},
+    )
+    summary = validate_dataset(path, "npz").summary
+    assert summary["inputs"] == ["image", "meta"]
+    assert summary["outputs"] == ["y"]
+
+
+@pytest.mark.parametrize(
+    "arrays, message",
+    [
+        ({"x": np.zeros((4, 2)), "y": np.zeros(3)}, "same number of rows"),
+        ({"x": np.zeros((0, 2)), "y": np.zeros(0)}, "is empty"),
+        ({"x": np.zeros((4, 2))}, "needs training inputs and targets"),
+        ({"x": np.zeros((4, 2)), "y": np.zeros(4), "features": np.zeros(4)}, "'features'"),
+        ({"x": np.zeros((4, 2)), "y": np.zeros(4), "x_val": np.zeros((2, 2))}, "y_val is missing"),
+        ({"x": np.array(["a", "b"]), "y": np.zeros(2)}, "not numeric"),
+        ({"x": np.array([1.0, np.nan]), "y": np.zeros(2)}, "NaN or infinite"),
+        ({"x": np.zeros((2, 2)), "x:a": np.zeros((2, 2)), "y": np.zeros(2)}, "not both"),
+        ({"x": np.float32(1.0), "y": np.zeros(2)}, "scalar"),
+    ],
+)
+def test_bad_npz_is_rejected_with_a_reason(tmp_path, arrays, message):
+    path = _npz(tmp_path, **arrays)
+    with pytest.raises(DatasetError, match=message):
+        validate_dataset(path, "npz")
+
+
+def test_object_arrays_are_refused_without_unpickling(tmp_path):
+    path = _npz(tmp_path, x=np.array([[1, 2], [3]], dtype=object), y=np.zeros(2))
+    with pytest.raises(DatasetError, match="dtype=object") as info:
+        validate_dataset(path, "npz")
+    assert info.value.details == {"array": "x", "dtype": "object"}
+
+
+@pytest.mark.parametrize(
+    "content, message",
+    [
+        (b"", "empty"),
+        (b"x,y\n1,2\n", "not a zip archive"),
+        (np.lib.format.magic(1, 0) + b"rest", "not a zip archive"),
+    ],
+)
+def test_a_file_that_is_not_npz_is_rejected(tmp_path, content, message):
+    path = tmp_path / "d.npz"
+    path.write_bytes(content)
+    with pytest.raises(DatasetError, match=message):
+        validate_dataset(path, "npz")
+
+
+def test_csv_is_converted_with_numeric_and_text_labels(tmp_path):
+    validated = validate_dataset(_csv(tmp_path, "a,b,label\n1,2,0\n3,4.5,1\n"), "csv")
+    np.testing.assert_array_equal(validated.arrays["x"], [[1, 2], [3, 4.5]])
+    assert validated.arrays["x"].dtype == np.float32
+    assert validated.arrays["y"].dtype == np.int64
+    assert validated.summary["columns"] == ["a", "b"]
+    assert validated.summary["rows"] == 2
+
+    text = validate_dataset(_csv(tmp_path, "kind,w\ncat,1\ndog,2\ncat,3\n"), "csv", "kind")
+    np.testing.assert_array_equal(text.arrays["y"], [0, 1, 0])
+    assert text.summary["classes"] == ["cat", "dog"]
+
+    # The converted arrays survive the .npz round trip the runner reads.
+    out = tmp_path / "out.npz"
+    save_npz(out, validated.arrays)
+    assert validate_dataset(out, "npz").summary["arrays"] == validated.summary["arrays"]
+
+
+@pytest.mark.parametrize(
+    "content, message",
+    [
+        ("a,b,label\n1,2,0\n3,0\n", "Line 3 of the CSV has 2 values"),
+        ("a,b,label\n1,oops,0\n", "Line 2, column 'b' of the CSV is not a number: 'oops'"),
+        ("a,b,target\n1,2,0\n", "label column 'label' is not in the CSV header"),
+        ("a,b,label\n", "no data rows"),
+        ("", "empty"),
+        ("a,label\n1,\n2,1\n", "label of data row 1"),
+        (b"PK\x03\x04\x00\x00binary", "binary data"),
+        (b"a,label\n\xff\xfe,1\n", "not UTF-8"),
+    ],
+)
+def test_bad_csv_is_rejected_with_a_reason(tmp_path, content, message):
+    with pytest.raises(DatasetError, match=message.replace("(", r"\(")):
+        validate_dataset(_csv(tmp_path, content), "csv")
+
+
+def test_format_comes_from_the_declared_format_or_extension():
+    assert detect_format("data.NPZ") == "npz"
+    assert detect_format("blob", "csv") == "csv"
+    with pytest.raises(DatasetError, match="filename='data.json'"):
+        detect_format("data.json")
