@@ -3,7 +3,11 @@
     import kerascore as keras
 """
 
-from kerascore import (
+from kerascore._bootstrap import import_tensorflow_without_keras
+
+import_tensorflow_without_keras()
+
+from kerascore import (  # noqa: E402
     activations,
     backend,
     callbacks,
@@ -18,9 +22,9 @@ from kerascore import (
     saving,
     utils,
 )
-from kerascore.models import Model, Sequential
-from kerascore.models.input import Input, InputLayer
-from kerascore.models.layer import InputSpec, Layer, clear_session
+from kerascore.models import Model, Sequential  # noqa: E402
+from kerascore.models.input import Input, InputLayer  # noqa: E402
+from kerascore.models.layer import InputSpec, Layer, clear_session  # noqa: E402
 
 __version__ = "0.1.0"
 version = __version__

@@ -451,8 +451,8 @@ class EarlyStopping(MonitorCallback):
         patience: Epochs without improvement after which training stops.
         verbose: 1 prints a message when stopping or restoring.
         mode: `"auto"`, `"min"` or `"max"`.
-        baseline: Value the quantity must beat; the wait counter only resets on epochs that
-            improve on both the best value so far and the baseline.
+        baseline: Value the quantity must beat: training stops after `patience` epochs that
+            do not improve on both the best value so far and the baseline.
         restore_best_weights: Whether to restore the weights of the best epoch at the end of
             training (also when training ran all its epochs).
         start_from_epoch: Epochs to wait before watching starts (warm-up).
@@ -509,7 +509,8 @@ class EarlyStopping(MonitorCallback):
                 self.best_weights = self.model.get_weights()
             if self.baseline is None or self._is_improvement(current, self.baseline):
                 self.wait = 0
-            return
+                return
+        # An improvement that still misses the baseline counts towards patience, as documented.
         if self.wait >= self.patience and epoch > 0:
             self.stopped_epoch = epoch
             self.model.stop_training = True

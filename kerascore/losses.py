@@ -35,6 +35,11 @@ def standardize_reduction(reduction):
     return reduction
 
 
+def _scope_name(name):
+    # tf.name_scope rejects names such as "my loss" inside a tf.function.
+    return re.sub(r"[^A-Za-z0-9_.\-/>]", "_", str(name)).lstrip("_/->") or "loss"
+
+
 def _to_snake_case(name):
     name = re.sub(r"\W+", "", name)
     name = re.sub("(.)([A-Z][a-z]+)", r"\1_\2", name)
@@ -69,7 +74,7 @@ class Loss:
 
     def __call__(self, y_true, y_pred, sample_weight=None):
         in_mask = getattr(y_pred, "_keras_mask", None)
-        with tf.name_scope(self.name):
+        with tf.name_scope(_scope_name(self.name)):
             y_pred = tf.nest.map_structure(
                 lambda x: backend.convert_to_tensor(x, dtype=self.dtype), y_pred
             )
@@ -571,21 +576,7 @@ def categorical_focal_crossentropy(
     return tf.reduce_sum(focal_cce, axis=axis)
 
 
-def _backend_sparse_categorical_crossentropy(target, output, from_logits=False, axis=-1):
-    if axis != -1 and axis != len(output.shape) - 1:
-        raise ValueError(f"Only axis=-1 is currently supported. Received: axis={axis}")
-    output, from_logits = _get_logits(
-        output, from_logits, "Softmax", "sparse_categorical_crossentropy"
-    )
-    target = tf.cast(tf.convert_to_tensor(target), "int64")
-    output = tf.convert_to_tensor(output)
-    if len(target.shape) == len(output.shape) and target.shape[-1] == 1:
-        target = tf.squeeze(target, axis=-1)
-    if len(output.shape) < 1:
-        raise ValueError(
-            "In sparse_categorical_crossentropy, `y_pred` must be at least rank 1. "
-            f"Received: y_pred.shape={output.shape}"
-        )
+def _check_sparse_shapes(target, output):
     mismatch = len(target.shape) != len(output.shape) - 1 or any(
         e1 is not None and e2 is not None and e1 != e2
         for e1, e2 in zip(target.shape, output.shape[:-1], strict=False)
@@ -601,6 +592,23 @@ def _backend_sparse_categorical_crossentropy(target, output, from_logits=False, 
             "In sparse_categorical_crossentropy, `y_true` must hold one integer class index per "
             "sample, with shape `y_pred.shape[:-1]` (or that shape plus a trailing 1). "
             f"Received: y_true.shape={target.shape}, y_pred.shape={output.shape}.{hint}"
+        )
+
+
+def _backend_sparse_categorical_crossentropy(target, output, from_logits=False, axis=-1):
+    if axis != -1 and axis != len(output.shape) - 1:
+        raise ValueError(f"Only axis=-1 is currently supported. Received: axis={axis}")
+    output, from_logits = _get_logits(
+        output, from_logits, "Softmax", "sparse_categorical_crossentropy"
+    )
+    target = tf.cast(tf.convert_to_tensor(target), "int64")
+    output = tf.convert_to_tensor(output)
+    if len(target.shape) == len(output.shape) and target.shape[-1] == 1:
+        target = tf.squeeze(target, axis=-1)
+    if len(output.shape) < 1:
+        raise ValueError(
+            "In sparse_categorical_crossentropy, `y_pred` must be at least rank 1. "
+            f"Received: y_pred.shape={output.shape}"
         )
     if not from_logits:
         output = tf.math.log(tf.clip_by_value(output, backend.epsilon(), 1 - backend.epsilon()))
@@ -629,6 +637,7 @@ def sparse_categorical_crossentropy(y_true, y_pred, from_logits=False, ignore_cl
     y_true = tf.convert_to_tensor(y_true)
     if len(y_true.shape) == len(y_pred.shape) and y_true.shape[axis] == 1:
         y_true = tf.squeeze(y_true, axis=axis)
+    _check_sparse_shapes(y_true, y_pred)
     if ignore_class is not None:
         class_axis = axis % len(y_pred.shape)
         y_pred_shape = tf.shape(y_pred)

@@ -41,11 +41,45 @@ from kerascore.saving.serialization import (
 )
 
 __all__ = [
+    "AUC",
+    "Accuracy",
+    "BinaryAccuracy",
+    "BinaryCrossentropy",
+    "CategoricalAccuracy",
+    "CategoricalCrossentropy",
+    "CategoricalHinge",
+    "CosineSimilarity",
+    "Hinge",
+    "KLDivergence",
+    "LogCoshError",
+    "Mean",
+    "MeanAbsoluteError",
+    "MeanAbsolutePercentageError",
+    "MeanMetricWrapper",
+    "MeanSquaredError",
+    "MeanSquaredLogarithmicError",
+    "Metric",
+    "Poisson",
+    "Precision",
+    "Recall",
+    "RootMeanSquaredError",
+    "SparseCategoricalAccuracy",
+    "SparseCategoricalCrossentropy",
+    "SparseTopKCategoricalAccuracy",
+    "SquaredHinge",
+    "Sum",
+    "TopKCategoricalAccuracy",
+    "accuracy",
+    "binary_accuracy",
     "binary_crossentropy",
     "binary_focal_crossentropy",
+    "categorical_accuracy",
     "categorical_crossentropy",
     "categorical_focal_crossentropy",
     "categorical_hinge",
+    "cosine_similarity",
+    "deserialize",
+    "get",
     "hinge",
     "huber",
     "kl_divergence",
@@ -55,8 +89,12 @@ __all__ = [
     "mean_squared_error",
     "mean_squared_logarithmic_error",
     "poisson",
+    "serialize",
+    "sparse_categorical_accuracy",
     "sparse_categorical_crossentropy",
+    "sparse_top_k_categorical_accuracy",
     "squared_hinge",
+    "top_k_categorical_accuracy",
 ]
 
 _AGGREGATIONS = {
@@ -425,7 +463,6 @@ class Accuracy(_FixedMeanMetric):
 
     def __init__(self, name="accuracy", dtype=None):
         super().__init__(name=name, dtype=dtype)
-        self._direction = "up"
 
 
 @register_builtin
@@ -437,11 +474,11 @@ class BinaryAccuracy(_FixedMeanMetric):
     """
 
     _metric_fn = binary_accuracy
+    _direction = "up"
     _config_keys = ("threshold",)
 
     def __init__(self, name="binary_accuracy", dtype=None, threshold=0.5):
         super().__init__(name=name, dtype=dtype, threshold=threshold)
-        self._direction = "up"
 
 
 @register_builtin
@@ -449,10 +486,10 @@ class CategoricalAccuracy(_FixedMeanMetric):
     """How often the predicted class matches the one-hot label."""
 
     _metric_fn = categorical_accuracy
+    _direction = "up"
 
     def __init__(self, name="categorical_accuracy", dtype=None):
         super().__init__(name=name, dtype=dtype)
-        self._direction = "up"
 
 
 @register_builtin
@@ -460,10 +497,10 @@ class SparseCategoricalAccuracy(_FixedMeanMetric):
     """How often the predicted class matches the integer label."""
 
     _metric_fn = sparse_categorical_accuracy
+    _direction = "up"
 
     def __init__(self, name="sparse_categorical_accuracy", dtype=None):
         super().__init__(name=name, dtype=dtype)
-        self._direction = "up"
 
 
 @register_builtin
@@ -475,11 +512,11 @@ class TopKCategoricalAccuracy(_FixedMeanMetric):
     """
 
     _metric_fn = top_k_categorical_accuracy
+    _direction = "up"
     _config_keys = ("k",)
 
     def __init__(self, k=5, name="top_k_categorical_accuracy", dtype=None):
         super().__init__(name=name, dtype=dtype, k=k)
-        self._direction = "up"
 
 
 @register_builtin
@@ -492,13 +529,13 @@ class SparseTopKCategoricalAccuracy(_FixedMeanMetric):
     """
 
     _metric_fn = sparse_top_k_categorical_accuracy
+    _direction = "up"
     _config_keys = ("k", "from_sorted_ids")
 
     def __init__(
         self, k=5, name="sparse_top_k_categorical_accuracy", dtype=None, from_sorted_ids=False
     ):
         super().__init__(name=name, dtype=dtype, k=k, from_sorted_ids=from_sorted_ids)
-        self._direction = "up"
 
 
 # ------------------------------------------------------------- regression and losses
@@ -558,11 +595,11 @@ class CosineSimilarity(_FixedMeanMetric):
     """
 
     _metric_fn = cosine_similarity
+    _direction = "up"
     _config_keys = ("axis",)
 
     def __init__(self, name="cosine_similarity", dtype=None, axis=-1):
         super().__init__(name=name, dtype=dtype, axis=axis)
-        self._direction = "up"
 
 
 @register_builtin
@@ -847,11 +884,11 @@ def update_confusion_matrix_variables(
 class _ThresholdedRate(Metric):
     """Shared body of `Precision` and `Recall`."""
 
+    _direction = "up"
     _other = None
 
     def __init__(self, thresholds=None, top_k=None, class_id=None, name=None, dtype=None):
         super().__init__(name=name, dtype=dtype)
-        self._direction = "up"
         self.init_thresholds = thresholds
         self.top_k = top_k
         self.class_id = class_id

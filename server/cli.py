@@ -248,6 +248,10 @@ def up(
     typer.echo(f"Data dir: {settings.data_dir}")
     typer.echo("Press Ctrl-C to stop.")
     sys.stdout.flush()
+    # Uvicorn handles SIGINT/SIGTERM, then re-raises them to the previous handlers: these,
+    # which let the worker be stopped before `horn up` exits.
+    for signum in (signal.SIGINT, signal.SIGTERM):
+        signal.signal(signum, lambda *_: None)
     try:
         server.run()
     finally:

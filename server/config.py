@@ -30,14 +30,14 @@ class Settings(BaseSettings):
             instead of the database.
         redis_events_maxlen: `HORN_REDIS_EVENTS_MAXLEN`, approximate cap on events kept per job in
             Redis. Default 100000.
-        max_upload_mb: `HORN_MAX_UPLOAD_MB`, largest accepted upload in MiB (dataset or model
-            source); larger uploads answer 413 while streaming. Default 200.
+        max_upload_mb: `HORN_MAX_UPLOAD_MB`, largest accepted dataset upload in MiB; a larger
+            upload answers 413 as soon as the limit is passed while streaming. Default 200.
         max_source_kb: `HORN_MAX_SOURCE_KB`, largest accepted model source in KiB. Default 1024.
         job_max_runtime_s: `HORN_JOB_MAX_RUNTIME_S`, default and upper bound of a job's
             `max_runtime_s`; a job running longer is stopped and fails with reason `timeout`.
             Default 3600.
-        bootstrap_api_key: `HORN_BOOTSTRAP_API_KEY`, optional. Created on start for the tenant
-            `bootstrap_tenant` if it does not exist yet (compose, tests).
+        bootstrap_api_key: `HORN_BOOTSTRAP_API_KEY`, optional. The API stores this key on start
+            for the tenant `HORN_BOOTSTRAP_TENANT` if it does not exist yet (compose, tests).
         bootstrap_tenant: `HORN_BOOTSTRAP_TENANT`, tenant of the bootstrap key. Default `default`.
         lease_seconds: `HORN_LEASE_SECONDS`, how long a worker's claim on a job lasts without a
             heartbeat; an expired lease lets the reconciler re-enqueue the job. Default 30.
@@ -79,6 +79,8 @@ class Settings(BaseSettings):
             Default 10000.
         predict_max_body_mb: `HORN_PREDICT_MAX_BODY_MB`, largest predict request body in MiB.
             Default 32.
+        auth_cache_s: `HORN_AUTH_CACHE_S`, seconds the API remembers a validated API key, so
+            a revoked key may keep working this long (0: check every request). Default 5.
         sse_heartbeat_s: `HORN_SSE_HEARTBEAT_S`, seconds between keep-alive comments on an
             event stream. Default 15.
         environment: `HORN_ENVIRONMENT`, `development` or `production`. Production refuses
@@ -116,6 +118,7 @@ class Settings(BaseSettings):
     predictor_timeout_s: float = Field(120, gt=0)
     predict_max_instances: int = Field(10_000, ge=1)
     predict_max_body_mb: float = Field(32, gt=0)
+    auth_cache_s: float = Field(5, ge=0)
     sse_heartbeat_s: float = Field(15, gt=0)
     environment: Literal["development", "production"] = "development"
 

@@ -47,42 +47,51 @@ class KerasTensor:
         raise TypeError("A symbolic KerasTensor cannot be iterated over.")
 
     def __getitem__(self, key):
-        from kerascore.layers.core import _OpLayer
+        from kerascore.layers.core import SymbolicOp, _encode_key
 
-        return _OpLayer(lambda x: x[key], "getitem")(self)
+        return SymbolicOp("getitem", operand=_encode_key(key))(self)
 
-    def _binary(self, other, fn, name):
-        from kerascore.layers.core import _OpLayer
+    def _binary(self, other, op, reverse=False):
+        from kerascore.layers.core import SymbolicOp
 
         if isinstance(other, KerasTensor):
-            return _OpLayer(lambda pair: fn(pair[0], pair[1]), name)([self, other])
-        return _OpLayer(lambda x: fn(x, other), name)(self)
+            pair = [other, self] if reverse else [self, other]
+            return SymbolicOp(op)(pair)
+        if not isinstance(other, (int, float)):
+            other = float(other) if hasattr(other, "__float__") else other
+        return SymbolicOp(op, operand=other, reverse=reverse)(self)
 
     def __add__(self, other):
-        return self._binary(other, tf.add, "add")
+        return self._binary(other, "add")
 
     def __radd__(self, other):
-        return self._binary(other, lambda a, b: tf.add(b, a), "add")
+        return self._binary(other, "add", reverse=True)
 
     def __sub__(self, other):
-        return self._binary(other, tf.subtract, "subtract")
+        return self._binary(other, "subtract")
 
     def __rsub__(self, other):
-        return self._binary(other, lambda a, b: tf.subtract(b, a), "subtract")
+        return self._binary(other, "subtract", reverse=True)
 
     def __mul__(self, other):
-        return self._binary(other, tf.multiply, "multiply")
+        return self._binary(other, "multiply")
 
     def __rmul__(self, other):
-        return self._binary(other, lambda a, b: tf.multiply(b, a), "multiply")
+        return self._binary(other, "multiply", reverse=True)
 
     def __truediv__(self, other):
-        return self._binary(other, tf.divide, "divide")
+        return self._binary(other, "divide")
+
+    def __rtruediv__(self, other):
+        return self._binary(other, "divide", reverse=True)
+
+    def __pow__(self, other):
+        return self._binary(other, "power")
 
     def __neg__(self):
-        from kerascore.layers.core import _OpLayer
+        from kerascore.layers.core import SymbolicOp
 
-        return _OpLayer(tf.negative, "negative")(self)
+        return SymbolicOp("negative")(self)
 
 
 class Node:
@@ -230,11 +239,7 @@ class Functional(Model):
                 )
         self.inputs = flat_inputs
         self.outputs = flat_outputs
-        self._nodes_in_order = self._collect_nodes(flat_inputs, flat_outputs)
-        self._graph_layers = []
-        for node in self._nodes_in_order:
-            if node.layer not in self._graph_layers:
-                self._graph_layers.append(node.layer)
+        self._nodes_in_order, self._graph_layers = self._collect_nodes(flat_inputs, flat_outputs)
         self.built = True
         self._build_shapes = [tensor.shape for tensor in flat_inputs]
 
@@ -244,34 +249,52 @@ class Functional(Model):
 
     @staticmethod
     def _collect_nodes(flat_inputs, flat_outputs):
+        """Returns the nodes in execution order and the layers in Keras's order: by decreasing
+        depth from the outputs, ties broken by traversal order (so weights line up with Keras).
+        """
         input_ids = {id(t) for t in flat_inputs}
-        ordered, visiting, done = [], set(), set()
+        ordered, in_progress, finished = [], set(), set()
+        traversal_index = {}
 
         def visit(tensor):
             layer, node_index, _ = tensor._keras_history
             node = layer._inbound_nodes[node_index]
-            if id(node) in done:
+            if id(node) in finished:
                 return
-            if id(node) in visiting:
-                raise ValueError("The layer graph has a cycle.")
-            visiting.add(id(node))
+            if id(node) in in_progress:
+                raise ValueError(f"The layer graph has a cycle through layer '{layer.name}'.")
+            traversal_index.setdefault(id(layer), len(traversal_index))
+            in_progress.add(id(node))
             if id(tensor) not in input_ids:
                 for parent in node.input_tensors:
                     visit(parent)
-            visiting.discard(id(node))
-            done.add(id(node))
+            in_progress.discard(id(node))
+            finished.add(id(node))
             ordered.append(node)
 
-        for tensor in flat_inputs:
-            visit(tensor)
         for tensor in flat_outputs:
             visit(tensor)
-        reachable_inputs = set()
+        for tensor in flat_inputs:
+            visit(tensor)
+        producer = {}
         for node in ordered:
             for tensor in node.output_tensors:
-                if id(tensor) in input_ids:
-                    reachable_inputs.add(id(tensor))
-        return ordered
+                producer[id(tensor)] = node
+        node_depth, layer_depth = {}, {}
+        for node in reversed(ordered):
+            depth = max(node_depth.setdefault(id(node), 0), layer_depth.get(id(node.layer), 0))
+            layer_depth[id(node.layer)] = depth
+            node_depth[id(node)] = depth
+            for parent_tensor in node.input_tensors:
+                parent = producer.get(id(parent_tensor))
+                if parent is not None:
+                    node_depth[id(parent)] = max(depth + 1, node_depth.get(id(parent), 0))
+        layers = []
+        for node in ordered:
+            if node.layer not in layers:
+                layers.append(node.layer)
+        layers.sort(key=lambda layer: (-layer_depth[id(layer)], traversal_index[id(layer)]))
+        return ordered, layers
 
     @property
     def layers(self):

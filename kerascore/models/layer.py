@@ -173,6 +173,7 @@ class Layer:
             raise ValueError(f"Expected a string for name. Received: name={name!r}")
         object.__setattr__(self, "_tracking_enabled", False)
         self.name = name or unique_name(to_snake_case(type(self).__name__))
+        self._scope_name = re.sub(r"[^A-Za-z0-9_.\-]", "_", self.name).lstrip("_") or "layer"
         self._trainable = bool(trainable)
         self.dtype = backend.standardize_dtype(dtype)
         self.compute_dtype = self.dtype
@@ -477,7 +478,7 @@ class Layer:
             self._clear_losses()
         _push_context(CallContext(training))
         try:
-            with tf.name_scope(self.name):
+            with tf.name_scope(self._scope_name):
                 outputs = backend.autograph_user_code(self.call)(*args, **kwargs)
         finally:
             _pop_context()

@@ -59,12 +59,16 @@ class Optimizer:
         clipnorm: If set, each gradient is clipped to this L2 norm.
         clipvalue: If set, each gradient is clipped element-wise to `[-clipvalue, clipvalue]`.
         global_clipnorm: If set, all gradients together are clipped to this global norm.
-        use_ema: Only `False` is supported.
-        ema_momentum: Unused (accepted for Keras compatibility).
-        ema_overwrite_frequency: Unused (accepted for Keras compatibility).
+        use_ema: Whether to keep an exponential moving average (EMA) of the weights.
+        ema_momentum: EMA momentum: `average = ema_momentum * average + (1 - ema_momentum) *
+            weight`.
+        ema_overwrite_frequency: With EMA, overwrite the weights with their average every
+            this many steps; `None` to do it only in `finalize_variable_values`.
         loss_scale_factor: If set, `scale_loss` multiplies the loss by it and gradients are
             divided by it before the update.
-        gradient_accumulation_steps: Only `None` is supported.
+        gradient_accumulation_steps: If an int >= 2, gradients are summed over that many
+            calls and their mean applied on the last one; `iterations` then counts applied
+            updates while schedules see every call.
         name: Name of the optimizer; defaults to the lower-case class name.
 
     Raises:
@@ -115,15 +119,28 @@ class Optimizer:
                 f"Expected a non-negative number for `weight_decay`. "
                 f"Received: weight_decay={weight_decay!r}"
             )
-        if use_ema:
+        if gradient_accumulation_steps is not None and (
+            isinstance(gradient_accumulation_steps, bool)
+            or not isinstance(gradient_accumulation_steps, int)
+            or gradient_accumulation_steps < 2
+        ):
             raise ValueError(
-                "kerascore optimizers do not support `use_ema=True` yet. Received: use_ema=True"
-            )
-        if gradient_accumulation_steps is not None:
-            raise ValueError(
-                "kerascore optimizers do not support gradient accumulation yet. Received: "
+                "`gradient_accumulation_steps` must be an integer >= 2. Received: "
                 f"gradient_accumulation_steps={gradient_accumulation_steps!r}"
             )
+        if use_ema:
+            if not 0 <= ema_momentum <= 1:
+                raise ValueError(
+                    f"`ema_momentum` must be in the range [0, 1]. Received: "
+                    f"ema_momentum={ema_momentum}"
+                )
+            if ema_overwrite_frequency is not None and (
+                not isinstance(ema_overwrite_frequency, int) or ema_overwrite_frequency < 1
+            ):
+                raise ValueError(
+                    "`ema_overwrite_frequency` must be an integer >= 1 or None. Received: "
+                    f"ema_overwrite_frequency={ema_overwrite_frequency!r}"
+                )
         self.name = name or type(self).__name__.lower()
         self.weight_decay = weight_decay
         self.clipnorm = clipnorm
@@ -175,14 +192,24 @@ class Optimizer:
         stack.enter_context(tf.init_scope())
         if not tf.distribute.has_strategy() and self._distribution_strategy is not None:
             stack.enter_context(self._distribution_strategy.scope())
-        stack.enter_context(tf.name_scope(self.name))
+        stack.enter_context(tf.name_scope(self._scope_name))
         return stack
+
+    @property
+    def _scope_name(self):
+        # tf.name_scope rejects names such as "my adam" inside a tf.function.
+        return re.sub(r"[^A-Za-z0-9_.\-/>]", "_", self.name).lstrip("_/->") or "optimizer"
 
     # ------------------------------------------------------------------ state
 
     @property
     def iterations(self):
-        """The number of update steps applied, an int64 variable."""
+        """The number of update steps applied, an int64 variable.
+
+        With gradient accumulation, the number of accumulated updates (a tensor).
+        """
+        if self.gradient_accumulation_steps:
+            return self._iterations // self.gradient_accumulation_steps
         return self._iterations
 
     @property
@@ -192,8 +219,16 @@ class Optimizer:
 
     @property
     def learning_rate(self):
-        """The current learning rate: the variable, or the schedule's value at `iterations`."""
-        return self._get_current_learning_rate()
+        """The current learning rate: the variable, or the schedule's value at `iterations`.
+
+        Under a distribution strategy the variable's value is returned as a tensor, so that
+        `float(optimizer.learning_rate)` works everywhere; set it with
+        `optimizer.learning_rate = value`.
+        """
+        learning_rate = self._get_current_learning_rate()
+        if isinstance(learning_rate, tf.distribute.DistributedValues):
+            return tf.convert_to_tensor(learning_rate)
+        return learning_rate
 
     @learning_rate.setter
     def learning_rate(self, learning_rate):
@@ -309,6 +344,12 @@ class Optimizer:
         Args:
             var_list: The trainable variables this optimizer will update.
         """
+        if self.use_ema:
+            self._model_variables_moving_average = self.add_optimizer_variables(var_list, "average")
+        if self.gradient_accumulation_steps:
+            self._accumulated_gradients = self.add_optimizer_variables(
+                var_list, "gradient_accumulator"
+            )
         for i, variable in enumerate(var_list):
             self._trainable_variables_indices[_var_key(variable)] = i
         self._trainable_variables = list(var_list)
@@ -416,20 +457,85 @@ class Optimizer:
             if not self.built:
                 self._build_on_first_use(trainable_variables)
             self._check_variables_are_known(trainable_variables)
-        with tf.name_scope(self.name):
+        with tf.name_scope(self._scope_name):
             grads, trainable_variables = self._filter_empty_gradients(grads, trainable_variables)
             grads = [
                 tf.convert_to_tensor(g) if isinstance(g, tf.IndexedSlices) else g for g in grads
             ]
             if self.loss_scale_factor is not None:
                 grads = [g / self.loss_scale_factor for g in grads]
-            grads = self._clip_gradients(grads)
-            self._apply_weight_decay(trainable_variables)
-            self._backend_update_step(grads, trainable_variables, self.learning_rate)
+            self._backend_apply_gradients(grads, trainable_variables)
             for variable in trainable_variables:
                 if getattr(variable, "constraint", None) is not None:
                     variable.assign(variable.constraint(variable))
         self._iterations.assign_add(1)
+
+    def _backend_apply_gradients(self, grads, trainable_variables):
+        if self.gradient_accumulation_steps:
+            steps = self.gradient_accumulation_steps
+            is_update_step = (self._iterations + 1) % steps == 0
+            accumulators = [
+                self._accumulated_gradients[self._get_variable_index(v)]
+                for v in trainable_variables
+            ]
+
+            def update():
+                mean_grads = [
+                    (g + tf.cast(acc, g.dtype)) / steps
+                    for g, acc in zip(grads, accumulators, strict=True)
+                ]
+                self._clip_decay_and_update(mean_grads, trainable_variables)
+                for acc in self._accumulated_gradients:
+                    acc.assign(tf.zeros_like(acc))
+
+            def accumulate():
+                for g, acc in zip(grads, accumulators, strict=True):
+                    acc.assign_add(tf.cast(g, acc.dtype))
+
+            tf.cond(is_update_step, update, accumulate)
+        else:
+            self._clip_decay_and_update(grads, trainable_variables)
+        if self.use_ema:
+            self._update_model_variables_moving_average(self._trainable_variables)
+            if self.ema_overwrite_frequency:
+                should_overwrite = (self.iterations + 1) % self.ema_overwrite_frequency == 0
+                tf.cond(
+                    should_overwrite,
+                    lambda: self._overwrite_model_variables_with_average_value(
+                        self._trainable_variables
+                    ),
+                    lambda: None,
+                )
+
+    def _clip_decay_and_update(self, grads, trainable_variables):
+        grads = self._clip_gradients(grads)
+        self._apply_weight_decay(trainable_variables)
+        self._backend_update_step(grads, trainable_variables, self.learning_rate)
+
+    def _update_model_variables_moving_average(self, trainable_variables):
+        not_first_step = tf.not_equal(self.iterations, 0)
+        for var, average in zip(
+            trainable_variables, self._model_variables_moving_average, strict=True
+        ):
+            momentum = tf.cast(not_first_step, var.dtype) * self.ema_momentum
+            average.assign(momentum * average + (1 - momentum) * var)
+
+    def _overwrite_model_variables_with_average_value(self, trainable_variables):
+        if len(trainable_variables) != len(self._model_variables_moving_average):
+            raise ValueError(
+                f"The number of model variables ({len(trainable_variables)}) to overwrite "
+                "does not match the number of moving averages stored in the optimizer "
+                f"({len(self._model_variables_moving_average)})."
+            )
+        for var, average in zip(
+            trainable_variables, self._model_variables_moving_average, strict=True
+        ):
+            var.assign(average)
+
+    def finalize_variable_values(self, var_list):
+        """Sets the variables to their moving averages when `use_ema=True` (end of training)."""
+        if self.use_ema:
+            self._overwrite_model_variables_with_average_value(var_list)
 
     def _build_on_first_use(self, trainable_variables):
         if tf.distribute.in_cross_replica_context() or not tf.distribute.has_strategy():
@@ -466,17 +572,9 @@ class Optimizer:
             )
         return [g for g, _ in kept], [v for _, v in kept]
 
-    def _clip_by_norm(self, values):
-        l2sum = tf.reduce_sum(tf.square(values), keepdims=True)
-        pred = l2sum > 0
-        l2sum_safe = tf.where(pred, l2sum, tf.ones_like(l2sum))
-        l2norm = tf.where(pred, tf.sqrt(l2sum_safe), l2sum)
-        clipnorm = tf.cast(self.clipnorm, values.dtype)
-        return values * clipnorm / tf.maximum(l2norm, clipnorm)
-
     def _clip_gradients(self, grads):
         if self.clipnorm and self.clipnorm > 0:
-            return [self._clip_by_norm(g) for g in grads]
+            return [tf.clip_by_norm(g, self.clipnorm) for g in grads]
         if self.global_clipnorm and self.global_clipnorm > 0:
             return clip_by_global_norm(grads, self.global_clipnorm)
         if self.clipvalue and self.clipvalue > 0:

@@ -51,7 +51,10 @@ def register_keras_serializable(package="Custom", name=None):
 
 def get_registered_name(obj):
     """Returns the name `obj` (a class, instance or function) is registered under."""
-    target = obj if isinstance(obj, type) or callable(obj) and not hasattr(obj, "get_config") else type(obj)
+    is_class_or_function = isinstance(obj, type) or (
+        callable(obj) and not hasattr(obj, "get_config")
+    )
+    target = obj if is_class_or_function else type(obj)
     registered = target.__dict__.get("_registered_name") if isinstance(target, type) else None
     if registered is None and not isinstance(target, type):
         registered = getattr(target, "_registered_name", None)

@@ -38,7 +38,9 @@ def read_weights(model, h5_file, skip_mismatch=False, strict_optimizer=True):
         ValueError: for a model that is not built, a missing `model` group, a non-numeric
             dataset, or a mismatch that is not skipped.
     """
-    if not getattr(model, "built", True):
+    if MODEL_GROUP in h5_file and not getattr(model, "built", True):
+        if not len(h5_file[MODEL_GROUP]):
+            return  # Saved before it was built: there is nothing to load.
         raise ValueError(
             f"Model {getattr(model, 'name', type(model).__name__)!r} is not built yet, so it has "
             "no variables to load into. Build it first: call it on a batch of data, call "
@@ -49,9 +51,11 @@ def read_weights(model, h5_file, skip_mismatch=False, strict_optimizer=True):
             f"The weights file has no {MODEL_GROUP!r} group; it was not written by kerascore. "
             f"Groups found: {sorted(h5_file.keys())}"
         )
-    assignments = _match(model.weights, h5_file[MODEL_GROUP], "model", skip_mismatch)
+    model_group = _member(h5_file, MODEL_GROUP, "weights file", h5py.Group)
+    assignments = _match(model.weights, model_group, "model", skip_mismatch)
     if OPTIMIZER_GROUP in h5_file:
-        assignments += _optimizer_assignments(model, h5_file[OPTIMIZER_GROUP], strict_optimizer)
+        optimizer_group = _member(h5_file, OPTIMIZER_GROUP, "weights file", h5py.Group)
+        assignments += _optimizer_assignments(model, optimizer_group, strict_optimizer)
     for variable, value in assignments:
         variable.assign(value)
 
@@ -73,6 +77,11 @@ def _optimizer_assignments(model, group, strict):
 
 def _match(variables, group, label, skip_mismatch):
     stored = sorted(group.keys(), key=lambda key: _position(key, label))
+    if [int(key) for key in stored] != list(range(len(stored))):
+        raise ValueError(
+            f"The saved {label} weights are not numbered 0000, 0001, ... without gaps. "
+            f"Entries found: {stored[:10]}"
+        )
     if len(stored) != len(variables):
         message = (
             f"The saved {label} has {len(stored)} variables but this {label} has "
@@ -84,11 +93,11 @@ def _match(variables, group, label, skip_mismatch):
         warnings.warn(message + " Loading the variables whose shapes match.", stacklevel=3)
     assignments = []
     for variable, key in zip(variables, stored, strict=False):
-        dataset = group[key]
-        if not isinstance(dataset, h5py.Dataset) or dataset.dtype.kind not in _NUMERIC_KINDS:
+        dataset = _member(group, key, f"saved {label} weights", h5py.Dataset)
+        if dataset.dtype.kind not in _NUMERIC_KINDS:
             raise ValueError(
-                f"Saved {label} variable {key} is not a numeric array ({dataset!r}); only numeric "
-                "weights are accepted."
+                f"Saved {label} variable {key} has dtype {dataset.dtype}; only numeric weights "
+                "are accepted."
             )
         expected = tuple(variable.shape)
         if tuple(dataset.shape) != expected:
@@ -104,6 +113,29 @@ def _match(variables, group, label, skip_mismatch):
         value = dataset[()]
         assignments.append((variable, np.asarray(value).astype(variable.dtype.as_numpy_dtype)))
     return assignments
+
+
+def _member(parent, key, where, kind):
+    """Returns `parent[key]` if it is a plain `kind` stored in this very file."""
+    # External links, virtual datasets and external storage would read other files on disk.
+    link = parent.get(key, getlink=True)
+    if not isinstance(link, h5py.HardLink):
+        raise ValueError(
+            f"Entry {key!r} of the {where} is a {type(link).__name__}; only plain groups and "
+            "datasets stored in the file itself are accepted."
+        )
+    member = parent[key]
+    if not isinstance(member, kind):
+        raise ValueError(
+            f"Entry {key!r} of the {where} is a {type(member).__name__}; expected a "
+            f"{kind.__name__}."
+        )
+    if kind is h5py.Dataset and (member.is_virtual or member.external):
+        raise ValueError(
+            f"Entry {key!r} of the {where} reads its data from outside the file; only data "
+            "stored in the file itself is accepted."
+        )
+    return member
 
 
 def _position(key, label):

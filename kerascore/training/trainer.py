@@ -246,14 +246,13 @@ class Trainer:
 
     def _array_runner(self, step_fn, feed, class_table=None, collect=False):
         """A function that runs steps `[begin, end)` over in-memory arrays in one call."""
-        batch_size = feed.batch_size
-        num_rows = feed.num_rows
-
         def batch_at(data, order, step):
+            batch_size = data["batch_size"]
             start = step * batch_size
-            stop = tf.minimum(start + batch_size, num_rows)
+            stop = tf.minimum(start + batch_size, tf.shape(order)[0])
             indices = order[start:stop]
-            gathered = tf.nest.map_structure(lambda t: tf.gather(t, indices), data)
+            arrays = {key: value for key, value in data.items() if key != "batch_size"}
+            gathered = tf.nest.map_structure(lambda t: tf.gather(t, indices), arrays)
             batch = (gathered["x"], gathered.get("y"), gathered.get("sample_weight"))
             return self._with_class_weights(batch, class_table)
 
@@ -298,7 +297,7 @@ class Trainer:
                 return logs
 
         signature = [
-            feed.signature(),
+            {**feed.signature(), "batch_size": tf.TensorSpec([], tf.int32)},
             tf.TensorSpec([None], tf.int32),
             tf.TensorSpec([], tf.int32),
             tf.TensorSpec([], tf.int32),
@@ -530,7 +529,7 @@ class Trainer:
     def _run_array_epoch(self, feed, callbacks, chunk, class_table, mode):
         runner = self._runner_for(feed, mode, class_table)
         order = feed.epoch_order()
-        data = feed.data
+        data = {**feed.data, "batch_size": tf.constant(feed.batch_size, tf.int32)}
         logs = None
         step = 0
         while step < feed.steps:
@@ -646,7 +645,8 @@ class Trainer:
             if runner is None:
                 runner = self._array_runner(self.predict_step, feed, collect=True)
                 self._predict_functions[("arrays", _structure_key(feed))] = runner
-            outputs = runner(feed.data, feed.epoch_order(), tf.constant(0, tf.int32),
+            data = {**feed.data, "batch_size": tf.constant(feed.batch_size, tf.int32)}
+            outputs = runner(data, feed.epoch_order(), tf.constant(0, tf.int32),
                              tf.constant(feed.steps, tf.int32))
             return _to_numpy(outputs)
         predict_one = self._predict_functions.get("dataset")

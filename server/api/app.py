@@ -15,6 +15,7 @@ from fastapi.staticfiles import StaticFiles
 from starlette.concurrency import run_in_threadpool
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from server.api.deps import AuthCache
 from server.api.errors import ApiError, install_error_handlers
 from server.api.routes import datasets, events, health, jobs, models
 from server.config import Settings, get_settings
@@ -100,6 +101,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     )
     app.state.settings = settings
     app.state.http_requests = Counter()
+    app.state.auth_cache = AuthCache(settings.auth_cache_s)
     install_error_handlers(app)
     for module in (datasets, models, jobs, events, health):
         app.include_router(module.router)
@@ -116,7 +118,14 @@ def _make_predictor_pool(settings: Settings) -> Any:
             raise
         logger.warning("server.workers.predictor is missing; predictions are unavailable.")
         return None
-    return PredictorPool(settings)
+    pool = PredictorPool(settings)
+    if settings.predictor_warm_spares > 0:
+        try:
+            pool.warm_up()
+        except Exception as error:
+            # Predictions report the same problem to the client; the API itself can serve.
+            logger.warning("Could not start a spare predictor process: %s", error)
+    return pool
 
 
 def _mount_web(app: FastAPI) -> None:

@@ -2,19 +2,21 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
+import time
+from collections.abc import AsyncIterator, Callable
 from typing import Annotated
 
 from fastapi import Depends, Request
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from sqlalchemy.orm import Session
+from starlette.concurrency import run_in_threadpool
 
 from server.api.errors import ApiError
 from server.config import Settings
 from server.store.artifacts import ArtifactStore
 from server.store.db import Tenant
 from server.store.events import EventBus
-from server.store.keys import authenticate
+from server.store.keys import authenticate, hash_api_key
 
 JobDispatcher = Callable[[Settings, str, str], None]
 
@@ -26,10 +28,18 @@ def get_app_settings(request: Request) -> Settings:
     return request.app.state.settings
 
 
-def get_session(request: Request) -> Iterator[Session]:
-    """A database session for one request (closed afterwards; routes commit themselves)."""
-    with request.app.state.sessions() as session:
+async def get_session(request: Request) -> AsyncIterator[Session]:
+    """A database session for one request (closed afterwards; routes commit themselves).
+
+    Creating a session does no I/O, so it happens on the event loop; every use of it that does
+    (queries, commit, close) runs in a worker thread, so a wait for a pooled connection never
+    blocks the loop.
+    """
+    session = request.app.state.sessions()
+    try:
         yield session
+    finally:
+        await run_in_threadpool(session.close)
 
 
 def get_artifacts(request: Request) -> ArtifactStore:
@@ -56,7 +66,33 @@ EventBusDep = Annotated[EventBus, Depends(get_event_bus)]
 DispatcherDep = Annotated[JobDispatcher, Depends(get_job_dispatcher)]
 
 
-def get_current_tenant(
+class AuthCache:
+    """Remembers recently validated API keys (by hash) for `ttl_s` seconds.
+
+    A revoked key keeps working for at most `ttl_s` seconds (`HORN_AUTH_CACHE_S`).
+    """
+
+    def __init__(self, ttl_s: float, max_entries: int = 10_000):
+        self.ttl_s = ttl_s
+        self.max_entries = max_entries
+        self._entries: dict[str, tuple[float, Tenant]] = {}
+
+    def get(self, key_hash: str) -> Tenant | None:
+        entry = self._entries.get(key_hash)
+        if entry is None or entry[0] < time.monotonic():
+            return None
+        return entry[1]
+
+    def put(self, key_hash: str, tenant: Tenant) -> None:
+        if self.ttl_s <= 0:
+            return
+        if len(self._entries) >= self.max_entries:
+            self._entries.clear()
+        self._entries[key_hash] = (time.monotonic() + self.ttl_s, tenant)
+
+
+async def get_current_tenant(
+    request: Request,
     session: SessionDep,
     credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)],
 ) -> Tenant:
@@ -74,7 +110,12 @@ def get_current_tenant(
             "with `horn keys create --tenant NAME`).",
             headers=challenge,
         )
-    tenant = authenticate(session, credentials.credentials)
+    cache: AuthCache = request.app.state.auth_cache
+    key_hash = hash_api_key(credentials.credentials)
+    tenant = cache.get(key_hash)
+    if tenant is not None:
+        return tenant
+    tenant = await run_in_threadpool(authenticate, session, credentials.credentials)
     if tenant is None:
         raise ApiError(
             401,
@@ -83,6 +124,7 @@ def get_current_tenant(
             "`horn keys create --tenant NAME`.",
             headers=challenge,
         )
+    cache.put(key_hash, tenant)
     return tenant
 
 

@@ -26,6 +26,7 @@ stores as the job's log; the pipe carries only the lines above.
 from __future__ import annotations
 
 import argparse
+import importlib.machinery
 import importlib.util
 import json
 import math
@@ -186,7 +187,9 @@ def import_model_source(source_text: str, entry_point: str) -> Any:
         RunnerError: if the import raises or the entry point is missing.
     """
     Path(SOURCE_FILENAME).write_text(source_text, encoding="utf-8")
-    spec = importlib.util.spec_from_file_location(_USER_MODULE_NAME, SOURCE_FILENAME)
+    # A relative path on purpose: the sandbox user may not traverse the folders above the job.
+    loader = importlib.machinery.SourceFileLoader(_USER_MODULE_NAME, SOURCE_FILENAME)
+    spec = importlib.util.spec_from_file_location(_USER_MODULE_NAME, SOURCE_FILENAME, loader=loader)
     module = importlib.util.module_from_spec(spec)
     sys.modules[_USER_MODULE_NAME] = module
     try:
@@ -379,6 +382,17 @@ def make_reporting_callback(reporter: Reporter, epochs: int) -> Any:
     return HornReporter()
 
 
+def reachable_path(relative: str | Path) -> str:
+    """Returns a path to `relative` (from the working folder) that works for any absolute use.
+
+    kerascore turns paths into absolute ones, and the sandbox user may not traverse the folders
+    above the job's; `/proc/self/cwd` reaches the working folder without walking through them.
+    """
+    if os.path.isdir("/proc/self/cwd"):
+        return os.path.join("/proc/self/cwd", os.fspath(relative))
+    return os.fspath(relative)
+
+
 def save_checkpoint(model: Any, epoch: int) -> str:
     """Saves `model` as `checkpoints/epoch-NNNN.keras` (temp name, then rename).
 
@@ -389,7 +403,7 @@ def save_checkpoint(model: Any, epoch: int) -> str:
     folder.mkdir(exist_ok=True)
     final = folder / f"epoch-{epoch:04d}.keras"
     temp = folder / f".epoch-{epoch:04d}.{os.getpid()}.tmp.keras"
-    model.save(str(temp))
+    model.save(reachable_path(temp))
     os.replace(temp, final)
     return final.as_posix()
 
@@ -413,7 +427,7 @@ def restore_checkpoint(model: Any, path: str, reporter: Reporter) -> None:
         RunnerError: if the checkpoint cannot be loaded into the model.
     """
     try:
-        model.load_weights(path)
+        model.load_weights(reachable_path(path))
     except Exception as exc:
         traceback.print_exc()
         raise RunnerError(

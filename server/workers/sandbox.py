@@ -363,3 +363,52 @@ def make_owned_dir(path: Path, user: str | None) -> Path:
         record = pwd.getpwnam(user)
         os.chown(path, record.pw_uid, record.pw_gid)
     return path
+
+
+def describe_process() -> dict[str, Any]:
+    """Reports what a process in the sandbox sees: user, limits, network, environment names."""
+    import socket
+
+    try:
+        socket.create_connection(("127.0.0.1", 9), timeout=1).close()
+        network = "connected to 127.0.0.1:9"
+    except OSError as exc:
+        network = f"{type(exc).__name__}: {exc.strerror or exc}"
+    return {
+        "uid": os.getuid(),
+        "gid": os.getgid(),
+        "groups": os.getgroups(),
+        "user": pwd.getpwuid(os.getuid()).pw_name,
+        "limits": {
+            name: resource.getrlimit(getattr(resource, name))[0]
+            for name in ("RLIMIT_CPU", "RLIMIT_DATA", "RLIMIT_FSIZE", "RLIMIT_NOFILE")
+        },
+        "network": network,
+        "environment": sorted(os.environ),
+        "cwd": os.getcwd(),
+    }
+
+
+def main(argv: list[str] | None = None) -> int:
+    """`python -m server.workers.sandbox --sandbox POLICY`: enters the sandbox and prints a report.
+
+    Operators use it to see what user code gets on a host; `--hold S` keeps the process alive
+    for S seconds afterwards (with `--lifeline-fd`, until the parent goes away).
+    """
+    import argparse
+
+    parser = argparse.ArgumentParser(prog="python -m server.workers.sandbox")
+    parser.add_argument("--sandbox", default=None, help="SandboxPolicy as JSON")
+    parser.add_argument("--lifeline-fd", type=int, default=None)
+    parser.add_argument("--hold", type=float, default=0.0)
+    args = parser.parse_args(argv)
+    if args.lifeline_fd is not None:
+        watch_lifeline(args.lifeline_fd)
+    applied = enter_sandbox(SandboxPolicy.from_json(args.sandbox)) if args.sandbox else {}
+    print(json.dumps({"applied": applied, **describe_process()}), flush=True)
+    time.sleep(args.hold)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -195,11 +195,14 @@ def test_early_stopping_without_restore_keeps_last_weights():
 
 
 def test_early_stopping_baseline_and_start_from_epoch():
-    # The loss improves every epoch but never beats an unreachable baseline.
+    # The loss improves every epoch but never beats an unreachable baseline, so every epoch
+    # counts towards patience.
     stopper = callbacks.EarlyStopping(monitor="loss", baseline=-1.0, patience=2)
-    assert fit(make_model(), epochs=10, callbacks=[stopper]).epoch == [0, 1, 2]
+    assert fit(make_model(), epochs=10, callbacks=[stopper]).epoch == [0, 1]
+    reachable = callbacks.EarlyStopping(monitor="loss", baseline=1e6, patience=2)
+    assert len(fit(make_model(), epochs=5, callbacks=[reachable]).epoch) == 5
     late = callbacks.EarlyStopping(monitor="loss", baseline=-1.0, patience=2, start_from_epoch=3)
-    assert fit(make_model(), epochs=10, callbacks=[late]).epoch == [0, 1, 2, 3, 4, 5]
+    assert fit(make_model(), epochs=10, callbacks=[late]).epoch == [0, 1, 2, 3, 4]
 
 
 def test_early_stopping_auto_mode_needs_a_known_direction():

@@ -176,24 +176,29 @@ def test_get_unknown_lists_valid_names():
 
 
 @pytest.mark.parametrize(
-    "loss",
+    "loss,y_true,y_pred",
     [
-        losses.Huber(delta=2.0, reduction="sum"),
-        losses.CategoricalCrossentropy(from_logits=True, label_smoothing=0.1),
-        losses.SparseCategoricalCrossentropy(ignore_class=0),
-        losses.BinaryFocalCrossentropy(gamma=3.0),
-        losses.CosineSimilarity(axis=0),
-        losses.LossFunctionWrapper(losses.mean_absolute_error, name="wrapped"),
+        (losses.Huber(delta=2.0, reduction="sum"), Y_TRUE, Y_PRED),
+        (losses.CategoricalCrossentropy(from_logits=True, label_smoothing=0.1), ONE_HOT, Y_PRED),
+        (losses.SparseCategoricalCrossentropy(ignore_class=0), SPARSE, PROBS),
+        (losses.BinaryFocalCrossentropy(gamma=3.0), BINARY, PROBS),
+        (losses.CosineSimilarity(axis=0), Y_TRUE, Y_PRED),
+        (losses.LossFunctionWrapper(losses.mean_absolute_error, name="wrapped"), Y_TRUE, Y_PRED),
     ],
 )
-def test_config_round_trip_through_json(loss):
+def test_config_round_trip_through_json(loss, y_true, y_pred):
     config = json.loads(json.dumps(losses.serialize(loss)))
     restored = losses.deserialize(config)
     assert type(restored) is type(loss)
     assert restored.get_config() == loss.get_config()
     np.testing.assert_allclose(
-        np.asarray(restored(ONE_HOT, PROBS)), np.asarray(loss(ONE_HOT, PROBS)), rtol=1e-6
+        np.asarray(restored(y_true, y_pred)), np.asarray(loss(y_true, y_pred)), rtol=1e-6
     )
+
+
+def test_sparse_with_ignore_class_and_one_hot_labels_gives_clear_error():
+    with pytest.raises(ValueError, match="'categorical_crossentropy'"):
+        losses.SparseCategoricalCrossentropy(ignore_class=0)(ONE_HOT, PROBS)
 
 
 def test_custom_loss_subclass():
@@ -206,3 +211,13 @@ def test_custom_loss_subclass():
     np.testing.assert_allclose(
         float(loss(Y_TRUE, Y_PRED)), np.abs(Y_TRUE - Y_PRED).sum(-1).mean(), rtol=1e-6
     )
+
+
+def test_loss_with_spaces_in_name_works_in_tf_function():
+    loss = losses.MeanSquaredError(name="my loss")
+
+    @tf.function
+    def compute():
+        return loss(tf.ones((2, 1)), tf.zeros((2, 1)))
+
+    assert float(compute()) == pytest.approx(1.0)

@@ -7,7 +7,7 @@ import logging
 from collections import deque
 from typing import Annotated
 
-from fastapi import APIRouter, Header, Query, Request
+from fastapi import APIRouter, Header, Query, Request, Response
 from fastapi.responses import FileResponse, JSONResponse, PlainTextResponse
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
@@ -214,10 +214,12 @@ def list_jobs(
     return Page[JobOut](items=[job_out(row, attempts[row.id]) for row in rows], next=next_cursor)
 
 
-@router.get("/{job_id}")
-def get_job(job_id: str, tenant: CurrentTenant, session: SessionDep) -> JobOut:
+@router.get("/{job_id}", response_model=JobOut)
+def get_job(job_id: str, tenant: CurrentTenant, session: SessionDep) -> Response:
     """A job's full status: progress, latest metrics, error, attempts."""
-    return load_job_out(session, get_tenant_job(session, tenant.id, job_id))
+    job = load_job_out(session, get_tenant_job(session, tenant.id, job_id))
+    # Serialized here: the most polled route skips FastAPI's second validation of the body.
+    return Response(job.model_dump_json(), media_type="application/json")
 
 
 @router.post("/{job_id}/cancel")
@@ -427,7 +429,8 @@ async def predict(
             "Predictions are unavailable: this server has no predictor pool "
             "(server.workers.predictor could not be imported).",
         )
-    from server.workers.predictor import PredictionInputError
+    from server.workers.predictor import PredictionInputError, PredictorError
+    from server.workers.sandbox import SandboxUnavailableError
 
     payload = body.model_dump(exclude_none=True)
     try:
@@ -448,6 +451,10 @@ async def predict(
             f"The prediction took longer than {settings.predictor_timeout_s} s "
             "(HORN_PREDICTOR_TIMEOUT_S). Send fewer instances or retry.",
         ) from None
+    except PredictorError as error:
+        raise ApiError(503, "predictor_error", str(error), {"job_id": job_id}) from None
+    except SandboxUnavailableError as error:
+        raise ApiError(503, "sandbox_unavailable", str(error)) from None
     return PredictResponse(predictions=list(predictions), job_id=job_id, epoch=checkpoint.epoch)
 
 
@@ -471,7 +478,11 @@ def _invalid_predict_body(error: ValueError) -> ApiError:
         if callable(errors)
         else []
     )
-    first = problems[0]["msg"] if problems else str(error)
+    if problems:
+        location = ".".join(str(part) for part in problems[0]["loc"])
+        first = f"{location}: {problems[0]['msg']}" if location else problems[0]["msg"]
+    else:
+        first = str(error)
     return ApiError(
         422,
         "validation_error",

@@ -413,6 +413,21 @@ def test_object_dtype_weights_are_refused(archive, tmp_path):
         saving.load_model(tampered, compile=False)
 
 
+def test_weights_linking_to_other_files_are_refused(archive, tmp_path):
+    outside = tmp_path / "outside.h5"
+    with h5py.File(outside, "w") as handle:
+        handle.create_dataset("secret", data=np.ones((8, 6), "float32"))
+    weights = tmp_path / "linked.weights.h5"
+    with h5py.File(weights, "w") as handle:
+        group = handle.create_group("model")
+        group["0000"] = h5py.ExternalLink(str(outside), "secret")
+        for index, shape in enumerate([(6,), (6, 1), (1,)], start=1):
+            group.create_dataset(f"{index:04d}", data=np.zeros(shape, "float32"))
+    tampered = rewrite_member(archive, "model.weights.h5", weights.read_bytes())
+    with pytest.raises(ValueError, match="ExternalLink"):
+        saving.load_model(tampered, compile=False)
+
+
 # Serialization registry
 
 

@@ -263,3 +263,29 @@ def test_set_random_seed_repeats_every_generator():
 def test_set_random_seed_rejects_non_integers(seed):
     with pytest.raises(ValueError, match="seed"):
         utils.set_random_seed(seed)
+
+
+def test_set_random_seed_gives_same_initial_weights_and_loss_curve():
+    import kerascore as keras
+
+    rng = np.random.default_rng(0)
+    x = rng.normal(size=(64, 8)).astype("float32")
+    y = rng.normal(size=(64, 1)).astype("float32")
+
+    def run(seed):
+        utils.set_random_seed(seed)
+        model = keras.Sequential(
+            [keras.Input((8,)), keras.layers.Dense(4, activation="relu"), keras.layers.Dense(1)]
+        )
+        initial = model.get_weights()
+        model.compile(optimizer="adam", loss="mse")
+        history = model.fit(x, y, epochs=3, batch_size=16, verbose=0)
+        return initial, history.history["loss"]
+
+    first_weights, first_losses = run(7)
+    second_weights, second_losses = run(7)
+    other_weights, _ = run(8)
+    for first, second in zip(first_weights, second_weights, strict=True):
+        np.testing.assert_array_equal(first, second)
+    assert first_losses == second_losses
+    assert not np.array_equal(first_weights[0], other_weights[0])

@@ -1,0 +1,238 @@
+"""The training runner, run for real: a fresh sandboxed process on a tiny job."""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import subprocess
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from server.workers.sandbox import (
+    SandboxPolicy,
+    check_sandbox_user,
+    kill_process_group,
+    make_owned_dir,
+    start_sandboxed,
+)
+
+MODEL_SOURCE = """
+import kerascore as keras
+
+def build_model(hparams):
+    model = keras.Sequential([
+        keras.Input((64,)),
+        keras.layers.Dense(hparams.get("units", 128), activation="relu"),
+        keras.layers.Dense(10, activation="softmax"),
+    ])
+    model.compile(optimizer=keras.optimizers.Adam(hparams.get("lr", 1e-3)),
+                  loss="sparse_categorical_crossentropy", metrics=["accuracy"])
+    return model
+"""
+
+NAN_LOSS_HEADER = """
+import tensorflow as tf
+
+def nan_loss(y_true, y_pred):
+    return tf.reduce_mean(y_pred) * float("nan")
+"""
+
+
+def sandbox_user() -> str | None:
+    """`nobody` when the tests run as root and it can run Python here, else None."""
+    if os.geteuid() != 0 or check_sandbox_user("nobody") is not None:
+        return None
+    return "nobody"
+
+
+@pytest.fixture(scope="module", autouse=True)
+def worker_like_environment():
+    """Variables a worker has that must never reach user code."""
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setenv("HORN_DATABASE_URL", "postgresql://horn:secret@db/horn")
+        patch.setenv("HORN_BROKER_URL", "redis://secret@broker:6379/0")
+        patch.setenv("AWS_SECRET_ACCESS_KEY", "not-for-user-code")
+        yield
+
+
+@pytest.fixture(scope="module")
+def digits_npz(tmp_path_factory) -> Path:
+    from sklearn.datasets import load_digits
+
+    digits = load_digits()
+    path = tmp_path_factory.mktemp("data") / "digits.npz"
+    np.savez(path, x=(digits.data[:400] / 16).astype("float32"), y=digits.target[:400])
+    return path
+
+
+def run_runner(
+    job_dir: Path,
+    dataset: Path,
+    source: str,
+    epochs: int = 2,
+    training: dict | None = None,
+    resume_from: str | None = None,
+    initial_epoch: int = 0,
+) -> tuple[list[dict], str, int]:
+    """Runs the runner like the worker does; returns its reports, its output and exit status."""
+    job_dir.mkdir(parents=True, exist_ok=True)
+    source_path = job_dir.parent / f"{job_dir.name}-model.py"
+    source_path.write_text(source)
+    user = sandbox_user()
+    make_owned_dir(job_dir / "work", user)
+    spec = {
+        "dataset": str(dataset),
+        "model_source": str(source_path),
+        "hyperparameters": {"units": 32},
+        "training": {"batch_size": 32, **(training or {})},
+        "epochs": epochs,
+        "resume_from": resume_from,
+        "initial_epoch": initial_epoch,
+    }
+    (job_dir / "job.json").write_text(json.dumps(spec))
+    report_read, report_write = os.pipe()
+    lifeline_read, lifeline_write = os.pipe()
+    process = start_sandboxed(
+        "server.workers.runner",
+        [str(job_dir), "--report-fd", str(report_write), "--lifeline-fd", str(lifeline_read)],
+        workdir=job_dir,
+        policy=SandboxPolicy(user=user, cpu_seconds=600, memory_mb=4096, open_files=1024),
+        pass_fds=(report_write, lifeline_read),
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+    )
+    os.close(report_write)
+    os.close(lifeline_read)
+    try:
+        with os.fdopen(report_read) as reports:
+            lines = [json.loads(line) for line in reports]
+        output = process.stdout.read().decode(errors="replace")
+        process.wait(timeout=120)
+    finally:
+        os.close(lifeline_write)
+        kill_process_group(process, grace_s=0.5)
+    return lines, output, process.returncode
+
+
+def of_type(reports: list[dict], kind: str) -> list[dict]:
+    return [report for report in reports if report["type"] == kind]
+
+
+@pytest.fixture(scope="module")
+def trained(tmp_path_factory, digits_npz) -> tuple[Path, list[dict], str, int]:
+    job_dir = tmp_path_factory.mktemp("trained") / "job"
+    printing_source = (
+        "import os, socket\n"
+        "print('ENVIRONMENT', sorted(os.environ.items()))\n"
+        "print('UID', os.getuid())\n"
+        "try:\n"
+        "    socket.create_connection(('127.0.0.1', 6379), timeout=2)\n"
+        "    print('NETWORK reachable')\n"
+        "except OSError as exc:\n"
+        "    print('NETWORK', exc)\n" + MODEL_SOURCE
+    )
+    return (job_dir, *run_runner(job_dir, digits_npz, printing_source, epochs=2))
+
+
+def test_runner_reports_metrics_and_checkpoints(trained):
+    import kerascore
+
+    job_dir, reports, output, returncode = trained
+    assert returncode == 0, output
+    metrics = [r for r in of_type(reports, "metric") if r["step"] is None]
+    assert [m["epoch"] for m in metrics] == [1, 2]
+    assert set(metrics[0]["values"]) >= {"loss", "accuracy"}
+    assert metrics[1]["values"]["loss"] < metrics[0]["values"]["loss"]
+    checkpoints = of_type(reports, "checkpoint")
+    assert [c["path"] for c in checkpoints] == [
+        "checkpoints/epoch-0001.keras",
+        "checkpoints/epoch-0002.keras",
+    ]
+    model = kerascore.models.load_model(job_dir / "work" / checkpoints[-1]["path"])
+    assert model.predict(np.zeros((2, 64), "float32"), verbose=0).shape == (2, 10)
+    assert not list((job_dir / "work" / "checkpoints").glob(".*"))  # no temp files left
+    assert of_type(reports, "done") == [
+        {"type": "done", "epochs_completed": 2, "stopped_early": False}
+    ]
+
+
+def test_runner_environment_is_stripped(trained):
+    _, reports, output, _ = trained
+    line = next(line for line in output.splitlines() if line.startswith("ENVIRONMENT"))
+    assert "HORN_" not in line
+    for secret in ("redis://", "postgresql", "AWS_SECRET", "not-for-user-code"):
+        assert secret not in line
+    assert "('PYTHONPATH'" in line  # the runner still finds the project
+    if sandbox_user() is not None:
+        assert "UID 65534" in output
+        assert "NETWORK [Errno 101] Network is unreachable" in output
+        sandbox_log = of_type(reports, "log")[0]["line"]
+        assert sandbox_log.startswith("Sandbox: user=nobody, network=isolated")
+
+
+def test_runner_reports_user_exception(tmp_path, digits_npz):
+    source = MODEL_SOURCE.replace(
+        "def build_model(hparams):\n",
+        "def build_model(hparams):\n    raise ValueError('units must be positive')\n",
+    )
+    reports, output, returncode = run_runner(tmp_path / "job", digits_npz, source)
+    assert returncode == 1
+    assert of_type(reports, "error") == [
+        {
+            "type": "error",
+            "kind": "ValueError",
+            "stage": "build_model",
+            "message": "build_model(hparams) raised ValueError: units must be positive",
+        }
+    ]
+    assert "Traceback" in output and "units must be positive" in output
+
+
+def test_runner_reports_nan_loss(tmp_path, digits_npz):
+    source = NAN_LOSS_HEADER + MODEL_SOURCE.replace(
+        'loss="sparse_categorical_crossentropy"', "loss=nan_loss"
+    )
+    reports, _, returncode = run_runner(tmp_path / "job", digits_npz, source)
+    assert returncode == 1
+    (error,) = of_type(reports, "error")
+    assert error["kind"] == "NaNLoss"
+    assert "The loss became NaN at epoch 1, batch 1" in error["message"]
+    assert not of_type(reports, "checkpoint")
+
+
+def test_runner_reports_input_shape_mismatch(tmp_path, digits_npz):
+    source = MODEL_SOURCE.replace("keras.Input((64,))", "keras.Input((32,))")
+    reports, _, returncode = run_runner(tmp_path / "job", digits_npz, source)
+    assert returncode == 1
+    (error,) = of_type(reports, "error")
+    assert error["stage"] == "fit"
+    assert "(None, 32)" in error["message"] and "64" in error["message"]
+
+
+def test_runner_resumes_from_checkpoint(trained, tmp_path, digits_npz):
+    job_dir, first_reports, _, _ = trained
+    resumed_dir = tmp_path / "job"
+    (resumed_dir / "checkpoints").mkdir(parents=True)
+    shutil.copy(
+        job_dir / "work" / "checkpoints" / "epoch-0002.keras",
+        resumed_dir / "checkpoints" / "epoch-0002.keras",
+    )
+    reports, output, returncode = run_runner(
+        resumed_dir,
+        digits_npz,
+        MODEL_SOURCE,
+        epochs=3,
+        resume_from="checkpoints/epoch-0002.keras",
+        initial_epoch=2,
+    )
+    assert returncode == 0, output
+    assert any("Resumed from checkpoint" in r.get("line", "") for r in of_type(reports, "log"))
+    epochs = [r["epoch"] for r in of_type(reports, "metric") if r["step"] is None]
+    assert epochs == [3]
+    first_loss = [r for r in of_type(first_reports, "metric") if r["step"] is None][0]
+    resumed_loss = [r for r in of_type(reports, "metric") if r["step"] is None][0]
+    # A fresh model starts near ln(10) = 2.3; the resumed one continues from trained weights.
+    assert resumed_loss["values"]["loss"] < first_loss["values"]["loss"]
