@@ -1,29 +1,35 @@
-"""Layers: `from kerascore import layers` / `keras.layers.Dense(...)`."""
+"""Layers: `from kerascore import layers` / `keras.layers.Dense(...)`.
 
-from kerascore.layers.core import (
-    Activation,
-    Dense,
-    Dropout,
-    Embedding,
-    Flatten,
-    Identity,
-    Lambda,
-    Reshape,
-)
+Every layer module lists its public layers in `__all__`; they are re-exported here.
+"""
+
+import importlib
+import importlib.util
+
 from kerascore.models.input import Input, InputLayer
 from kerascore.models.layer import InputSpec, Layer
 
-__all__ = [
-    "Activation",
-    "Dense",
-    "Dropout",
-    "Embedding",
-    "Flatten",
-    "Identity",
-    "Input",
-    "InputLayer",
-    "InputSpec",
-    "Lambda",
-    "Layer",
-    "Reshape",
-]
+_LAYER_MODULES = (
+    "core",
+    "activations",
+    "conv",
+    "pooling",
+    "normalization",
+    "merging",
+    "reshaping",
+    "regularization",
+    "masking",
+    "recurrent",
+    "attention",
+    "preprocessing",
+)
+
+__all__ = ["Input", "InputLayer", "InputSpec", "Layer"]
+
+for _name in _LAYER_MODULES:
+    if importlib.util.find_spec(f"kerascore.layers.{_name}") is None:
+        continue
+    _module = importlib.import_module(f"kerascore.layers.{_name}")
+    for _public in _module.__all__:
+        globals()[_public] = getattr(_module, _public)
+        __all__.append(_public)

@@ -1,12 +1,24 @@
 """Core layers: Dense, Activation, Dropout, Flatten, Reshape, Embedding, Lambda."""
 
+__all__ = [
+    "Activation",
+    "Dense",
+    "Dropout",
+    "Embedding",
+    "Flatten",
+    "Identity",
+    "Lambda",
+    "Reshape",
+    "SymbolicOp",
+]
+
 import math
 
 import numpy as np
 import tensorflow as tf
 
 from kerascore import activations, constraints, initializers, regularizers
-from kerascore.models.layer import InputSpec, Layer, unique_name
+from kerascore.models.layer import InputSpec, Layer, cast_to_compute, unique_name
 from kerascore.saving.serialization import register_builtin, serialize_keras_object
 
 
@@ -81,12 +93,13 @@ class Dense(Layer):
         self.built = True
 
     def call(self, inputs, training=None):
+        kernel = cast_to_compute(self.kernel, self.compute_dtype)
         if inputs.shape.rank == 2:
-            outputs = tf.matmul(inputs, self.kernel)
+            outputs = tf.matmul(inputs, kernel)
         else:
-            outputs = tf.tensordot(inputs, self.kernel, axes=[[inputs.shape.rank - 1], [0]])
+            outputs = tf.tensordot(inputs, kernel, axes=[[inputs.shape.rank - 1], [0]])
         if self.bias is not None:
-            outputs = tf.nn.bias_add(outputs, self.bias)
+            outputs = tf.nn.bias_add(outputs, cast_to_compute(self.bias, self.compute_dtype))
         outputs = self.activation(outputs)
         if self.activity_regularizer is not None:
             self.add_loss(self.activity_regularizer(outputs))
@@ -306,7 +319,7 @@ class Embedding(Layer):
     def call(self, inputs):
         if inputs.dtype not in (tf.int32, tf.int64):
             inputs = tf.cast(inputs, tf.int32)
-        return tf.nn.embedding_lookup(self.embeddings, inputs)
+        return tf.nn.embedding_lookup(cast_to_compute(self.embeddings, self.compute_dtype), inputs)
 
     def compute_mask(self, inputs, previous_mask=None):
         if not self.mask_zero:

@@ -141,6 +141,31 @@ def standardize_shape(shape):
     return tuple(result)
 
 
+def cast_to_compute(variable, compute_dtype):
+    """Returns `variable` in the layer's compute dtype (float16 weights under mixed precision)."""
+    if variable.dtype != compute_dtype and variable.dtype.is_floating:
+        return tf.cast(variable, compute_dtype)
+    return variable
+
+
+def _collect_masks(inputs):
+    """The `_keras_mask` a previous layer attached to `inputs` (a list for list inputs)."""
+    if isinstance(inputs, (list, tuple)):
+        masks = [getattr(value, "_keras_mask", None) for value in inputs]
+        return None if all(mask is None for mask in masks) else masks
+    return getattr(inputs, "_keras_mask", None)
+
+
+def _attach_mask(outputs, mask):
+    flat_outputs = tf.nest.flatten(outputs)
+    flat_masks = mask if isinstance(mask, (list, tuple)) else [mask] * len(flat_outputs)
+    for output, output_mask in zip(flat_outputs, flat_masks):
+        try:
+            output._keras_mask = output_mask
+        except AttributeError:
+            pass
+
+
 def _is_symbolic(value):
     from kerascore.models.functional import KerasTensor
 
@@ -175,9 +200,12 @@ class Layer:
         self.name = name or unique_name(to_snake_case(type(self).__name__))
         self._scope_name = re.sub(r"[^A-Za-z0-9_.\-]", "_", self.name).lstrip("_") or "layer"
         self._trainable = bool(trainable)
-        self.dtype = backend.standardize_dtype(dtype)
-        self.compute_dtype = self.dtype
-        self.variable_dtype = self.dtype
+        from kerascore import mixed_precision
+
+        self.dtype_policy = mixed_precision.resolve(dtype)
+        self.compute_dtype = self.dtype_policy.compute_dtype
+        self.variable_dtype = self.dtype_policy.variable_dtype
+        self.dtype = self.variable_dtype
         self.autocast = autocast
         self.built = False
         self.input_spec = None
@@ -469,7 +497,13 @@ class Layer:
             kwargs["training"] = training
         elif "training" in kwargs:
             kwargs.pop("training")
-        if not self._call_takes_mask:
+        previous_mask = kwargs.get("mask")
+        if previous_mask is None:
+            previous_mask = _collect_masks(inputs)
+        if self._call_takes_mask:
+            if kwargs.get("mask") is None and previous_mask is not None:
+                kwargs["mask"] = previous_mask
+        else:
             kwargs.pop("mask", None)
         if not self.built:
             self._maybe_build(self._input_shapes_of(inputs))
@@ -482,6 +516,10 @@ class Layer:
                 outputs = backend.autograph_user_code(self.call)(*args, **kwargs)
         finally:
             _pop_context()
+        if previous_mask is not None or self.supports_masking or type(self).compute_mask is not (
+            Layer.compute_mask
+        ):
+            _attach_mask(outputs, self.compute_mask(inputs, previous_mask))
         return outputs
 
     def _convert_inputs(self, inputs):
@@ -537,7 +575,7 @@ class Layer:
     # ----------------------------------------------------------------- config
     def get_config(self):
         """Returns the constructor arguments as a JSON-able dict."""
-        config = {"name": self.name, "trainable": self.trainable, "dtype": self.dtype}
+        config = {"name": self.name, "trainable": self.trainable, "dtype": self.dtype_policy.name}
         if self._declared_batch_shape is not None:
             config["batch_input_shape"] = list(self._declared_batch_shape)
         return config

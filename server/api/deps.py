@@ -23,7 +23,7 @@ JobDispatcher = Callable[[Settings, str, str], None]
 _bearer = HTTPBearer(auto_error=False, description="An API key: `Authorization: Bearer <key>`.")
 
 
-def get_app_settings(request: Request) -> Settings:
+async def get_app_settings(request: Request) -> Settings:
     """The settings the app was created with."""
     return request.app.state.settings
 
@@ -42,23 +42,24 @@ async def get_session(request: Request) -> AsyncIterator[Session]:
         await run_in_threadpool(session.close)
 
 
-def get_artifacts(request: Request) -> ArtifactStore:
+async def get_artifacts(request: Request) -> ArtifactStore:
     """The artifact store."""
     return request.app.state.artifacts
 
 
-def get_event_bus(request: Request) -> EventBus:
+async def get_event_bus(request: Request) -> EventBus:
     """The live event bus."""
     return request.app.state.events
 
 
-def get_job_dispatcher() -> JobDispatcher:
+async def get_job_dispatcher() -> JobDispatcher:
     """The function that puts a job on its Celery queue (the workers' `enqueue_training_job`)."""
     from server.workers.dispatch import enqueue_training_job
 
     return enqueue_training_job
 
 
+# Dependencies without I/O are `async def` so that FastAPI does not send them to a thread.
 SettingsDep = Annotated[Settings, Depends(get_app_settings)]
 SessionDep = Annotated[Session, Depends(get_session)]
 ArtifactsDep = Annotated[ArtifactStore, Depends(get_artifacts)]

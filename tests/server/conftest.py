@@ -35,7 +35,8 @@ def data_dir(tmp_path: Path) -> Path:
 
 @pytest.fixture
 def settings(data_dir: Path):
-    """Settings on SQLite in a temporary data dir, with a bootstrap key, no predictor spare."""
+    """Settings on SQLite in a temporary data dir: bootstrap key, 1 MiB uploads, no auth cache,
+    no spare predictor process."""
     from server.config import Settings
 
     return Settings(
@@ -46,6 +47,7 @@ def settings(data_dir: Path):
         bootstrap_api_key=TEST_API_KEY,
         predictor_warm_spares=0,
         max_upload_mb=1,
+        auth_cache_s=0,
         _env_file=None,
     )
 

@@ -7,7 +7,7 @@ import logging
 from collections import deque
 from typing import Annotated
 
-from fastapi import APIRouter, Header, Query, Request, Response
+from fastapi import APIRouter, Header, Query, Request
 from fastapi.responses import FileResponse, JSONResponse, PlainTextResponse
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
@@ -214,12 +214,10 @@ def list_jobs(
     return Page[JobOut](items=[job_out(row, attempts[row.id]) for row in rows], next=next_cursor)
 
 
-@router.get("/{job_id}", response_model=JobOut)
-def get_job(job_id: str, tenant: CurrentTenant, session: SessionDep) -> Response:
+@router.get("/{job_id}")
+def get_job(job_id: str, tenant: CurrentTenant, session: SessionDep) -> JobOut:
     """A job's full status: progress, latest metrics, error, attempts."""
-    job = load_job_out(session, get_tenant_job(session, tenant.id, job_id))
-    # Serialized here: the most polled route skips FastAPI's second validation of the body.
-    return Response(job.model_dump_json(), media_type="application/json")
+    return load_job_out(session, get_tenant_job(session, tenant.id, job_id))
 
 
 @router.post("/{job_id}/cancel")

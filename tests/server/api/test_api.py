@@ -219,6 +219,25 @@ def test_a_revoked_key_is_refused(app, client, auth):
     assert_error(client.get("/v1/jobs", headers=other), 401, "unauthorized", "revoked")
 
 
+def test_validated_keys_are_cached_for_auth_cache_s(data_dir):
+    from fastapi.testclient import TestClient
+
+    from server.api.app import create_app
+    from server.config import Settings
+    from server.store.keys import revoke_api_key
+
+    settings = Settings(data_dir=data_dir, auth_cache_s=0.5, predictor_warm_spares=0)
+    app = create_app(settings)
+    with TestClient(app) as client:
+        other = other_tenant_auth(app)
+        assert client.get("/v1/jobs", headers=other).status_code == 200
+        with session_scope(app.state.sessions) as session:
+            assert revoke_api_key(session, other["Authorization"].split()[1])
+        assert client.get("/v1/jobs", headers=other).status_code == 200  # still cached
+        time.sleep(0.6)
+        assert_error(client.get("/v1/jobs", headers=other), 401, "unauthorized", "revoked")
+
+
 # Datasets and models ---------------------------------------------------------------------
 
 
@@ -776,7 +795,7 @@ def test_the_api_never_imports_tensorflow(tmp_path):
         from server.api.deps import get_job_dispatcher
         from server.config import Settings
 
-        real_dispatcher = get_job_dispatcher()  # imports the workers' dispatch module
+        import server.workers.dispatch  # what the real dispatcher dependency imports
         settings = Settings(data_dir=sys.argv[1], bootstrap_api_key="k" * 24,
                             predictor_warm_spares=0)
         app = create_app(settings)

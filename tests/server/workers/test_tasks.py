@@ -1,0 +1,154 @@
+"""Claiming jobs with a lease, and the reconciler, on a real SQLite database."""
+
+from __future__ import annotations
+
+import threading
+from datetime import timedelta
+
+import pytest
+
+from server.config import Settings
+from server.store.artifacts import ArtifactStore
+from server.store.db import Job, JobStatus, Tenant, make_engine, session_factory, session_scope
+from server.store.db import utcnow as now
+from server.store.events import DatabaseEventBus
+from server.store.migrate import upgrade_database
+from server.workers.tasks import JobSupervisor, WorkerResources, claim_job, reconcile_jobs
+
+
+@pytest.fixture
+def resources(tmp_path) -> WorkerResources:
+    settings = Settings(data_dir=tmp_path, lease_seconds=30, queued_timeout_s=60)
+    upgrade_database(settings.database_url)
+    engine = make_engine(settings.database_url)
+    sessions = session_factory(engine)
+    yield WorkerResources(
+        settings=settings,
+        sessions=sessions,
+        bus=DatabaseEventBus(sessions),
+        artifacts=ArtifactStore(tmp_path),
+        sandbox_user=None,
+    )
+    engine.dispose()
+
+
+def add_job(resources: WorkerResources, **values) -> str:
+    with session_scope(resources.sessions) as session:
+        tenant = session.query(Tenant).filter_by(name="t").one_or_none()
+        if tenant is None:
+            tenant = Tenant(name="t")
+            session.add(tenant)
+            session.flush()
+        job = Job(tenant_id=tenant.id, max_runtime_s=60, epochs=1, **values)
+        session.add(job)
+    return job.id
+
+
+def get_job(resources: WorkerResources, job_id: str) -> Job:
+    with session_scope(resources.sessions) as session:
+        return session.get(Job, job_id)
+
+
+def test_claim_is_exclusive_while_the_lease_lives(resources):
+    job_id = add_job(resources)
+    with session_scope(resources.sessions) as session:
+        assert claim_job(session, job_id, "worker-a", 30)
+    with session_scope(resources.sessions) as session:
+        assert not claim_job(session, job_id, "worker-b", 30)
+    job = get_job(resources, job_id)
+    assert (job.status, job.lease_owner, job.attempt_count) == (JobStatus.STARTING, "worker-a", 1)
+    with session_scope(resources.sessions) as session:
+        session.get(Job, job_id).lease_expires_at = now() - timedelta(seconds=1)
+    with session_scope(resources.sessions) as session:
+        assert claim_job(session, job_id, "worker-b", 30)
+    job = get_job(resources, job_id)
+    assert (job.lease_owner, job.attempt_count) == ("worker-b", 2)
+
+
+def test_racing_claims_have_one_winner(resources):
+    job_id = add_job(resources)
+    wins = []
+    barrier = threading.Barrier(6)
+
+    def claim(owner: str) -> None:
+        barrier.wait()
+        with session_scope(resources.sessions) as session:
+            if claim_job(session, job_id, owner, 30):
+                wins.append(owner)
+
+    threads = [threading.Thread(target=claim, args=(f"w{i}",)) for i in range(6)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert len(wins) == 1
+    assert get_job(resources, job_id).lease_owner == wins[0]
+
+
+def test_second_delivery_does_nothing_while_leased(resources):
+    job_id = add_job(
+        resources,
+        status=JobStatus.RUNNING,
+        lease_owner="other-worker",
+        lease_expires_at=now() + timedelta(seconds=30),
+        attempt_count=1,
+    )
+    assert JobSupervisor(resources, job_id).run() == "not_claimed"
+    job = get_job(resources, job_id)
+    assert (job.status, job.lease_owner, job.attempt_count) == (
+        JobStatus.RUNNING,
+        "other-worker",
+        1,
+    )
+
+
+def test_cancelled_job_is_not_run(resources):
+    job_id = add_job(resources, status=JobStatus.CANCELLED)
+    assert JobSupervisor(resources, job_id).run() == "not_claimed"
+
+
+def test_claimed_job_without_its_inputs_fails_with_a_message(resources):
+    job_id = add_job(resources)
+    assert JobSupervisor(resources, job_id).run() == JobStatus.FAILED
+    job = get_job(resources, job_id)
+    assert job.reason == "missing_input"
+    assert job.message == "The job's dataset was deleted before it could run."
+    statuses = [e.data["status"] for e in resources.bus.read(job_id) if e.type == "status"]
+    assert statuses == [JobStatus.STARTING, JobStatus.FAILED]
+
+
+def test_reconciler_requeues_lost_jobs_and_finishes_stale_cancels(resources):
+    past = now() - timedelta(seconds=5)
+    lost = add_job(resources, status=JobStatus.RUNNING, lease_owner="dead", lease_expires_at=past)
+    cancelling = add_job(
+        resources, status=JobStatus.CANCELLING, lease_owner="dead", lease_expires_at=past
+    )
+    alive = add_job(
+        resources,
+        status=JobStatus.RUNNING,
+        lease_owner="alive",
+        lease_expires_at=now() + timedelta(seconds=30),
+    )
+    forgotten = add_job(
+        resources,
+        created_at=now() - timedelta(seconds=600),
+        enqueued_at=now() - timedelta(seconds=600),
+    )
+    fresh = add_job(resources, enqueued_at=now())
+    enqueued = []
+    ids = reconcile_jobs(resources, lambda job_id, queue: enqueued.append((job_id, queue)))
+    assert sorted(ids) == sorted([lost, forgotten])
+    assert sorted(enqueued) == sorted([(lost, "cpu"), (forgotten, "cpu")])
+    requeued = get_job(resources, lost)
+    assert (requeued.status, requeued.reason, requeued.lease_owner) == (
+        JobStatus.QUEUED,
+        "lease_expired",
+        None,
+    )
+    assert get_job(resources, cancelling).status == JobStatus.CANCELLED
+    assert get_job(resources, alive).status == JobStatus.RUNNING
+    assert get_job(resources, fresh).status == JobStatus.QUEUED
+    (event,) = resources.bus.read(lost)
+    assert event.data["status"] == JobStatus.QUEUED
+    # A second pass right away finds nothing new to do.
+    assert reconcile_jobs(resources, lambda *_: None) == []
