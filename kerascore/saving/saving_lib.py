@@ -294,7 +294,8 @@ def _build_model(config, custom_objects, compile, filepath):
     if compile and compile_config:
         model.compile_from_config(compile_config)
         optimizer = model.optimizer
-        if not getattr(optimizer, "built", False):
+        # An unbuilt model has no variables yet; fit() builds the optimizer with them later.
+        if model.built and not getattr(optimizer, "built", False):
             optimizer.build(model.trainable_variables)
     return model
 

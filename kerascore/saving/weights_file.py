@@ -168,7 +168,8 @@ def _names(variables):
 
 
 def _optimizer_built(optimizer):
-    return bool(getattr(optimizer, "built", False)) or bool(list(optimizer.variables))
+    # Before build an optimizer holds only its step counter and rate; its slots come later.
+    return bool(getattr(optimizer, "built", False))
 
 
 def _built_optimizer_variables(model):

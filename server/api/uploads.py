@@ -39,14 +39,14 @@ class ReceivedUpload:
             self.file.discard()
 
 
-def too_large(limit_bytes: int) -> ApiError:
-    """The 413 answered when an upload passes `limit_bytes`."""
+def too_large(limit_bytes: int, limit_setting: str) -> ApiError:
+    """The 413 answered when an upload passes `limit_bytes` (set by `limit_setting`)."""
     return ApiError(
         413,
         "payload_too_large",
         f"The upload is larger than the limit of {limit_bytes} bytes "
         f"({limit_bytes / 1024 / 1024:g} MiB). Upload a smaller file; the server's limit is "
-        "HORN_MAX_UPLOAD_MB.",
+        f"{limit_setting}.",
         {"limit_bytes": limit_bytes},
     )
 
@@ -150,11 +150,20 @@ async def receive_upload(
     store: ArtifactStore,
     dest: Path,
     limit_bytes: int,
+    limit_setting: str,
     allowed_fields: set[str],
 ) -> ReceivedUpload:
     """Streams a multipart body: the `file` part into a temporary file beside `dest`.
 
     The caller validates, then commits `result.file` to `dest` or calls `result.discard()`.
+
+    Args:
+        request: the request whose body is read.
+        store: the artifact store (the temporary file goes beside `dest`).
+        dest: where the file will be stored if it is accepted.
+        limit_bytes: largest accepted file.
+        limit_setting: the environment variable that sets the limit, for the message.
+        allowed_fields: names of the text fields accepted beside `file`.
 
     Raises:
         ApiError: 415 for a body that is not multipart, 413 past `limit_bytes` (nothing is
@@ -172,7 +181,7 @@ async def receive_upload(
         )
     declared = request.headers.get("content-length")
     if declared and declared.isdigit() and int(declared) > limit_bytes + DRAIN_BYTES:
-        raise too_large(limit_bytes)
+        raise too_large(limit_bytes, limit_setting)
 
     collector = _Collector(store, dest, limit_bytes, allowed_fields)
     parser = MultipartParser(boundary, collector.callbacks())
@@ -190,7 +199,7 @@ async def receive_upload(
                 collector.result.discard()
                 overflow = len(chunk)
         if overflow:
-            raise too_large(limit_bytes)
+            raise too_large(limit_bytes, limit_setting)
         parser.finalize()
     except FormParserError as error:
         collector.result.discard()

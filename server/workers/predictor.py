@@ -571,9 +571,9 @@ def _input_specs(model: Any) -> list[dict[str, Any]]:
 
 def serve(request_fd: int, response_fd: int) -> int:
     """The predictor process's loop: load one checkpoint, answer predict requests."""
-    import importlib.util
-
     import kerascore
+
+    from server.workers.runner import load_user_module, reachable_path
 
     requests = os.fdopen(request_fd, "rb")
     responses = os.fdopen(response_fd, "wb", buffering=0)
@@ -585,13 +585,9 @@ def serve(request_fd: int, response_fd: int) -> int:
         try:
             if message["type"] == "load":
                 if message.get("source"):
-                    spec = importlib.util.spec_from_file_location(
-                        "horn_user_model", message["source"]
-                    )
-                    module = importlib.util.module_from_spec(spec)
-                    sys.modules["horn_user_model"] = module
-                    spec.loader.exec_module(module)
-                model = kerascore.models.load_model(message["checkpoint"])
+                    # Registers the source's custom layers and losses for load_model.
+                    load_user_module(message["source"])
+                model = kerascore.models.load_model(reachable_path(message["checkpoint"]))
                 specs = _input_specs(model)
                 answer["inputs"] = specs
                 answer["outputs"] = [

@@ -173,6 +173,24 @@ def load_dataset(file: Any) -> dict[str, Any]:
     return result
 
 
+def load_user_module(relative_path: str) -> Any:
+    """Imports a user's Python file by path (relative to the working folder) as a module.
+
+    Args:
+        relative_path: the file, relative on purpose: the sandbox user may not traverse the
+            folders above its working folder, and importlib would otherwise make it absolute.
+
+    Returns:
+        The executed module (also in `sys.modules` as `horn_user_model`).
+    """
+    loader = importlib.machinery.SourceFileLoader(_USER_MODULE_NAME, relative_path)
+    spec = importlib.util.spec_from_file_location(_USER_MODULE_NAME, relative_path, loader=loader)
+    module = importlib.util.module_from_spec(spec)
+    sys.modules[_USER_MODULE_NAME] = module
+    spec.loader.exec_module(module)
+    return module
+
+
 def import_model_source(source_text: str, entry_point: str) -> Any:
     """Imports the user's model source by path and returns its entry point.
 
@@ -187,13 +205,8 @@ def import_model_source(source_text: str, entry_point: str) -> Any:
         RunnerError: if the import raises or the entry point is missing.
     """
     Path(SOURCE_FILENAME).write_text(source_text, encoding="utf-8")
-    # A relative path on purpose: the sandbox user may not traverse the folders above the job.
-    loader = importlib.machinery.SourceFileLoader(_USER_MODULE_NAME, SOURCE_FILENAME)
-    spec = importlib.util.spec_from_file_location(_USER_MODULE_NAME, SOURCE_FILENAME, loader=loader)
-    module = importlib.util.module_from_spec(spec)
-    sys.modules[_USER_MODULE_NAME] = module
     try:
-        spec.loader.exec_module(module)
+        module = load_user_module(SOURCE_FILENAME)
     except BaseException as exc:
         traceback.print_exc()
         raise RunnerError(

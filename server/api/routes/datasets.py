@@ -57,7 +57,12 @@ async def upload_dataset(
     dataset_id = new_id("ds")
     dest = artifacts.dataset_path(tenant.id, dataset_id)
     upload = await receive_upload(
-        request, artifacts, dest, settings.max_upload_bytes, {"name", "label_column", "format"}
+        request,
+        artifacts,
+        dest,
+        settings.max_upload_bytes,
+        "HORN_MAX_UPLOAD_MB",
+        {"name", "label_column", "format"},
     )
     stored = False
     try:

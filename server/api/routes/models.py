@@ -55,7 +55,9 @@ async def upload_model(
     """Uploads a Python model source; it is parsed (never run) and must define `build_model`."""
     model_id = new_id("mdl")
     dest = artifacts.model_source_path(tenant.id, model_id)
-    upload = await receive_upload(request, artifacts, dest, settings.max_source_bytes, {"name"})
+    upload = await receive_upload(
+        request, artifacts, dest, settings.max_source_bytes, "HORN_MAX_SOURCE_KB", {"name"}
+    )
     stored = False
     try:
         filename = upload.filename or "model.py"

@@ -109,6 +109,29 @@ def test_uncompiled_and_compile_false(tmp_path):
     )
 
 
+def test_compiled_but_never_fitted_model(tmp_path):
+    model = make_sequential()
+    path = tmp_path / "fresh.keras"
+    model.save(path)
+    restored = saving.load_model(path)
+    x, y = make_data()
+    np.testing.assert_array_equal(restored.predict(x, verbose=0), model.predict(x, verbose=0))
+    first = model.fit(x, y, epochs=2, batch_size=16, shuffle=False, verbose=0)
+    second = restored.fit(x, y, epochs=2, batch_size=16, shuffle=False, verbose=0)
+    np.testing.assert_allclose(second.history["loss"], first.history["loss"], atol=1e-6)
+
+
+def test_unbuilt_model_round_trip(tmp_path):
+    model = keras.Sequential([keras.layers.Dense(3), keras.layers.Dense(1)])
+    model.compile(optimizer="adam", loss="mse")
+    path = tmp_path / "unbuilt.keras"
+    model.save(path)
+    restored = saving.load_model(path)
+    assert not restored.built
+    history = restored.fit(*make_data(rows=8), epochs=2, verbose=0)
+    assert len(history.history["loss"]) == 2 and restored.built
+
+
 def test_functional_two_inputs_round_trip(tmp_path):
     keras.utils.set_random_seed(2)
     left = keras.Input((8,), name="left")

@@ -422,6 +422,13 @@ def test_bad_model_sources_are_rejected(app, client, auth, data_dir, content, fi
     assert row_counts(app) == (0, 0, 0)
 
 
+def test_model_sources_have_their_own_size_limit(app, client, auth, data_dir, settings):
+    big = b"#" * (settings.max_source_bytes + 1)
+    assert_error(upload_model(client, auth, big), 413, "payload_too_large", "HORN_MAX_SOURCE_KB")
+    assert stored_files(data_dir) == set()
+    assert row_counts(app) == (0, 0, 0)
+
+
 # Jobs --------------------------------------------------------------------------------------
 
 

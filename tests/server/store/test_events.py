@@ -30,14 +30,17 @@ def _make_job(sessions) -> str:
         return job.id
 
 
-@pytest.fixture(params=["database", "redis"])
+@pytest.fixture(params=["database-sqlite", "database-postgresql", "redis"])
 def bus_and_job(request, tmp_path):
-    url = f"sqlite:///{tmp_path / 'horn.db'}"
-    upgrade_database(url)
+    if request.param == "database-postgresql":
+        url = request.getfixturevalue("postgres_db")
+    else:
+        url = f"sqlite:///{tmp_path / 'horn.db'}"
+        upgrade_database(url)
     engine = make_engine(url)
     sessions = session_factory(engine)
     job_id = _make_job(sessions)
-    if request.param == "database":
+    if request.param.startswith("database"):
         bus = DatabaseEventBus(sessions, poll_interval=0.05)
         yield bus, job_id
     else:
