@@ -17,9 +17,9 @@ os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 os.environ.setdefault("KERAS_BACKEND", "tensorflow")
 
 import numpy as np  # noqa: E402
+import tensorflow as tf  # noqa: E402
 
 import kerascore  # noqa: E402  (first: it keeps Keras out of TensorFlow's import)
-import tensorflow as tf  # noqa: E402
 
 
 def mlp_data(rows):
@@ -30,18 +30,23 @@ def mlp_data(rows):
 
 
 def build_mlp(lib):
-    return lib.Sequential([
-        lib.Input((784,)),
-        lib.layers.Dense(512, activation="relu"),
-        lib.layers.Dense(512, activation="relu"),
-        lib.layers.Dense(10, activation="softmax"),
-    ])
+    return lib.Sequential(
+        [
+            lib.Input((784,)),
+            lib.layers.Dense(512, activation="relu"),
+            lib.layers.Dense(512, activation="relu"),
+            lib.layers.Dense(10, activation="softmax"),
+        ]
+    )
 
 
 def time_library_fit(lib, x, y, batch_size, epochs):
     model = build_mlp(lib)
-    model.compile(optimizer=lib.optimizers.Adam(1e-3), loss="sparse_categorical_crossentropy",
-                  metrics=["accuracy"])
+    model.compile(
+        optimizer=lib.optimizers.Adam(1e-3),
+        loss="sparse_categorical_crossentropy",
+        metrics=["accuracy"],
+    )
     timings = []
 
     class EpochTimer(lib.callbacks.Callback):
@@ -51,8 +56,7 @@ def time_library_fit(lib, x, y, batch_size, epochs):
         def on_epoch_end(self, epoch, logs=None):
             timings.append(time.perf_counter() - self.start)
 
-    model.fit(x, y, batch_size=batch_size, epochs=epochs + 1, verbose=0,
-              callbacks=[EpochTimer()])
+    model.fit(x, y, batch_size=batch_size, epochs=epochs + 1, verbose=0, callbacks=[EpochTimer()])
     return len(x) * epochs / sum(timings[1:])
 
 
@@ -122,10 +126,14 @@ def main(argv=None):
     parser.add_argument("--rows", type=int, default=60000)
     parser.add_argument("--epochs", type=int, default=1, help="timed epochs per run")
     args = parser.parse_args(argv)
-    print(f"TensorFlow {tf.__version__}, kerascore {kerascore.__version__}, "
-          f"{os.cpu_count()} CPUs, median of {args.runs} alternating runs")
-    print(f"{'case':<10}{'kerascore/s':>14}{'keras/s':>12}{'tf loop/s':>12}"
-          f"{'vs keras':>10}{'vs loop':>10}")
+    print(
+        f"TensorFlow {tf.__version__}, kerascore {kerascore.__version__}, "
+        f"{os.cpu_count()} CPUs, median of {args.runs} alternating runs"
+    )
+    print(
+        f"{'case':<10}{'kerascore/s':>14}{'keras/s':>12}{'tf loop/s':>12}"
+        f"{'vs keras':>10}{'vs loop':>10}"
+    )
     for case in args.cases.split(","):
         if case not in CASES:
             sys.exit(f"Unknown case {case!r}; choose from {sorted(CASES)}")

@@ -1,6 +1,6 @@
 """kerascore: the Keras API implemented on TensorFlow's own primitives.
 
-    import kerascore as keras
+import kerascore as keras
 """
 
 from kerascore._bootstrap import import_tensorflow_without_keras

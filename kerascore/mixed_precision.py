@@ -1,6 +1,6 @@
 """Dtype policies: compute in float16/bfloat16 while keeping float32 weights.
 
-    keras.mixed_precision.set_global_policy("mixed_float16")
+keras.mixed_precision.set_global_policy("mixed_float16")
 """
 
 from kerascore import backend
@@ -27,7 +27,7 @@ class DTypePolicy:
             )
         self.name = name
         if name.startswith("mixed_"):
-            self.compute_dtype = name[len("mixed_"):]
+            self.compute_dtype = name[len("mixed_") :]
             self.variable_dtype = "float32"
         else:
             self.compute_dtype = self.variable_dtype = name

@@ -81,9 +81,10 @@ def run_layer_test(
     eager_layer = layer_cls(**init_kwargs)
     eager_outputs = eager_layer(inputs)
     assert eager_layer.built, f"{layer_cls.__name__} did not build on its first call"
-    assert _shape_of(eager_outputs) == tuple(expected_output_shape) or _shape_of(
-        eager_outputs
-    ) == expected_output_shape, (
+    assert (
+        _shape_of(eager_outputs) == tuple(expected_output_shape)
+        or _shape_of(eager_outputs) == expected_output_shape
+    ), (
         f"{layer_cls.__name__}: eager output shape {_shape_of(eager_outputs)} != expected "
         f"{expected_output_shape}"
     )
@@ -94,16 +95,16 @@ def run_layer_test(
         eager_again = eager_layer(inputs, training=False)
         for a, b in zip(tf.nest.flatten(eager_again), tf.nest.flatten(compiled_outputs)):
             np.testing.assert_allclose(
-                np.asarray(a), np.asarray(b), atol=atol,
+                np.asarray(a),
+                np.asarray(b),
+                atol=atol,
                 err_msg=f"{layer_cls.__name__}: eager and compiled calls differ",
             )
 
     computed = eager_layer.compute_output_shape(
         input_shape if not isinstance(input_shape, list) else list(input_shape)
     )
-    computed = tf.nest.map_structure(
-        lambda d: d, computed
-    )
+    computed = tf.nest.map_structure(lambda d: d, computed)
     expected_without_batch = tf.nest.map_structure(lambda d: d, expected_output_shape)
     assert _shapes_match(computed, expected_without_batch), (
         f"{layer_cls.__name__}: compute_output_shape gave {computed}, but the call produced "
@@ -120,8 +121,9 @@ def run_layer_test(
     )
 
     if run_training_check:
-        _check_training_lowers_loss(layer_cls, init_kwargs, input_shape, input_dtype, inputs,
-                                    Input, Model, Dense, Flatten)
+        _check_training_lowers_loss(
+            layer_cls, init_kwargs, input_shape, input_dtype, inputs, Input, Model, Dense, Flatten
+        )
     return eager_layer
 
 
@@ -135,8 +137,9 @@ def _shapes_match(computed, expected):
     return all(c is None or e is None or c == e for c, e in zip(computed, expected))
 
 
-def _check_training_lowers_loss(layer_cls, init_kwargs, input_shape, input_dtype, inputs, Input,
-                                Model, Dense, Flatten):
+def _check_training_lowers_loss(
+    layer_cls, init_kwargs, input_shape, input_dtype, inputs, Input, Model, Dense, Flatten
+):
     from kerascore import optimizers
 
     tf.random.set_seed(0)

@@ -17,6 +17,10 @@ def test_readme_tour_runs(tmp_path, monkeypatch):
 def test_readme_test_command_is_what_ci_runs():
     ci_script = (README.parent / ".ci" / "run").read_text()
     commands = re.findall(r"```bash\n(.*?)```", README.read_text(), re.S)
-    test_command = [line for block in commands for line in block.splitlines()
-                    if "pytest" in line and not line.startswith("#")]
+    test_command = [
+        line
+        for block in commands
+        for line in block.splitlines()
+        if "pytest" in line and not line.startswith("#")
+    ]
     assert test_command and test_command[0] in ci_script

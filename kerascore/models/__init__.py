@@ -9,8 +9,9 @@ def load_model(filepath, custom_objects=None, compile=True, safe_mode=True):
     """Loads a model saved with `model.save("name.keras")`; see `kerascore.saving.load_model`."""
     from kerascore import saving
 
-    return saving.load_model(filepath, custom_objects=custom_objects, compile=compile,
-                             safe_mode=safe_mode)
+    return saving.load_model(
+        filepath, custom_objects=custom_objects, compile=compile, safe_mode=safe_mode
+    )
 
 
 def clone_model(model):

@@ -3,7 +3,7 @@
 import tensorflow as tf
 
 from kerascore import backend
-from kerascore.models.layer import Layer, _is_symbolic, standardize_shape
+from kerascore.models.layer import Layer, standardize_shape
 from kerascore.models.model import Model
 from kerascore.saving.serialization import register_builtin
 
@@ -244,8 +244,14 @@ class Functional(Model):
         self._build_shapes = [tensor.shape for tensor in flat_inputs]
 
     def _untracked_attributes(self):
-        return (*super()._untracked_attributes(), "_inputs_struct", "_outputs_struct", "inputs",
-                "outputs", "_nodes_in_order")
+        return (
+            *super()._untracked_attributes(),
+            "_inputs_struct",
+            "_outputs_struct",
+            "inputs",
+            "outputs",
+            "_nodes_in_order",
+        )
 
     @staticmethod
     def _collect_nodes(flat_inputs, flat_outputs):
@@ -478,7 +484,9 @@ class Functional(Model):
 
         inputs = _map_io(config["input_layers"], lookup, decoding=True)
         outputs = _map_io(config["output_layers"], lookup, decoding=True)
-        return cls(inputs, outputs, name=config.get("name"), trainable=config.get("trainable", True))
+        return cls(
+            inputs, outputs, name=config.get("name"), trainable=config.get("trainable", True)
+        )
 
 
 def _is_reference(value):
@@ -519,7 +527,9 @@ def _encode_tensors(structure, node_index_in_model):
         )
 
     if isinstance(structure, dict):
-        return {key: _encode_tensors(value, node_index_in_model) for key, value in structure.items()}
+        return {
+            key: _encode_tensors(value, node_index_in_model) for key, value in structure.items()
+        }
     if isinstance(structure, (list, tuple)):
         return [_encode_tensors(value, node_index_in_model) for value in structure]
     return encode(structure)
@@ -535,6 +545,3 @@ def _decode_tensors(structure, produced):
         return [_decode_tensors(value, produced) for value in structure]
     return structure
 
-
-def is_symbolic(value):
-    return _is_symbolic(value)

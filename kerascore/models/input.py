@@ -17,8 +17,17 @@ class InputLayer(Layer):
         name: the input's name (used as the key for dict inputs).
     """
 
-    def __init__(self, shape=None, batch_size=None, dtype=None, sparse=None, batch_shape=None,
-                 input_tensor=None, name=None, **kwargs):
+    def __init__(
+        self,
+        shape=None,
+        batch_size=None,
+        dtype=None,
+        sparse=None,
+        batch_shape=None,
+        input_tensor=None,
+        name=None,
+        **kwargs,
+    ):
         kwargs.pop("trainable", None)
         super().__init__(name=name, dtype=dtype, **kwargs)
         if sparse:
@@ -38,8 +47,9 @@ class InputLayer(Layer):
         self.built = True
         from kerascore.models.functional import KerasTensor
 
-        self.output = KerasTensor(self.batch_shape, self.dtype, name=self.name,
-                                  history=(self, 0, 0))
+        self.output = KerasTensor(
+            self.batch_shape, self.dtype, name=self.name, history=(self, 0, 0)
+        )
         from kerascore.models.functional import Node
 
         self._inbound_nodes.append(Node(self, (), {}, self.output))
@@ -52,8 +62,16 @@ class InputLayer(Layer):
         return {"batch_shape": list(self.batch_shape), "dtype": self.dtype, "name": self.name}
 
 
-def Input(shape=None, batch_size=None, dtype=None, sparse=None, batch_shape=None, name=None,
-          tensor=None, optional=False):
+def Input(
+    shape=None,
+    batch_size=None,
+    dtype=None,
+    sparse=None,
+    batch_shape=None,
+    name=None,
+    tensor=None,
+    optional=False,
+):
     """Returns a symbolic input tensor to start a functional model with.
 
     Example:
@@ -63,6 +81,12 @@ def Input(shape=None, batch_size=None, dtype=None, sparse=None, batch_shape=None
     """
     if dtype is not None:
         dtype = backend.standardize_dtype(dtype)
-    layer = InputLayer(shape=shape, batch_size=batch_size, dtype=dtype, sparse=sparse,
-                       batch_shape=batch_shape, name=name)
+    layer = InputLayer(
+        shape=shape,
+        batch_size=batch_size,
+        dtype=dtype,
+        sparse=sparse,
+        batch_shape=batch_shape,
+        name=name,
+    )
     return layer.output

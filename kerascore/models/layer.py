@@ -1,5 +1,6 @@
 """The `Layer` base class: weights, sublayer tracking, lazy build, the call contract."""
 
+import contextlib
 import inspect
 import re
 import threading
@@ -66,8 +67,16 @@ class InputSpec:
     """
 
     def __init__(
-        self, dtype=None, shape=None, ndim=None, max_ndim=None, min_ndim=None, axes=None,
-        allow_last_axis_squeeze=False, name=None, optional=False,
+        self,
+        dtype=None,
+        shape=None,
+        ndim=None,
+        max_ndim=None,
+        min_ndim=None,
+        axes=None,
+        allow_last_axis_squeeze=False,
+        name=None,
+        optional=False,
     ):
         self.dtype = dtype
         self.shape = tuple(shape) if shape is not None else None
@@ -160,10 +169,9 @@ def _attach_mask(outputs, mask):
     flat_outputs = tf.nest.flatten(outputs)
     flat_masks = mask if isinstance(mask, (list, tuple)) else [mask] * len(flat_outputs)
     for output, output_mask in zip(flat_outputs, flat_masks):
-        try:
+        # Some outputs (e.g. composite tensors) do not take attributes; they carry no mask.
+        with contextlib.suppress(AttributeError):
             output._keras_mask = output_mask
-        except AttributeError:
-            pass
 
 
 def _is_symbolic(value):
@@ -191,8 +199,7 @@ class Layer:
         unknown = set(kwargs) - allowed
         if unknown:
             raise ValueError(
-                f"Unrecognized keyword arguments passed to {type(self).__name__}: "
-                f"{sorted(unknown)}"
+                f"Unrecognized keyword arguments passed to {type(self).__name__}: {sorted(unknown)}"
             )
         if name is not None and not isinstance(name, str):
             raise ValueError(f"Expected a string for name. Received: name={name!r}")
@@ -347,11 +354,18 @@ class Layer:
             self._regularizers.append((variable, regularizer))
         return variable
 
-    def add_variable(self, shape, initializer="zeros", dtype=None, trainable=True, name=None,
-                     **kwargs):
+    def add_variable(
+        self, shape, initializer="zeros", dtype=None, trainable=True, name=None, **kwargs
+    ):
         """Alias of `add_weight` with a `zeros` default, as in Keras 3."""
-        return self.add_weight(shape=shape, initializer=initializer, dtype=dtype,
-                               trainable=trainable, name=name, **kwargs)
+        return self.add_weight(
+            shape=shape,
+            initializer=initializer,
+            dtype=dtype,
+            trainable=trainable,
+            name=name,
+            **kwargs,
+        )
 
     @property
     def weights(self):
@@ -460,8 +474,10 @@ class Layer:
         self._build_shapes = input_shapes
         with tf.init_scope():
             shape_arg = input_shapes
-            if isinstance(shape_arg, (list, tuple)) and len(shape_arg) == 1 and not (
-                self._build_takes_list()
+            if (
+                isinstance(shape_arg, (list, tuple))
+                and len(shape_arg) == 1
+                and not (self._build_takes_list())
             ):
                 shape_arg = shape_arg[0]
             self.build(shape_arg)
@@ -516,8 +532,10 @@ class Layer:
                 outputs = backend.autograph_user_code(self.call)(*args, **kwargs)
         finally:
             _pop_context()
-        if previous_mask is not None or self.supports_masking or type(self).compute_mask is not (
-            Layer.compute_mask
+        if (
+            previous_mask is not None
+            or self.supports_masking
+            or type(self).compute_mask is not (Layer.compute_mask)
         ):
             _attach_mask(outputs, self.compute_mask(inputs, previous_mask))
         return outputs
@@ -551,9 +569,7 @@ class Layer:
     def _check_input_spec(self, inputs):
         if self.input_spec is None:
             return
-        specs = self.input_spec if isinstance(self.input_spec, (list, tuple)) else [
-            self.input_spec
-        ]
+        specs = self.input_spec if isinstance(self.input_spec, (list, tuple)) else [self.input_spec]
         flat = tf.nest.flatten(inputs)
         for index, (spec, value) in enumerate(zip(specs, flat)):
             if spec is None:

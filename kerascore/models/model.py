@@ -94,19 +94,28 @@ class Model(Trainer, Layer):
         if config and config.get("input_shape") is not None and not self.built:
             self.build(_tupled_shape(config["input_shape"]))
 
-    def summary(self, line_length=None, positions=None, print_fn=None, expand_nested=False,
-                show_trainable=False, layer_range=None):
+    def summary(
+        self,
+        line_length=None,
+        positions=None,
+        print_fn=None,
+        expand_nested=False,
+        show_trainable=False,
+        layer_range=None,
+    ):
         """Prints a table of the layers, their output shapes and parameter counts."""
         from kerascore.models.summary import print_summary
 
-        print_summary(self, line_length=line_length, print_fn=print_fn,
-                      show_trainable=show_trainable)
+        print_summary(
+            self, line_length=line_length, print_fn=print_fn, show_trainable=show_trainable
+        )
 
     def get_config(self):
         """The config of a subclassed model: the base fields when `__init__` takes none."""
         init_params = inspect.signature(type(self).__init__).parameters
         own_args = [
-            name for name, p in init_params.items()
+            name
+            for name, p in init_params.items()
             if name != "self" and p.kind not in (p.VAR_KEYWORD, p.VAR_POSITIONAL)
         ]
         if own_args and type(self).get_config is Model.get_config:
@@ -138,9 +147,7 @@ class Model(Trainer, Layer):
     def export(self, filepath, format="tf_saved_model", verbose=True):
         """Writes a TensorFlow SavedModel with a `serving_default` signature."""
         if format != "tf_saved_model":
-            raise ValueError(
-                f"Expected format='tf_saved_model'. Received: format={format!r}"
-            )
+            raise ValueError(f"Expected format='tf_saved_model'. Received: format={format!r}")
         inputs = getattr(self, "inputs", None)
         if not inputs:
             raise ValueError(

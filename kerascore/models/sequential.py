@@ -1,7 +1,5 @@
 """`Sequential`: a plain stack of layers, one input and one output."""
 
-import tensorflow as tf
-
 from kerascore.models.functional import Functional, KerasTensor
 from kerascore.models.input import Input, InputLayer
 from kerascore.models.layer import Layer
@@ -51,8 +49,7 @@ class Sequential(Model):
             )
         if any(existing.name == layer.name for existing in self._stack):
             raise ValueError(
-                f"All layers of a Sequential model need unique names; '{layer.name}' is used "
-                "twice."
+                f"All layers of a Sequential model need unique names; '{layer.name}' is used twice."
             )
         self._stack.append(layer)
         if rebuild:
@@ -89,8 +86,10 @@ class Sequential(Model):
             self._build_graph(declared[0], declared[1], declared[2])
 
     def _build_graph(self, batch_shape, dtype, input_layer=None):
-        inputs = input_layer.output if input_layer is not None else Input(
-            batch_shape=batch_shape, dtype=dtype, name=f"{self.name}_input"
+        inputs = (
+            input_layer.output
+            if input_layer is not None
+            else Input(batch_shape=batch_shape, dtype=dtype, name=f"{self.name}_input")
         )
         outputs = inputs
         for layer in self.layers:
@@ -169,6 +168,3 @@ class Sequential(Model):
             model.build(tuple(config["build_input_shape"]))
         return model
 
-
-def _as_tensor_shape(shape):
-    return tf.TensorShape(shape)

@@ -50,9 +50,13 @@ def print_summary(model, line_length=None, print_fn=None, show_trainable=False):
     def row(cells):
         name, shape, params = cells
         return (
-            "│ " + name.ljust(columns[0] - 2)[: columns[0] - 2] + " │ "
-            + shape.ljust(columns[1] - 2)[: columns[1] - 2] + " │ "
-            + params.rjust(columns[2] - 3)[: columns[2] - 3] + " │"
+            "│ "
+            + name.ljust(columns[0] - 2)[: columns[0] - 2]
+            + " │ "
+            + shape.ljust(columns[1] - 2)[: columns[1] - 2]
+            + " │ "
+            + params.rjust(columns[2] - 3)[: columns[2] - 3]
+            + " │"
         )
 
     print_fn(f'Model: "{model.name}"')

@@ -125,7 +125,8 @@ class CompileLoss:
         with tf.init_scope():
             if len(flat_pred) > 1:
                 self.trackers = [
-                    metrics_module.Mean(name=f"{name}_loss") for name, loss, _ in self.per_output
+                    metrics_module.Mean(name=f"{name}_loss")
+                    for name, loss, _ in self.per_output
                     if loss is not None
                 ]
         self.built = True
@@ -146,7 +147,7 @@ class CompileLoss:
             flat_weights = [sample_weight] * len(flat_pred)
         total = None
         tracker_index = 0
-        for (name, loss, weight), target, prediction, sw in zip(
+        for (_, loss, weight), target, prediction, sw in zip(
             self.per_output, flat_true, flat_pred, flat_weights
         ):
             if loss is None or target is None:
@@ -196,8 +197,11 @@ class CompileMetrics:
                     f"not have. Model outputs: {names}"
                 )
             per_output_spec = [_as_list(spec.get(name)) for name in names]
-        elif multi and isinstance(spec, (list, tuple)) and spec and all(
-            isinstance(item, (list, tuple)) or item is None for item in spec
+        elif (
+            multi
+            and isinstance(spec, (list, tuple))
+            and spec
+            and all(isinstance(item, (list, tuple)) or item is None for item in spec)
         ):
             per_output_spec = [_as_list(item) for item in spec]
         else:

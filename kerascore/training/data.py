@@ -39,8 +39,10 @@ def pack_x_y_sample_weight(x, y=None, sample_weight=None):
 
 
 def _is_array(value):
-    return isinstance(value, (np.ndarray, np.generic)) or tf.is_tensor(value) or (
-        hasattr(value, "__array__") and not isinstance(value, (dict, list, tuple, str))
+    return (
+        isinstance(value, (np.ndarray, np.generic))
+        or tf.is_tensor(value)
+        or (hasattr(value, "__array__") and not isinstance(value, (dict, list, tuple, str)))
     )
 
 
@@ -168,10 +170,20 @@ class ArrayFeed:
                 return None
             return tf.nest.map_structure(lambda t: t[begin:end], structure)
 
-        train = ArrayFeed(part(self.x, 0, split_at), part(self.y, 0, split_at),
-                          part(self.sample_weight, 0, split_at), self.batch_size, self.shuffle)
-        validation = ArrayFeed(part(self.x, split_at, None), part(self.y, split_at, None),
-                               part(self.sample_weight, split_at, None), self.batch_size, False)
+        train = ArrayFeed(
+            part(self.x, 0, split_at),
+            part(self.y, 0, split_at),
+            part(self.sample_weight, 0, split_at),
+            self.batch_size,
+            self.shuffle,
+        )
+        validation = ArrayFeed(
+            part(self.x, split_at, None),
+            part(self.y, split_at, None),
+            part(self.sample_weight, split_at, None),
+            self.batch_size,
+            False,
+        )
         return train, validation
 
 
@@ -197,7 +209,9 @@ class DatasetFeed:
 
     def iterator(self):
         if self.single_pass_source or (
-            self.steps is not None and self.cardinality is not None and self.steps < self.cardinality
+            self.steps is not None
+            and self.cardinality is not None
+            and self.steps < self.cardinality
         ):
             if self._persistent_iterator is None:
                 self._persistent_iterator = iter(self.dataset)
@@ -276,8 +290,7 @@ def make_feed(x, y=None, sample_weight=None, batch_size=None, shuffle=False, ste
             "Unrecognized data type for x: expected NumPy arrays (or lists/dicts of them), a "
             f"tf.data.Dataset or a Python generator. Received: {type(x).__name__}"
         )
-    return ArrayFeed(x, y, sample_weight, batch_size=batch_size or 32, shuffle=shuffle,
-                     steps=steps)
+    return ArrayFeed(x, y, sample_weight, batch_size=batch_size or 32, shuffle=shuffle, steps=steps)
 
 
 def _reject_extra_for_dataset(y, sample_weight, what):
@@ -328,7 +341,6 @@ def weights_from_classes(y, table):
     if y.shape.rank is not None and y.shape.rank > 1 and y.shape[-1] and y.shape[-1] > 1:
         classes = tf.argmax(y, axis=-1, output_type=tf.int32)
     else:
-        classes = tf.cast(tf.reshape(y, [-1]) if y.shape.rank and y.shape.rank > 1 else y,
-                          tf.int32)
+        classes = tf.cast(tf.reshape(y, [-1]) if y.shape.rank and y.shape.rank > 1 else y, tf.int32)
     classes = tf.clip_by_value(classes, 0, tf.shape(table)[0] - 1)
     return tf.gather(table, classes)

@@ -44,9 +44,18 @@ class Trainer:
         self.run_eagerly = False
 
     # ----------------------------------------------------------------- compile
-    def compile(self, optimizer="rmsprop", loss=None, loss_weights=None, metrics=None,
-                weighted_metrics=None, run_eagerly=False, steps_per_execution=1,
-                jit_compile=False, auto_scale_loss=True):
+    def compile(
+        self,
+        optimizer="rmsprop",
+        loss=None,
+        loss_weights=None,
+        metrics=None,
+        weighted_metrics=None,
+        run_eagerly=False,
+        steps_per_execution=1,
+        jit_compile=False,
+        auto_scale_loss=True,
+    ):
         """Configures the model for training.
 
         Args:
@@ -72,8 +81,9 @@ class Trainer:
         all_metrics = metrics
         if weighted_metrics:
             all_metrics = list(metrics or []) + list(weighted_metrics)
-        self._compile_metrics = CompileMetrics(all_metrics, loss, model=self,
-                                               compile_loss=self._compile_loss)
+        self._compile_metrics = CompileMetrics(
+            all_metrics, loss, model=self, compile_loss=self._compile_loss
+        )
         self._loss_tracker = metrics_module.Mean(name="loss")
         self.run_eagerly = bool(run_eagerly)
         self.steps_per_execution = int(steps_per_execution)
@@ -138,9 +148,8 @@ class Trainer:
 
     @property
     def metrics_names(self):
-        return [name for name in self._last_result_names] if hasattr(
-            self, "_last_result_names"
-        ) else [m.name for m in self.metrics]
+        """Names of the values `evaluate` returns, in order (known after a first evaluation)."""
+        return list(getattr(self, "_last_result_names", [m.name for m in self.metrics]))
 
     def reset_metrics(self):
         for metric in self.metrics:
@@ -202,8 +211,9 @@ class Trainer:
         """Computes loss and metrics on a batch without updating weights; returns the logs."""
         x, y, sample_weight = unpack_x_y_sample_weight(data)
         y_pred = self(x, training=False)
-        loss = self.compute_loss(x=x, y=y, y_pred=y_pred, sample_weight=sample_weight,
-                                 training=False)
+        loss = self.compute_loss(
+            x=x, y=y, y_pred=y_pred, sample_weight=sample_weight, training=False
+        )
         self._loss_tracker.update_state(loss, sample_weight=self._batch_size_of(x))
         return self.compute_metrics(x, y, y_pred, sample_weight)
 
@@ -219,8 +229,12 @@ class Trainer:
     def _compile_fn(self, fn, signature=None):
         if self.run_eagerly:
             return fn
-        return tf.function(fn, input_signature=signature, jit_compile=self.jit_compile or None,
-                           reduce_retracing=True)
+        return tf.function(
+            fn,
+            input_signature=signature,
+            jit_compile=self.jit_compile or None,
+            reduce_retracing=True,
+        )
 
     def _with_class_weights(self, batch, class_table):
         if class_table is None:
@@ -246,6 +260,7 @@ class Trainer:
 
     def _array_runner(self, step_fn, feed, class_table=None, collect=False):
         """A function that runs steps `[begin, end)` over in-memory arrays in one call."""
+
         def batch_at(data, order, step):
             batch_size = data["batch_size"]
             start = step * batch_size
@@ -396,8 +411,13 @@ class Trainer:
         if isinstance(callbacks, CallbackList):
             return callbacks
         return CallbackList(
-            callbacks, add_history=True, add_progbar=verbose != 0, model=self,
-            verbose=verbose, epochs=epochs, steps=steps,
+            callbacks,
+            add_history=True,
+            add_progbar=verbose != 0,
+            model=self,
+            verbose=verbose,
+            epochs=epochs,
+            steps=steps,
         )
 
     def _chunk_size(self, callbacks, steps):
@@ -412,10 +432,25 @@ class Trainer:
             return 1
         return steps
 
-    def fit(self, x=None, y=None, batch_size=None, epochs=1, verbose="auto", callbacks=None,
-            validation_split=0.0, validation_data=None, shuffle=True, class_weight=None,
-            sample_weight=None, initial_epoch=0, steps_per_epoch=None, validation_steps=None,
-            validation_batch_size=None, validation_freq=1):
+    def fit(
+        self,
+        x=None,
+        y=None,
+        batch_size=None,
+        epochs=1,
+        verbose="auto",
+        callbacks=None,
+        validation_split=0.0,
+        validation_data=None,
+        shuffle=True,
+        class_weight=None,
+        sample_weight=None,
+        initial_epoch=0,
+        steps_per_epoch=None,
+        validation_steps=None,
+        validation_batch_size=None,
+        validation_freq=1,
+    ):
         """Trains the model for `epochs` epochs and returns a `History`.
 
         Args:
@@ -452,8 +487,9 @@ class Trainer:
         feed = data_module.make_feed(x, y, sample_weight, batch_size, shuffle, steps_per_epoch)
         validation_feed = None
         if validation_data is not None:
-            validation_feed = self._validation_feed(validation_data, validation_batch_size
-                                                    or batch_size, validation_steps)
+            validation_feed = self._validation_feed(
+                validation_data, validation_batch_size or batch_size, validation_steps
+            )
         elif validation_split:
             feed, validation_feed = feed.split(float(validation_split))
             if steps_per_epoch:
@@ -481,8 +517,9 @@ class Trainer:
                 break
             epoch_logs = dict(logs)
             if validation_feed is not None and (epoch + 1) % validation_freq == 0:
-                validation_logs = self._evaluate_feed(validation_feed, callbacks=callbacks,
-                                                      notify=True)
+                validation_logs = self._evaluate_feed(
+                    validation_feed, callbacks=callbacks, notify=True
+                )
                 epoch_logs.update({f"val_{k}": v for k, v in validation_logs.items()})
             callbacks.on_epoch_end(epoch, epoch_logs)
             training_logs = epoch_logs
@@ -604,8 +641,17 @@ class Trainer:
             callbacks.on_test_end(logs)
         return logs
 
-    def evaluate(self, x=None, y=None, batch_size=None, verbose="auto", sample_weight=None,
-                 steps=None, callbacks=None, return_dict=False):
+    def evaluate(
+        self,
+        x=None,
+        y=None,
+        batch_size=None,
+        verbose="auto",
+        sample_weight=None,
+        steps=None,
+        callbacks=None,
+        return_dict=False,
+    ):
         """Returns the loss and metrics on the data: a scalar, a list, or a dict.
 
         Args:
@@ -646,8 +692,12 @@ class Trainer:
                 runner = self._array_runner(self.predict_step, feed, collect=True)
                 self._predict_functions[("arrays", _structure_key(feed))] = runner
             data = {**feed.data, "batch_size": tf.constant(feed.batch_size, tf.int32)}
-            outputs = runner(data, feed.epoch_order(), tf.constant(0, tf.int32),
-                             tf.constant(feed.steps, tf.int32))
+            outputs = runner(
+                data,
+                feed.epoch_order(),
+                tf.constant(0, tf.int32),
+                tf.constant(feed.steps, tf.int32),
+            )
             return _to_numpy(outputs)
         predict_one = self._predict_functions.get("dataset")
         if predict_one is None:
@@ -668,11 +718,12 @@ class Trainer:
             if self.run_eagerly:
                 function = lambda inputs: self(inputs, training=False)  # noqa: E731
             else:
-                signature = [tf.nest.map_structure(
-                    lambda t: tf.TensorSpec((None, *t.shape[1:]), t.dtype), x
-                )]
-                function = tf.function(lambda inputs: self(inputs, training=False),
-                                       input_signature=signature)
+                signature = [
+                    tf.nest.map_structure(lambda t: tf.TensorSpec((None, *t.shape[1:]), t.dtype), x)
+                ]
+                function = tf.function(
+                    lambda inputs: self(inputs, training=False), input_signature=signature
+                )
             self._predict_functions["small"] = function
             self._small_predict_key = _spec_key(x)
         elif self._small_predict_key != _spec_key(x):
@@ -724,9 +775,9 @@ def _to_numpy(structure):
 
 
 def _spec_key(structure):
-    return tuple(
-        (tuple(t.shape[1:]), t.dtype.name) for t in tf.nest.flatten(structure)
-    ), str(tf.nest.map_structure(lambda _: 0, structure))
+    return tuple((tuple(t.shape[1:]), t.dtype.name) for t in tf.nest.flatten(structure)), str(
+        tf.nest.map_structure(lambda _: 0, structure)
+    )
 
 
 def _structure_key(feed):
@@ -746,18 +797,21 @@ def _keras_tensors(spec):
 def _only_progress_hooks(callbacks):
     from kerascore.callbacks import ProgbarLogger
 
-    listening = [
-        cb for cb in getattr(callbacks, "callbacks", [])
-        if _overrides_batch_hooks(cb)
-    ]
+    listening = [cb for cb in getattr(callbacks, "callbacks", []) if _overrides_batch_hooks(cb)]
     return all(isinstance(cb, ProgbarLogger) for cb in listening)
 
 
 def _overrides_batch_hooks(callback):
     from kerascore.callbacks import Callback
 
-    hooks = ("on_train_batch_begin", "on_train_batch_end", "on_test_batch_begin",
-             "on_test_batch_end", "on_batch_begin", "on_batch_end")
+    hooks = (
+        "on_train_batch_begin",
+        "on_train_batch_end",
+        "on_test_batch_begin",
+        "on_test_batch_end",
+        "on_batch_begin",
+        "on_batch_end",
+    )
     return any(getattr(type(callback), hook) is not getattr(Callback, hook) for hook in hooks)
 
 

@@ -572,7 +572,6 @@ def _input_specs(model: Any) -> list[dict[str, Any]]:
 def serve(request_fd: int, response_fd: int) -> int:
     """The predictor process's loop: load one checkpoint, answer predict requests."""
     import kerascore
-
     from server.workers.runner import load_user_module, reachable_path
 
     requests = os.fdopen(request_fd, "rb")

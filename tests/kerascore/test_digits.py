@@ -14,16 +14,20 @@ def test_mlp_reaches_95_percent_on_digits():
         x, digits.target, test_size=0.2, random_state=0, stratify=digits.target
     )
     keras.utils.set_random_seed(0)
-    model = keras.Sequential([
-        keras.Input((64,)),
-        keras.layers.Dense(128, activation="relu"),
-        keras.layers.Dropout(0.1),
-        keras.layers.Dense(10, activation="softmax"),
-    ])
-    model.compile(optimizer=keras.optimizers.Adam(1e-3),
-                  loss="sparse_categorical_crossentropy", metrics=["accuracy"])
-    history = model.fit(x_train, y_train, epochs=30, batch_size=32, validation_split=0.1,
-                        verbose=0)
+    model = keras.Sequential(
+        [
+            keras.Input((64,)),
+            keras.layers.Dense(128, activation="relu"),
+            keras.layers.Dropout(0.1),
+            keras.layers.Dense(10, activation="softmax"),
+        ]
+    )
+    model.compile(
+        optimizer=keras.optimizers.Adam(1e-3),
+        loss="sparse_categorical_crossentropy",
+        metrics=["accuracy"],
+    )
+    history = model.fit(x_train, y_train, epochs=30, batch_size=32, validation_split=0.1, verbose=0)
     assert history.history["loss"][-1] < history.history["loss"][0]
     loss, accuracy = model.evaluate(x_test, y_test, verbose=0)
     predicted = np.argmax(model.predict(x_test, verbose=0), axis=-1)

@@ -91,7 +91,9 @@ def test_unique_auto_names():
 
 
 def test_regularizer_losses_and_add_loss_feed_the_training_loss():
-    dense = layers.Dense(2, kernel_regularizer=keras.regularizers.L2(0.5), kernel_initializer="ones")
+    dense = layers.Dense(
+        2, kernel_regularizer=keras.regularizers.L2(0.5), kernel_initializer="ones"
+    )
     dense.build((None, 3))
     assert len(dense.losses) == 1
     np.testing.assert_allclose(float(dense.losses[0]), 0.5 * 6.0, rtol=1e-6)
@@ -101,7 +103,9 @@ def test_regularizer_losses_and_add_loss_feed_the_training_loss():
             self.add_loss(tf.reduce_sum(inputs) * 0.0 + 7.0)
             return inputs
 
-    model = keras.Sequential([keras.Input((3,)), Penalized(), layers.Dense(1, kernel_initializer="zeros")])
+    model = keras.Sequential(
+        [keras.Input((3,)), Penalized(), layers.Dense(1, kernel_initializer="zeros")]
+    )
     model.compile(optimizer="sgd", loss="mse")
     loss = model.evaluate(np.zeros((4, 3)), np.zeros((4, 1)), verbose=0)
     assert loss == pytest.approx(7.0)

@@ -41,7 +41,8 @@ def test_functional_several_inputs_and_outputs_as_lists_and_dicts():
     history = model.fit(
         {"a": np.random.rand(16, 4), "b": np.random.rand(16, 3)},
         {"score": np.random.rand(16, 1), "klass": np.random.rand(16, 2)},
-        epochs=2, verbose=0,
+        epochs=2,
+        verbose=0,
     )
     assert {"loss", "score_loss", "klass_loss"} <= set(history.history)
 

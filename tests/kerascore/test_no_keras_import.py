@@ -18,7 +18,8 @@ def test_kerascore_never_imports_keras():
         print("LEAKED", leaked)
         """
     )
-    result = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True,
-                            timeout=300)
+    result = subprocess.run(
+        [sys.executable, "-c", script], capture_output=True, text=True, timeout=300
+    )
     assert result.returncode == 0, result.stderr[-3000:]
     assert "LEAKED []" in result.stdout, result.stdout

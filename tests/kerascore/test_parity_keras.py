@@ -13,12 +13,14 @@ import kerascore  # noqa: E402
 
 
 def build_mlp(lib):
-    return lib.Sequential([
-        lib.Input((12,)),
-        lib.layers.Dense(16, activation="relu"),
-        lib.layers.Dense(8, activation="tanh"),
-        lib.layers.Dense(3, activation="softmax"),
-    ])
+    return lib.Sequential(
+        [
+            lib.Input((12,)),
+            lib.layers.Dense(16, activation="relu"),
+            lib.layers.Dense(8, activation="tanh"),
+            lib.layers.Dense(3, activation="softmax"),
+        ]
+    )
 
 
 def build_two_input(lib):
@@ -36,8 +38,7 @@ def copy_weights(source, target):
 
 
 OPTIMIZERS = {
-    "sgd_momentum": lambda lib: lib.optimizers.SGD(learning_rate=0.05, momentum=0.9,
-                                                   nesterov=True),
+    "sgd_momentum": lambda lib: lib.optimizers.SGD(learning_rate=0.05, momentum=0.9, nesterov=True),
     "adam": lambda lib: lib.optimizers.Adam(learning_rate=0.01),
 }
 
@@ -49,11 +50,9 @@ def test_mlp_outputs_and_training_match_keras(optimizer):
     y = rng.integers(0, 3, size=40)
     ours, theirs = build_mlp(kerascore), build_mlp(reference)
     copy_weights(theirs, ours)
-    np.testing.assert_allclose(ours.predict(x, verbose=0), theirs.predict(x, verbose=0),
-                               atol=1e-5)
+    np.testing.assert_allclose(ours.predict(x, verbose=0), theirs.predict(x, verbose=0), atol=1e-5)
     for model, lib in ((ours, kerascore), (theirs, reference)):
-        model.compile(optimizer=OPTIMIZERS[optimizer](lib),
-                      loss="sparse_categorical_crossentropy")
+        model.compile(optimizer=OPTIMIZERS[optimizer](lib), loss="sparse_categorical_crossentropy")
         model.fit(x, y, batch_size=8, epochs=1, shuffle=False, verbose=0)  # 5 steps
     for mine, reference_weight in zip(ours.get_weights(), theirs.get_weights()):
         np.testing.assert_allclose(mine, reference_weight, atol=1e-4)
@@ -68,8 +67,9 @@ def test_functional_two_input_model_matches_keras(optimizer):
     y2 = rng.normal(size=(20, 1)).astype("float32")
     ours, theirs = build_two_input(kerascore), build_two_input(reference)
     copy_weights(theirs, ours)
-    for mine, reference_out in zip(ours.predict([xa, xb], verbose=0),
-                                   theirs.predict([xa, xb], verbose=0)):
+    for mine, reference_out in zip(
+        ours.predict([xa, xb], verbose=0), theirs.predict([xa, xb], verbose=0)
+    ):
         np.testing.assert_allclose(mine, reference_out, atol=1e-5)
     for model, lib in ((ours, kerascore), (theirs, reference)):
         model.compile(optimizer=OPTIMIZERS[optimizer](lib), loss=["mse", "mae"])

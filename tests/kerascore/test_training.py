@@ -11,11 +11,13 @@ from kerascore import layers
 
 def make_model(units=8, inputs=4, outputs=1):
     keras.utils.set_random_seed(0)
-    return keras.Sequential([
-        keras.Input((inputs,)),
-        layers.Dense(units, activation="relu"),
-        layers.Dense(outputs),
-    ])
+    return keras.Sequential(
+        [
+            keras.Input((inputs,)),
+            layers.Dense(units, activation="relu"),
+            layers.Dense(outputs),
+        ]
+    )
 
 
 def data(rows=96, features=4, seed=0):
@@ -46,7 +48,7 @@ def test_fit_tf_data_dataset_and_generator():
     def batches():
         while True:
             for start in range(0, 96, 32):
-                yield x[start:start + 32], y[start:start + 32]
+                yield x[start : start + 32], y[start : start + 32]
 
     history = model.fit(batches(), steps_per_epoch=3, epochs=2, verbose=0)
     assert len(history.history["loss"]) == 2
@@ -92,8 +94,9 @@ def test_initial_epoch_and_validation_freq():
     model = make_model()
     model.compile(optimizer="adam", loss="mse")
     x, y = data()
-    history = model.fit(x, y, epochs=5, initial_epoch=2, validation_data=(x, y),
-                        validation_freq=2, verbose=0)
+    history = model.fit(
+        x, y, epochs=5, initial_epoch=2, validation_data=(x, y), validation_freq=2, verbose=0
+    )
     assert history.epoch == [2, 3, 4]
     assert len(history.history["val_loss"]) == 1
 
@@ -184,10 +187,14 @@ def test_progress_output_is_one_line_per_epoch_when_not_a_terminal(monkeypatch):
 
 
 def test_regularization_is_part_of_the_training_loss():
-    model = keras.Sequential([
-        keras.Input((4,)),
-        layers.Dense(1, kernel_initializer="ones", kernel_regularizer=keras.regularizers.L2(1.0)),
-    ])
+    model = keras.Sequential(
+        [
+            keras.Input((4,)),
+            layers.Dense(
+                1, kernel_initializer="ones", kernel_regularizer=keras.regularizers.L2(1.0)
+            ),
+        ]
+    )
     model.compile(optimizer="sgd", loss="mse")
     x = np.zeros((8, 4), "float32")
     assert model.evaluate(x, np.zeros((8, 1)), verbose=0) == pytest.approx(4.0)

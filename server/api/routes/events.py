@@ -24,7 +24,7 @@ router = APIRouter(prefix="/v1/jobs", tags=["events"])
 
 # How long after a job finished the stream waits for its terminal status event before it ends
 # anyway (the worker commits the status, then publishes the event).
-TERMINAL_GRACE_S = 3.0
+TERMINAL_GRACE_S = 2.0
 POLL_S = 1.0
 
 

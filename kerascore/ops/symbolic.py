@@ -1,0 +1,159 @@
+"""Ops on symbolic tensors: an op called on a `KerasTensor` becomes an `OpLayer` node.
+
+`keras.ops.concatenate([a, b], axis=-1)` on the outputs of `keras.Input` records a layer in
+the functional graph that calls the same op on real tensors later. The op is stored by name
+with its non-tensor arguments, so the model saves and loads like any other.
+"""
+
+import functools
+
+import numpy as np
+import tensorflow as tf
+
+from kerascore.models.layer import Layer, unique_name
+from kerascore.saving.serialization import register_builtin
+
+_OPS = {}
+_KERAS_TENSOR = []
+
+
+def _keras_tensor_class():
+    if not _KERAS_TENSOR:
+        from kerascore.models.functional import KerasTensor
+
+        _KERAS_TENSOR.append(KerasTensor)
+    return _KERAS_TENSOR[0]
+
+
+def _has_symbolic(values, keras_tensor, depth=0):
+    for value in values:
+        if isinstance(value, keras_tensor):
+            return True
+        if depth < 3 and isinstance(value, (list, tuple)) and _has_symbolic(
+            value, keras_tensor, depth + 1
+        ):
+            return True
+    return False
+
+
+def op(name):
+    """Registers an op function under `name` and makes it accept symbolic tensors.
+
+    Args:
+        name: the name the op is saved under, e.g. `"concatenate"` or `"image.resize"`.
+
+    Returns:
+        A decorator.
+    """
+
+    def decorate(function):
+        _OPS[name] = function
+
+        @functools.wraps(function)
+        def wrapper(*args, **kwargs):
+            keras_tensor = _keras_tensor_class()
+            if _has_symbolic(args, keras_tensor) or _has_symbolic(kwargs.values(), keras_tensor):
+                return _symbolic_call(name, args, kwargs)
+            return function(*args, **kwargs)
+
+        wrapper._kerascore_op_name = name
+        return wrapper
+
+    return decorate
+
+
+def _encode(value, tensors, keras_tensor):
+    if isinstance(value, keras_tensor):
+        tensors.append(value)
+        return {"__tensor__": len(tensors) - 1}
+    if value is None or isinstance(value, (bool, int, float, str)):
+        return value
+    if isinstance(value, list):
+        return [_encode(item, tensors, keras_tensor) for item in value]
+    if isinstance(value, tuple):
+        return {"__tuple__": [_encode(item, tensors, keras_tensor) for item in value]}
+    if isinstance(value, dict):
+        return {"__dict__": {str(k): _encode(v, tensors, keras_tensor) for k, v in value.items()}}
+    if isinstance(value, tf.DType):
+        return {"__dtype__": value.name}
+    if isinstance(value, np.dtype) or (isinstance(value, type) and issubclass(value, np.generic)):
+        return {"__dtype__": np.dtype(value).name}
+    if isinstance(value, slice):
+        return {"__slice__": [value.start, value.stop, value.step]}
+    if isinstance(value, (np.ndarray, np.generic)) or tf.is_tensor(value):
+        array = np.asarray(value)
+        return {"__array__": array.tolist(), "dtype": array.dtype.name}
+    raise ValueError(
+        f"Cannot record an op on symbolic tensors with argument {value!r} of type "
+        f"{type(value).__name__}; pass tensors, numbers, strings, lists, tuples or arrays."
+    )
+
+
+def _decode(value, tensors):
+    if isinstance(value, list):
+        return [_decode(item, tensors) for item in value]
+    if not isinstance(value, dict):
+        return value
+    if "__tensor__" in value:
+        return tensors[value["__tensor__"]]
+    if "__tuple__" in value:
+        return tuple(_decode(item, tensors) for item in value["__tuple__"])
+    if "__dict__" in value:
+        return {k: _decode(v, tensors) for k, v in value["__dict__"].items()}
+    if "__dtype__" in value:
+        return value["__dtype__"]
+    if "__slice__" in value:
+        return slice(*value["__slice__"])
+    if "__array__" in value:
+        return np.asarray(value["__array__"], dtype=value["dtype"])
+    return value
+
+
+def _symbolic_call(name, args, kwargs):
+    tensors = []
+    keras_tensor = _keras_tensor_class()
+    arguments = {
+        "args": [_encode(arg, tensors, keras_tensor) for arg in args],
+        "kwargs": {key: _encode(value, tensors, keras_tensor) for key, value in kwargs.items()},
+    }
+    return OpLayer(name, arguments)(tensors)
+
+
+@register_builtin
+class OpLayer(Layer):
+    """A `keras.ops` function applied to symbolic tensors in a functional model.
+
+    Created by calling an op on `KerasTensor`s; it is saved as the op name and the op's
+    non-tensor arguments.
+
+    Args:
+        op_name: the registered op name, e.g. `"concatenate"`.
+        arguments: `{"args": [...], "kwargs": {...}}` in the encoded form, where
+            `{"__tensor__": i}` stands for the layer's i-th input tensor.
+    """
+
+    def __init__(self, op_name, arguments=None, **kwargs):
+        if op_name not in _OPS:
+            raise ValueError(
+                f"Unknown op. Expected a name registered in kerascore.ops. Received: "
+                f"op_name={op_name!r}"
+            )
+        kwargs.setdefault("name", unique_name(op_name.replace(".", "_")))
+        kwargs.setdefault("autocast", False)
+        super().__init__(**kwargs)
+        self.op_name = op_name
+        self.arguments = arguments or {"args": [], "kwargs": {}}
+
+    def call(self, inputs):
+        tensors = list(inputs) if isinstance(inputs, (list, tuple)) else [inputs]
+        args = _decode(self.arguments.get("args", []), tensors)
+        kwargs = _decode(self.arguments.get("kwargs", {}), tensors)
+        return _OPS[self.op_name](*args, **kwargs)
+
+    def _build_takes_list(self):
+        return True
+
+    def get_config(self):
+        config = super().get_config()
+        config.pop("dtype", None)
+        return {**config, "op_name": self.op_name, "arguments": self.arguments}
