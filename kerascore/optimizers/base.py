@@ -39,6 +39,9 @@ def clip_by_global_norm(value_list, clip_norm):
 
 
 def _var_key(variable):
+    if isinstance(variable, tf.distribute.DistributedValues):
+        # Its `handle` raises outside a replica context; the container is the key already.
+        return variable._unique_id
     if hasattr(variable, "_distributed_container"):
         variable = variable._distributed_container()
     elif hasattr(variable, "handle") and hasattr(variable.handle, "_distributed_container"):

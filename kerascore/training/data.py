@@ -156,6 +156,18 @@ class ArrayFeed:
         signature = self.signature()
         return signature["x"], signature.get("y"), signature.get("sample_weight")
 
+    def distributed(self, strategy):
+        """This data as a dataset split across the replicas of `strategy` (cached)."""
+        if getattr(self, "_distributed_feed", None) is None:
+            dataset = tf.data.Dataset.from_tensor_slices(
+                data_tuple(self.x, self.y, self.sample_weight)
+            )
+            if self.shuffle:
+                dataset = dataset.shuffle(self.num_rows, reshuffle_each_iteration=True)
+            feed = DatasetFeed(dataset.batch(self.batch_size), steps=self.steps)
+            self._distributed_feed = feed.distributed(strategy)
+        return self._distributed_feed
+
     def split(self, fraction):
         """Returns (train, validation) feeds, the validation part being the last `fraction`."""
         split_at = int(self.num_rows * (1.0 - fraction))
@@ -207,6 +219,17 @@ class DatasetFeed:
         spec = self.dataset.element_spec
         return unpack_x_y_sample_weight(spec)
 
+    def distributed(self, strategy):
+        """This dataset split across the replicas of `strategy` (cached)."""
+        if getattr(self, "_distributed_feed", None) is None:
+            feed = DatasetFeed.__new__(DatasetFeed)
+            feed.__dict__.update(self.__dict__)
+            feed.dataset = strategy.experimental_distribute_dataset(self.dataset)
+            feed._persistent_iterator = None
+            feed._distributed_feed = feed
+            self._distributed_feed = feed
+        return self._distributed_feed
+
     def iterator(self):
         if self.single_pass_source or (
             self.steps is not None
@@ -241,6 +264,15 @@ class DatasetFeed:
             DatasetFeed(base.take(train_batches)),
             DatasetFeed(base.skip(train_batches)),
         )
+
+
+def data_tuple(x, y=None, sample_weight=None):
+    """`(x,)`, `(x, y)` or `(x, y, sample_weight)`, as datasets yield them."""
+    if y is None:
+        return (x,)
+    if sample_weight is None:
+        return (x, y)
+    return (x, y, sample_weight)
 
 
 def _spec_from_value(value):

@@ -1,5 +1,6 @@
 """`compile`, `fit`, `evaluate`, `predict` and the compiled steps behind them."""
 
+import functools
 import math
 import warnings
 
@@ -7,6 +8,7 @@ import numpy as np
 import tensorflow as tf
 
 from kerascore import backend
+from kerascore import losses as losses_module
 from kerascore.training import data as data_module
 from kerascore.training.compile_utils import CompileLoss, CompileMetrics
 from kerascore.training.data import unpack_x_y_sample_weight
@@ -21,6 +23,20 @@ def _to_float_logs(logs):
         value = value.numpy() if hasattr(value, "numpy") else value
         result[key] = float(value) if np.ndim(value) == 0 else np.asarray(value)
     return result
+
+
+def _in_strategy_scope(method):
+    """Runs a public training method inside the scope of the model's distribution strategy,
+    so that variables it creates (optimizer slots, metrics) are distributed like the model's."""
+
+    @functools.wraps(method)
+    def wrapper(self, *args, **kwargs):
+        if not self._distributed:
+            return method(self, *args, **kwargs)
+        with self.distribute_strategy.scope():
+            return method(self, *args, **kwargs)
+
+    return wrapper
 
 
 class Trainer:
@@ -42,6 +58,9 @@ class Trainer:
         self.steps_per_execution = 1
         self.jit_compile = False
         self.run_eagerly = False
+        # Like Keras: a model created inside `strategy.scope()` trains with that strategy.
+        self.distribute_strategy = tf.distribute.get_strategy()
+        self._distributed = tf.distribute.has_strategy()
 
     # ----------------------------------------------------------------- compile
     def compile(
@@ -201,7 +220,9 @@ class Trainer:
         with tf.GradientTape() as tape:
             y_pred = self(x, training=True)
             loss = self.compute_loss(x=x, y=y, y_pred=y_pred, sample_weight=sample_weight)
-        self._loss_tracker.update_state(loss, sample_weight=self._batch_size_of(x))
+        self._loss_tracker.update_state(
+            losses_module.unscale_loss_for_distribution(loss), sample_weight=self._batch_size_of(x)
+        )
         if variables:
             gradients = tape.gradient(loss, variables)
             self.optimizer.apply_gradients(zip(gradients, variables))
@@ -214,7 +235,9 @@ class Trainer:
         loss = self.compute_loss(
             x=x, y=y, y_pred=y_pred, sample_weight=sample_weight, training=False
         )
-        self._loss_tracker.update_state(loss, sample_weight=self._batch_size_of(x))
+        self._loss_tracker.update_state(
+            losses_module.unscale_loss_for_distribution(loss), sample_weight=self._batch_size_of(x)
+        )
         return self.compute_metrics(x, y, y_pred, sample_weight)
 
     def predict_step(self, data):
@@ -321,23 +344,46 @@ class Trainer:
             return run
         return tf.function(run, input_signature=signature, jit_compile=self.jit_compile or None)
 
-    def _iterator_runner(self, step_fn):
-        """A function that runs `count` steps pulling batches from a dataset iterator."""
-
+    def _iterator_runner(self, step_fn, class_table=None):
+        """A function that runs `count` steps pulling batches from a dataset iterator; under a
+        distribution strategy each step runs on every replica and the logs are the metrics read
+        across replicas."""
+        # The built-in steps return the metrics, which read correctly across replicas only
+        # outside `strategy.run`; a user's step returns what it likes, taken from replica 0.
+        reads_metrics = backend.is_library_code(step_fn)
         step_fn = backend.autograph_user_code_lazy(step_fn)
+        strategy = self.distribute_strategy if self._distributed else None
+
+        def weighted_step(data):
+            if class_table is not None:
+                x, y, sample_weight = unpack_x_y_sample_weight(data)
+                data = data_module.pack_x_y_sample_weight(
+                    *self._with_class_weights((x, y, sample_weight), class_table)
+                )
+            return step_fn(data)
+
+        def one_step(data):
+            if strategy is None:
+                return weighted_step(data)
+            outputs = strategy.run(weighted_step, args=(data,))
+            if reads_metrics:
+                return self.get_metrics_result()
+            return tf.nest.map_structure(
+                lambda value: strategy.experimental_local_results(value)[0], outputs
+            )
 
         def run(iterator, count):
-            logs = step_fn(next(iterator))
+            logs = one_step(next(iterator))
 
             def body(step, _):
-                return step + 1, step_fn(next(iterator))
+                return step + 1, one_step(next(iterator))
 
             _, logs = tf.while_loop(
                 lambda step, _: step < count, body, (tf.constant(1), logs), parallel_iterations=1
             )
             return logs
 
-        if self.run_eagerly:
+        if self.run_eagerly and strategy is None:
             return run
         return tf.function(run, jit_compile=self.jit_compile or None, reduce_retracing=True)
 
@@ -432,6 +478,7 @@ class Trainer:
             return 1
         return steps
 
+    @_in_strategy_scope
     def fit(
         self,
         x=None,
@@ -495,11 +542,6 @@ class Trainer:
             if steps_per_epoch:
                 feed.steps = min(feed.steps or steps_per_epoch, steps_per_epoch)
         class_table = self._class_table(class_weight)
-        if class_table is not None and feed.kind != "arrays":
-            raise ValueError(
-                "class_weight is supported for array inputs; for a dataset, yield "
-                "(x, y, sample_weight) with the weights instead."
-            )
         self._build_for_feed(feed)
         self._check_feed_shapes(feed)
         self._prepare_optimizer()
@@ -548,9 +590,11 @@ class Trainer:
 
     def _run_epoch(self, feed, callbacks, chunk, class_table, training):
         mode = "train" if training else "test"
+        if self._distributed:
+            feed = feed.distributed(self.distribute_strategy)
         if feed.kind == "arrays":
             return self._run_array_epoch(feed, callbacks, chunk, class_table, mode)
-        return self._run_dataset_epoch(feed, callbacks, chunk, mode)
+        return self._run_dataset_epoch(feed, callbacks, chunk, mode, class_table)
 
     def _runner_for(self, feed, mode, class_table=None):
         cache = self._train_functions if mode == "train" else self._test_functions
@@ -560,7 +604,7 @@ class Trainer:
             if feed.kind == "arrays":
                 cache[key] = self._array_runner(step, feed, class_table)
             else:
-                cache[key] = self._iterator_runner(step)
+                cache[key] = self._iterator_runner(step, class_table)
         return cache[key]
 
     def _run_array_epoch(self, feed, callbacks, chunk, class_table, mode):
@@ -580,8 +624,8 @@ class Trainer:
                 break
         return logs
 
-    def _run_dataset_epoch(self, feed, callbacks, chunk, mode):
-        runner = self._runner_for(feed, mode)
+    def _run_dataset_epoch(self, feed, callbacks, chunk, mode, class_table=None):
+        runner = self._runner_for(feed, mode, class_table)
         iterator = feed.iterator()
         logs = None
         step = 0
@@ -641,6 +685,7 @@ class Trainer:
             callbacks.on_test_end(logs)
         return logs
 
+    @_in_strategy_scope
     def evaluate(
         self,
         x=None,
@@ -675,6 +720,7 @@ class Trainer:
         return values[0] if len(values) == 1 else values
 
     # ----------------------------------------------------------------- predict
+    @_in_strategy_scope
     def predict(self, x, batch_size=None, verbose="auto", steps=None, callbacks=None):
         """Returns the model's outputs as NumPy arrays (same structure as the outputs).
 
@@ -732,6 +778,7 @@ class Trainer:
         return function(x)
 
     # ----------------------------------------------------------------- on_batch
+    @_in_strategy_scope
     def train_on_batch(self, x, y=None, sample_weight=None, class_weight=None, return_dict=False):
         """Runs one optimization step on one batch and returns the loss and metrics."""
         self._ensure_compiled("train_on_batch")
@@ -744,6 +791,7 @@ class Trainer:
         logs = self._run_array_epoch(feed, None, 1, self._class_table(class_weight), "train")
         return _format_result(logs, return_dict)
 
+    @_in_strategy_scope
     def test_on_batch(self, x, y=None, sample_weight=None, return_dict=False):
         """Computes the loss and metrics on one batch."""
         self._ensure_compiled("test_on_batch")
@@ -756,6 +804,7 @@ class Trainer:
         logs = self._run_array_epoch(feed, None, 1, None, "test")
         return _format_result(logs, return_dict)
 
+    @_in_strategy_scope
     def predict_on_batch(self, x):
         """Returns the outputs for one batch of inputs as NumPy arrays."""
         feed = data_module.make_feed(x, batch_size=None)

@@ -404,7 +404,7 @@ class PredictorPool:
         if self._policy is None:
             self._policy = SandboxPolicy(
                 user=sandbox_user_for(self.settings),
-                isolate_network=getattr(self.settings, "sandbox_network", True),
+                isolate_network=self.settings.sandbox_network,
                 memory_mb=self.settings.runner_memory_mb or None,
                 max_file_mb=self.settings.runner_max_file_mb,
                 open_files=self.settings.runner_open_files,

@@ -94,7 +94,7 @@ def sandbox_user_for(settings: Any) -> str | None:
     problem = check_sandbox_user(user)
     if problem is None:
         return user
-    if getattr(settings, "sandbox_allow_unprivileged_fallback", False):
+    if settings.sandbox_allow_unprivileged_fallback:
         print(
             f"horn: WARNING: {problem} Running user code as root instead, because "
             "HORN_SANDBOX_ALLOW_UNPRIVILEGED_FALLBACK is set.",

@@ -227,6 +227,7 @@ class JobSupervisor:
         self.log_tokens = float(LOG_EVENT_BURST)
         self.log_clock = time.monotonic()
         self.log_dropped = 0
+        self.log_file: Any = None
 
     def run(self) -> str:
         """Claims and runs the job; returns the attempt's outcome."""
@@ -343,7 +344,7 @@ class JobSupervisor:
         max_runtime_s = min(job.max_runtime_s or settings.job_max_runtime_s, 10**8)
         return SandboxPolicy(
             user=self.resources.sandbox_user,
-            isolate_network=getattr(settings, "sandbox_network", True),
+            isolate_network=settings.sandbox_network,
             # CPU time sums over TensorFlow's threads: a backstop, the wall clock limit rules.
             cpu_seconds=max_runtime_s * (os.cpu_count() or 1) + 60,
             memory_mb=(settings.runner_memory_mb or None) if gpus == 0 else None,
@@ -357,9 +358,9 @@ class JobSupervisor:
         job_dir = artifacts.job_dir(job.id)
         report_read, report_write = os.pipe()
         lifeline_read, lifeline_write = os.pipe()
-        log_file = open(artifacts.log_path(job.id), "ab", buffering=0)  # noqa: SIM115
+        self.log_file = open(artifacts.log_path(job.id), "ab", buffering=0)  # noqa: SIM115
         try:
-            log_file.write(f"--- attempt {self.attempt_number} ({self.owner}) ---\n".encode())
+            self._write_log(f"--- attempt {self.attempt_number} ({self.owner}) ---")
             try:
                 self.process = start_sandboxed(
                     "server.workers.runner",
@@ -411,7 +412,7 @@ class JobSupervisor:
                 elif kind == "report":
                     self._handle_report(line)
                 else:
-                    self._handle_output(kind, line, log_file)
+                    self._handle_output(kind, line)
             self.process.wait()
             self.stop_heartbeat.set()
             heartbeat.join()
@@ -420,7 +421,7 @@ class JobSupervisor:
                 self._publish_log_summary()
         finally:
             os.close(lifeline_write)
-            log_file.close()
+            self.log_file.close()
             if self.process is not None and self.process.poll() is None:
                 kill_process_group(self.process)
 
@@ -499,15 +500,18 @@ class JobSupervisor:
         elif kind == "checkpoint":
             self._record_checkpoint(report)
         elif kind == "log":
+            self._write_log(str(report.get("line", "")))
             self._publish_log(str(report.get("line", "")), "runner")
         elif kind == "started":
             self.epochs = int(report.get("epochs") or self.epochs)
-            self._publish_log(
+            line = (
                 f"Training started: epochs {report.get('initial_epoch', 0) + 1}-{self.epochs}, "
-                f"compiled by {report.get('compiled_by')}.",
-                "runner",
+                f"compiled by {report.get('compiled_by')}."
             )
+            self._write_log(line)
+            self._publish_log(line, "runner")
         elif kind == "error":
+            self._write_log(f"Error in {report.get('stage')}: {report.get('message')}")
             self.report_error = report
         elif kind == "done":
             self.report_done = report
@@ -569,8 +573,12 @@ class JobSupervisor:
             row.metrics = metrics
             row.created_at = utcnow()
 
-    def _handle_output(self, stream: str, raw: bytes, log_file: Any) -> None:
-        log_file.write(raw if raw.endswith(b"\n") else raw + b"\n")
+    def _write_log(self, line: str) -> None:
+        """Appends a line of the worker or runner (not user output) to the job's log file."""
+        self.log_file.write(f"[horn] {line}\n".encode())
+
+    def _handle_output(self, stream: str, raw: bytes) -> None:
+        self.log_file.write(raw if raw.endswith(b"\n") else raw + b"\n")
         line = raw.decode("utf-8", errors="replace").rstrip("\n")
         if stream == "stderr":
             self.stderr_tail = (self.stderr_tail + [line])[-20:]

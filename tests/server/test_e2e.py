@@ -221,7 +221,14 @@ class Horn:
 def start_horn(tmp_path: Path, env_overrides: dict[str, str], backend: str) -> Horn:
     data_dir = tmp_path / "data"
     env = {k: v for k, v in os.environ.items() if not k.startswith("HORN_")}
-    env.update(env_overrides, HORN_DATA_DIR=str(data_dir))
+    env.update(
+        env_overrides,
+        HORN_DATA_DIR=str(data_dir),
+        # Short leases so that the test of a dying worker does not wait long.
+        HORN_LEASE_SECONDS="3",
+        HORN_HEARTBEAT_S="1",
+        HORN_RECONCILE_INTERVAL_S="1",
+    )
     port = free_port()
     log = open(tmp_path / "horn-up.log", "wb")  # noqa: SIM115
     process = subprocess.Popen(
@@ -401,6 +408,28 @@ def test_runner_cannot_read_the_worker_environment(horn):
         assert secret not in line
     if os.geteuid() == 0:
         assert "UID 65534" in logs
+
+
+def test_lost_worker_process_resumes_from_checkpoint(horn):
+    job_id = horn.create_job(epochs=40)
+    horn.events(job_id, until=lambda e: e.type == "metric" and e.data["epoch"] == 2)
+    (runner,) = runner_pids(job_id)
+    task_process = int(Path(f"/proc/{runner}/stat").read_text().rsplit(")", 1)[1].split()[1])
+    os.kill(task_process, signal.SIGKILL)  # the worker's pool process dies mid-training
+
+    job = horn.wait_terminal(job_id)
+    assert job["status"] == "succeeded", job
+    assert [a["number"] for a in job["attempts"]] == [1, 2]
+    assert job["attempts"][0]["outcome"] is None  # it never finished: its process died
+    history = horn.client.get(f"/v1/jobs/{job_id}/metrics").json()["items"]
+    assert [row["epoch"] for row in history] == list(range(1, 41))
+    logs = horn.client.get(f"/v1/jobs/{job_id}/logs").text
+    attempt_2 = logs.split("--- attempt 2")[1]
+    assert "Resumed from checkpoint checkpoints/epoch-00" in attempt_2
+    statuses = [e.data for e in horn.events(job_id) if e.type == "status"]
+    assert {"status": "queued", "reason": "lease_expired"}.items() <= next(
+        s for s in statuses if s.get("reason") == "lease_expired"
+    ).items()
 
 
 def test_ctrl_c_stops_everything(horn):

@@ -1,0 +1,69 @@
+"""Parity checks of kerascore layers against Keras 3 (the reference, imported in tests only).
+
+Used by the test_*_layers.py files next to it: build the same layer in both libraries, copy
+Keras's weights into ours, and compare outputs and gradients.
+"""
+
+import os
+
+import numpy as np
+import tensorflow as tf
+
+os.environ.setdefault("KERAS_BACKEND", "tensorflow")
+import keras  # noqa: E402
+
+
+def random_inputs(shape, seed=0):
+    """Float32 normal inputs of `shape`, or a list of them for a list of shapes."""
+    if isinstance(shape, list):
+        return [random_inputs(s, seed + i) for i, s in enumerate(shape)]
+    return np.random.default_rng(seed).normal(size=shape).astype("float32")
+
+
+def _gradients(layer, inputs, projection, call_kwargs):
+    flat_inputs = [tf.constant(x) for x in tf.nest.flatten(inputs)]
+    with tf.GradientTape() as tape:
+        tape.watch(flat_inputs)
+        outputs = layer(tf.nest.pack_sequence_as(inputs, flat_inputs), **call_kwargs)
+        loss = tf.reduce_sum(tf.convert_to_tensor(outputs) * projection)
+    weights = list(layer.trainable_weights)
+    grads = tape.gradient(loss, flat_inputs + weights)
+    return np.asarray(outputs), grads
+
+
+def assert_keras_parity(ours, theirs, inputs, call_kwargs=None, atol=1e-5, check_grads=True):
+    """Asserts that `ours` and the Keras layer `theirs` agree on `inputs`.
+
+    Both layers are built on `inputs`, Keras's weights are copied into ours (so weight order
+    and shapes must match), then the outputs, the gradients with respect to the inputs and
+    the gradients with respect to every trainable weight must agree to `atol`.
+
+    Returns:
+        Our output as a NumPy array.
+    """
+    call_kwargs = dict(call_kwargs or {})
+    tensors = tf.nest.map_structure(tf.constant, inputs)
+    reference = theirs(tensors, **call_kwargs)
+    ours(tensors, **call_kwargs)
+    their_weights = theirs.get_weights()
+    assert [w.shape for w in ours.get_weights()] == [w.shape for w in their_weights], (
+        "weight shapes differ: "
+        f"{[w.shape for w in ours.get_weights()]} vs {[w.shape for w in their_weights]}"
+    )
+    ours.set_weights(their_weights)
+    projection = tf.constant(
+        np.random.default_rng(7).normal(size=tuple(reference.shape)).astype("float32")
+    )
+    our_out, our_grads = _gradients(ours, inputs, projection, call_kwargs)
+    their_out, their_grads = _gradients(theirs, inputs, projection, call_kwargs)
+    np.testing.assert_allclose(our_out, their_out, atol=atol, rtol=1e-5, err_msg="outputs differ")
+    if check_grads:
+        assert len(our_grads) == len(their_grads), "different numbers of trainable weights"
+        for index, (mine, reference_grad) in enumerate(zip(our_grads, their_grads)):
+            assert (mine is None) == (reference_grad is None), f"gradient {index}: None mismatch"
+            if mine is not None:
+                np.testing.assert_allclose(
+                    np.asarray(mine), np.asarray(reference_grad), atol=atol, rtol=1e-5,
+                    err_msg=f"gradient {index} differs",
+                )
+    return our_out
