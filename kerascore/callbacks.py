@@ -270,7 +270,8 @@ class History(Callback):
         self.epoch.append(epoch)
         for key, value in (logs or {}).items():
             self.history.setdefault(key, []).append(value)
-        self.model.history = self
+        if self.model is not None:
+            self.model.history = self
 
 
 class ProgbarLogger(Callback):

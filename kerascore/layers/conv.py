@@ -53,8 +53,10 @@ def standardize_tuple(value, n, name, allow_zero=False):
             values = tuple(value)
         except TypeError:
             values = None
-        if values is None or len(values) != n or not all(
-            isinstance(v, (int, np.integer)) and not isinstance(v, bool) for v in values
+        if (
+            values is None
+            or len(values) != n
+            or not all(isinstance(v, (int, np.integer)) and not isinstance(v, bool) for v in values)
         ):
             raise ValueError(
                 f"The `{name}` argument must be an int or a tuple of {n} ints. "
@@ -150,6 +152,14 @@ def _same_padding_amounts(length, kernel_size, stride, dilation):
     return total // 2, total - total // 2
 
 
+def add_activity_loss(layer, outputs):
+    """Adds `activity_regularizer(outputs)` divided by the batch size to `layer`'s losses
+    (Keras 3 normalizes by the batch size so the strength does not depend on it)."""
+    penalty = layer.activity_regularizer(outputs)
+    batch_size = tf.cast(tf.shape(outputs)[0], penalty.dtype)
+    layer.add_loss(tf.math.divide_no_nan(penalty, batch_size))
+
+
 def _check_int(layer_name, argument, value, allow_none=False):
     if allow_none and value is None:
         return
@@ -172,9 +182,23 @@ def _check_no_strided_dilation(strides, dilation_rate):
 class _BaseConvLayer(Layer):
     """What every convolution shares: arguments, layout handling, bias, activation."""
 
-    def __init__(self, rank, kernel_size, strides, padding, data_format, dilation_rate,
-                 activation, use_bias, bias_initializer, bias_regularizer,
-                 activity_regularizer, bias_constraint, allow_causal=False, **kwargs):
+    def __init__(
+        self,
+        rank,
+        kernel_size,
+        strides,
+        padding,
+        data_format,
+        dilation_rate,
+        activation,
+        use_bias,
+        bias_initializer,
+        bias_regularizer,
+        activity_regularizer,
+        bias_constraint,
+        allow_causal=False,
+        **kwargs,
+    ):
         super().__init__(**kwargs)
         self.rank = rank
         self.kernel_size = standardize_tuple(kernel_size, rank, "kernel_size")
@@ -207,8 +231,11 @@ class _BaseConvLayer(Layer):
         self.bias = None
         if self.use_bias:
             self.bias = self.add_weight(
-                name="bias", shape=(size,), initializer=self.bias_initializer,
-                regularizer=self.bias_regularizer, constraint=self.bias_constraint,
+                name="bias",
+                shape=(size,),
+                initializer=self.bias_initializer,
+                regularizer=self.bias_regularizer,
+                constraint=self.bias_constraint,
             )
 
     def call(self, inputs):
@@ -221,7 +248,7 @@ class _BaseConvLayer(Layer):
             outputs = to_channels_first(outputs)
         outputs = self.activation(outputs)
         if self.activity_regularizer is not None:
-            self.add_loss(self.activity_regularizer(outputs))
+            add_activity_loss(self, outputs)
         return outputs
 
     def _convolve(self, inputs):
@@ -248,12 +275,29 @@ class _BaseConvLayer(Layer):
 class _Conv(_BaseConvLayer):
     """N-D convolution (`filters` kernels of `kernel_size` slid over the spatial axes)."""
 
-    def __init__(self, rank, filters, kernel_size, strides=1, padding="valid", data_format=None,
-                 dilation_rate=1, groups=1, activation=None, use_bias=True,
-                 kernel_initializer="glorot_uniform", bias_initializer="zeros",
-                 kernel_regularizer=None, bias_regularizer=None, activity_regularizer=None,
-                 kernel_constraint=None, bias_constraint=None, lora_rank=None, lora_alpha=None,
-                 **kwargs):
+    def __init__(
+        self,
+        rank,
+        filters,
+        kernel_size,
+        strides=1,
+        padding="valid",
+        data_format=None,
+        dilation_rate=1,
+        groups=1,
+        activation=None,
+        use_bias=True,
+        kernel_initializer="glorot_uniform",
+        bias_initializer="zeros",
+        kernel_regularizer=None,
+        bias_regularizer=None,
+        activity_regularizer=None,
+        kernel_constraint=None,
+        bias_constraint=None,
+        lora_rank=None,
+        lora_alpha=None,
+        **kwargs,
+    ):
         name = type(self).__name__
         _check_int(name, "filters", filters)
         _check_int(name, "groups", groups)
@@ -263,9 +307,20 @@ class _Conv(_BaseConvLayer):
                 f"Received: groups={groups}, filters={filters}."
             )
         super().__init__(
-            rank, kernel_size, strides, padding, data_format, dilation_rate, activation,
-            use_bias, bias_initializer, bias_regularizer, activity_regularizer,
-            bias_constraint, allow_causal=rank == 1, **kwargs,
+            rank,
+            kernel_size,
+            strides,
+            padding,
+            data_format,
+            dilation_rate,
+            activation,
+            use_bias,
+            bias_initializer,
+            bias_regularizer,
+            activity_regularizer,
+            bias_constraint,
+            allow_causal=rank == 1,
+            **kwargs,
         )
         self.filters = int(filters)
         self.groups = int(groups)
@@ -284,8 +339,10 @@ class _Conv(_BaseConvLayer):
             )
         self.compute_output_shape(input_shape)
         self.kernel = self.add_weight(
-            name="kernel", shape=(*self.kernel_size, channels // self.groups, self.filters),
-            initializer=self.kernel_initializer, regularizer=self.kernel_regularizer,
+            name="kernel",
+            shape=(*self.kernel_size, channels // self.groups, self.filters),
+            initializer=self.kernel_initializer,
+            regularizer=self.kernel_regularizer,
             constraint=self.kernel_constraint,
         )
         self._add_bias(self.filters)
@@ -300,26 +357,28 @@ class _Conv(_BaseConvLayer):
         kernel = cast_to_compute(self.kernel, self.compute_dtype)
 
         def convolve(x, k):
-            return tf.nn.convolution(x, k, strides=self.strides, padding=padding,
-                                     data_format=_TF_FORMATS[self.rank],
-                                     dilations=self.dilation_rate)
+            return tf.nn.convolution(
+                x,
+                k,
+                strides=self.strides,
+                padding=padding,
+                data_format=_TF_FORMATS[self.rank],
+                dilations=self.dilation_rate,
+            )
 
         if self.groups == 1:
             return convolve(inputs, kernel)
         # TensorFlow's CPU kernels reject grouped convolutions: run one per group.
         input_groups = tf.split(inputs, self.groups, axis=-1)
         kernel_groups = tf.split(kernel, self.groups, axis=-1)
-        return tf.concat(
-            [convolve(x, k) for x, k in zip(input_groups, kernel_groups)], axis=-1
-        )
+        return tf.concat([convolve(x, k) for x, k in zip(input_groups, kernel_groups)], axis=-1)
 
     def compute_output_shape(self, input_shape):
         spatial, _ = spatial_and_channels(input_shape, self.data_format)
         padding = "same" if self.padding == "causal" else self.padding
         output_spatial = tuple(
             conv_output_length(length, k, s, padding, d)
-            for length, k, s, d in zip(spatial, self.kernel_size, self.strides,
-                                       self.dilation_rate)
+            for length, k, s, d in zip(spatial, self.kernel_size, self.strides, self.dilation_rate)
         )
         _check_positive_spatial(self, input_shape, output_spatial)
         return assemble_shape(input_shape[0], output_spatial, self.filters, self.data_format)
@@ -368,66 +427,159 @@ _CONV_DOC = """{rank}D convolution: slides `filters` kernels over the input's {a
 @register_builtin
 class Conv1D(_Conv):
     __doc__ = _CONV_DOC.format(
-        rank=1, axes="steps", paddings='`"valid"`, `"same"` or `"causal"` (output[t] sees only '
-        "inputs up to t)", spatial="steps", new_spatial="new_steps", example="5",
+        rank=1,
+        axes="steps",
+        paddings='`"valid"`, `"same"` or `"causal"` (output[t] sees only inputs up to t)',
+        spatial="steps",
+        new_spatial="new_steps",
+        example="5",
     )
 
-    def __init__(self, filters, kernel_size, strides=1, padding="valid", data_format=None,
-                 dilation_rate=1, groups=1, activation=None, use_bias=True,
-                 kernel_initializer="glorot_uniform", bias_initializer="zeros",
-                 kernel_regularizer=None, bias_regularizer=None, activity_regularizer=None,
-                 kernel_constraint=None, bias_constraint=None, **kwargs):
+    def __init__(
+        self,
+        filters,
+        kernel_size,
+        strides=1,
+        padding="valid",
+        data_format=None,
+        dilation_rate=1,
+        groups=1,
+        activation=None,
+        use_bias=True,
+        kernel_initializer="glorot_uniform",
+        bias_initializer="zeros",
+        kernel_regularizer=None,
+        bias_regularizer=None,
+        activity_regularizer=None,
+        kernel_constraint=None,
+        bias_constraint=None,
+        **kwargs,
+    ):
         super().__init__(
-            1, filters, kernel_size, strides=strides, padding=padding, data_format=data_format,
-            dilation_rate=dilation_rate, groups=groups, activation=activation,
-            use_bias=use_bias, kernel_initializer=kernel_initializer,
-            bias_initializer=bias_initializer, kernel_regularizer=kernel_regularizer,
-            bias_regularizer=bias_regularizer, activity_regularizer=activity_regularizer,
-            kernel_constraint=kernel_constraint, bias_constraint=bias_constraint, **kwargs,
+            1,
+            filters,
+            kernel_size,
+            strides=strides,
+            padding=padding,
+            data_format=data_format,
+            dilation_rate=dilation_rate,
+            groups=groups,
+            activation=activation,
+            use_bias=use_bias,
+            kernel_initializer=kernel_initializer,
+            bias_initializer=bias_initializer,
+            kernel_regularizer=kernel_regularizer,
+            bias_regularizer=bias_regularizer,
+            activity_regularizer=activity_regularizer,
+            kernel_constraint=kernel_constraint,
+            bias_constraint=bias_constraint,
+            **kwargs,
         )
 
 
 @register_builtin
 class Conv2D(_Conv):
     __doc__ = _CONV_DOC.format(
-        rank=2, axes="height and width", paddings='`"valid"` or `"same"`',
-        spatial="rows, cols", new_spatial="new_rows, new_cols", example="5, 5",
+        rank=2,
+        axes="height and width",
+        paddings='`"valid"` or `"same"`',
+        spatial="rows, cols",
+        new_spatial="new_rows, new_cols",
+        example="5, 5",
     )
 
-    def __init__(self, filters, kernel_size, strides=(1, 1), padding="valid", data_format=None,
-                 dilation_rate=(1, 1), groups=1, activation=None, use_bias=True,
-                 kernel_initializer="glorot_uniform", bias_initializer="zeros",
-                 kernel_regularizer=None, bias_regularizer=None, activity_regularizer=None,
-                 kernel_constraint=None, bias_constraint=None, **kwargs):
+    def __init__(
+        self,
+        filters,
+        kernel_size,
+        strides=(1, 1),
+        padding="valid",
+        data_format=None,
+        dilation_rate=(1, 1),
+        groups=1,
+        activation=None,
+        use_bias=True,
+        kernel_initializer="glorot_uniform",
+        bias_initializer="zeros",
+        kernel_regularizer=None,
+        bias_regularizer=None,
+        activity_regularizer=None,
+        kernel_constraint=None,
+        bias_constraint=None,
+        **kwargs,
+    ):
         super().__init__(
-            2, filters, kernel_size, strides=strides, padding=padding, data_format=data_format,
-            dilation_rate=dilation_rate, groups=groups, activation=activation,
-            use_bias=use_bias, kernel_initializer=kernel_initializer,
-            bias_initializer=bias_initializer, kernel_regularizer=kernel_regularizer,
-            bias_regularizer=bias_regularizer, activity_regularizer=activity_regularizer,
-            kernel_constraint=kernel_constraint, bias_constraint=bias_constraint, **kwargs,
+            2,
+            filters,
+            kernel_size,
+            strides=strides,
+            padding=padding,
+            data_format=data_format,
+            dilation_rate=dilation_rate,
+            groups=groups,
+            activation=activation,
+            use_bias=use_bias,
+            kernel_initializer=kernel_initializer,
+            bias_initializer=bias_initializer,
+            kernel_regularizer=kernel_regularizer,
+            bias_regularizer=bias_regularizer,
+            activity_regularizer=activity_regularizer,
+            kernel_constraint=kernel_constraint,
+            bias_constraint=bias_constraint,
+            **kwargs,
         )
 
 
 @register_builtin
 class Conv3D(_Conv):
     __doc__ = _CONV_DOC.format(
-        rank=3, axes="three spatial axes", paddings='`"valid"` or `"same"`',
-        spatial="d1, d2, d3", new_spatial="new_d1, new_d2, new_d3", example="5, 5, 5",
+        rank=3,
+        axes="three spatial axes",
+        paddings='`"valid"` or `"same"`',
+        spatial="d1, d2, d3",
+        new_spatial="new_d1, new_d2, new_d3",
+        example="5, 5, 5",
     )
 
-    def __init__(self, filters, kernel_size, strides=(1, 1, 1), padding="valid",
-                 data_format=None, dilation_rate=(1, 1, 1), groups=1, activation=None,
-                 use_bias=True, kernel_initializer="glorot_uniform", bias_initializer="zeros",
-                 kernel_regularizer=None, bias_regularizer=None, activity_regularizer=None,
-                 kernel_constraint=None, bias_constraint=None, **kwargs):
+    def __init__(
+        self,
+        filters,
+        kernel_size,
+        strides=(1, 1, 1),
+        padding="valid",
+        data_format=None,
+        dilation_rate=(1, 1, 1),
+        groups=1,
+        activation=None,
+        use_bias=True,
+        kernel_initializer="glorot_uniform",
+        bias_initializer="zeros",
+        kernel_regularizer=None,
+        bias_regularizer=None,
+        activity_regularizer=None,
+        kernel_constraint=None,
+        bias_constraint=None,
+        **kwargs,
+    ):
         super().__init__(
-            3, filters, kernel_size, strides=strides, padding=padding, data_format=data_format,
-            dilation_rate=dilation_rate, groups=groups, activation=activation,
-            use_bias=use_bias, kernel_initializer=kernel_initializer,
-            bias_initializer=bias_initializer, kernel_regularizer=kernel_regularizer,
-            bias_regularizer=bias_regularizer, activity_regularizer=activity_regularizer,
-            kernel_constraint=kernel_constraint, bias_constraint=bias_constraint, **kwargs,
+            3,
+            filters,
+            kernel_size,
+            strides=strides,
+            padding=padding,
+            data_format=data_format,
+            dilation_rate=dilation_rate,
+            groups=groups,
+            activation=activation,
+            use_bias=use_bias,
+            kernel_initializer=kernel_initializer,
+            bias_initializer=bias_initializer,
+            kernel_regularizer=kernel_regularizer,
+            bias_regularizer=bias_regularizer,
+            activity_regularizer=activity_regularizer,
+            kernel_constraint=kernel_constraint,
+            bias_constraint=bias_constraint,
+            **kwargs,
         )
 
 
@@ -448,22 +600,49 @@ def _transpose_output_length(length, kernel_size, stride, padding, output_paddin
 class _ConvTranspose(_BaseConvLayer):
     """N-D transposed convolution (the gradient of a convolution; upsamples by `strides`)."""
 
-    def __init__(self, rank, filters, kernel_size, strides=1, padding="valid",
-                 output_padding=None, data_format=None, dilation_rate=1, activation=None,
-                 use_bias=True, kernel_initializer="glorot_uniform", bias_initializer="zeros",
-                 kernel_regularizer=None, bias_regularizer=None, activity_regularizer=None,
-                 kernel_constraint=None, bias_constraint=None, **kwargs):
+    def __init__(
+        self,
+        rank,
+        filters,
+        kernel_size,
+        strides=1,
+        padding="valid",
+        output_padding=None,
+        data_format=None,
+        dilation_rate=1,
+        activation=None,
+        use_bias=True,
+        kernel_initializer="glorot_uniform",
+        bias_initializer="zeros",
+        kernel_regularizer=None,
+        bias_regularizer=None,
+        activity_regularizer=None,
+        kernel_constraint=None,
+        bias_constraint=None,
+        **kwargs,
+    ):
         _check_int(type(self).__name__, "filters", filters)
         super().__init__(
-            rank, kernel_size, strides, padding, data_format, dilation_rate, activation,
-            use_bias, bias_initializer, bias_regularizer, activity_regularizer,
-            bias_constraint, **kwargs,
+            rank,
+            kernel_size,
+            strides,
+            padding,
+            data_format,
+            dilation_rate,
+            activation,
+            use_bias,
+            bias_initializer,
+            bias_regularizer,
+            activity_regularizer,
+            bias_constraint,
+            **kwargs,
         )
         self.filters = int(filters)
         self.output_padding = None
         if output_padding is not None:
-            self.output_padding = standardize_tuple(output_padding, rank, "output_padding",
-                                                    allow_zero=True)
+            self.output_padding = standardize_tuple(
+                output_padding, rank, "output_padding", allow_zero=True
+            )
             for index, (pad, stride) in enumerate(zip(self.output_padding, self.strides)):
                 if pad >= stride:
                     raise ValueError(
@@ -480,8 +659,10 @@ class _ConvTranspose(_BaseConvLayer):
     def build(self, input_shape):
         channels = self._input_channels(input_shape)
         self.kernel = self.add_weight(
-            name="kernel", shape=(*self.kernel_size, self.filters, channels),
-            initializer=self.kernel_initializer, regularizer=self.kernel_regularizer,
+            name="kernel",
+            shape=(*self.kernel_size, self.filters, channels),
+            initializer=self.kernel_initializer,
+            regularizer=self.kernel_regularizer,
             constraint=self.kernel_constraint,
         )
         self._add_bias(self.filters)
@@ -492,8 +673,9 @@ class _ConvTranspose(_BaseConvLayer):
         paddings = self.output_padding or (None,) * self.rank
         return [
             _transpose_output_length(length, k, s, self.padding, op, d)
-            for length, k, s, op, d in zip(spatial, self.kernel_size, self.strides, paddings,
-                                           self.dilation_rate)
+            for length, k, s, op, d in zip(
+                spatial, self.kernel_size, self.strides, paddings, self.dilation_rate
+            )
         ]
 
     def _convolve(self, inputs):
@@ -502,9 +684,13 @@ class _ConvTranspose(_BaseConvLayer):
         spatial = [dynamic[i + 1] if dim is None else dim for i, dim in enumerate(static[1:-1])]
         output_shape = tf.stack([dynamic[0], *self._output_spatial(spatial), self.filters])
         return tf.nn.conv_transpose(
-            inputs, cast_to_compute(self.kernel, self.compute_dtype), output_shape,
-            strides=self.strides, padding=self.padding.upper(),
-            data_format=_TF_FORMATS[self.rank], dilations=self.dilation_rate,
+            inputs,
+            cast_to_compute(self.kernel, self.compute_dtype),
+            output_shape,
+            strides=self.strides,
+            padding=self.padding.upper(),
+            data_format=_TF_FORMATS[self.rank],
+            dilations=self.dilation_rate,
         )
 
     def compute_output_shape(self, input_shape):
@@ -554,67 +740,153 @@ _CONV_TRANSPOSE_DOC = """{rank}D transposed convolution ("deconvolution"): upsam
 
 @register_builtin
 class Conv1DTranspose(_ConvTranspose):
-    __doc__ = _CONV_TRANSPOSE_DOC.format(rank=1, spatial="steps", new_spatial="new_steps",
-                                         example="5", doubled="10")
+    __doc__ = _CONV_TRANSPOSE_DOC.format(
+        rank=1, spatial="steps", new_spatial="new_steps", example="5", doubled="10"
+    )
 
-    def __init__(self, filters, kernel_size, strides=1, padding="valid", output_padding=None,
-                 data_format=None, dilation_rate=1, activation=None, use_bias=True,
-                 kernel_initializer="glorot_uniform", bias_initializer="zeros",
-                 kernel_regularizer=None, bias_regularizer=None, activity_regularizer=None,
-                 kernel_constraint=None, bias_constraint=None, **kwargs):
+    def __init__(
+        self,
+        filters,
+        kernel_size,
+        strides=1,
+        padding="valid",
+        output_padding=None,
+        data_format=None,
+        dilation_rate=1,
+        activation=None,
+        use_bias=True,
+        kernel_initializer="glorot_uniform",
+        bias_initializer="zeros",
+        kernel_regularizer=None,
+        bias_regularizer=None,
+        activity_regularizer=None,
+        kernel_constraint=None,
+        bias_constraint=None,
+        **kwargs,
+    ):
         super().__init__(
-            1, filters, kernel_size, strides=strides, padding=padding,
-            output_padding=output_padding, data_format=data_format,
-            dilation_rate=dilation_rate, activation=activation, use_bias=use_bias,
-            kernel_initializer=kernel_initializer, bias_initializer=bias_initializer,
-            kernel_regularizer=kernel_regularizer, bias_regularizer=bias_regularizer,
-            activity_regularizer=activity_regularizer, kernel_constraint=kernel_constraint,
-            bias_constraint=bias_constraint, **kwargs,
+            1,
+            filters,
+            kernel_size,
+            strides=strides,
+            padding=padding,
+            output_padding=output_padding,
+            data_format=data_format,
+            dilation_rate=dilation_rate,
+            activation=activation,
+            use_bias=use_bias,
+            kernel_initializer=kernel_initializer,
+            bias_initializer=bias_initializer,
+            kernel_regularizer=kernel_regularizer,
+            bias_regularizer=bias_regularizer,
+            activity_regularizer=activity_regularizer,
+            kernel_constraint=kernel_constraint,
+            bias_constraint=bias_constraint,
+            **kwargs,
         )
 
 
 @register_builtin
 class Conv2DTranspose(_ConvTranspose):
-    __doc__ = _CONV_TRANSPOSE_DOC.format(rank=2, spatial="rows, cols",
-                                         new_spatial="new_rows, new_cols", example="5, 5",
-                                         doubled="10, 10")
+    __doc__ = _CONV_TRANSPOSE_DOC.format(
+        rank=2,
+        spatial="rows, cols",
+        new_spatial="new_rows, new_cols",
+        example="5, 5",
+        doubled="10, 10",
+    )
 
-    def __init__(self, filters, kernel_size, strides=(1, 1), padding="valid",
-                 output_padding=None, data_format=None, dilation_rate=(1, 1), activation=None,
-                 use_bias=True, kernel_initializer="glorot_uniform", bias_initializer="zeros",
-                 kernel_regularizer=None, bias_regularizer=None, activity_regularizer=None,
-                 kernel_constraint=None, bias_constraint=None, **kwargs):
+    def __init__(
+        self,
+        filters,
+        kernel_size,
+        strides=(1, 1),
+        padding="valid",
+        output_padding=None,
+        data_format=None,
+        dilation_rate=(1, 1),
+        activation=None,
+        use_bias=True,
+        kernel_initializer="glorot_uniform",
+        bias_initializer="zeros",
+        kernel_regularizer=None,
+        bias_regularizer=None,
+        activity_regularizer=None,
+        kernel_constraint=None,
+        bias_constraint=None,
+        **kwargs,
+    ):
         super().__init__(
-            2, filters, kernel_size, strides=strides, padding=padding,
-            output_padding=output_padding, data_format=data_format,
-            dilation_rate=dilation_rate, activation=activation, use_bias=use_bias,
-            kernel_initializer=kernel_initializer, bias_initializer=bias_initializer,
-            kernel_regularizer=kernel_regularizer, bias_regularizer=bias_regularizer,
-            activity_regularizer=activity_regularizer, kernel_constraint=kernel_constraint,
-            bias_constraint=bias_constraint, **kwargs,
+            2,
+            filters,
+            kernel_size,
+            strides=strides,
+            padding=padding,
+            output_padding=output_padding,
+            data_format=data_format,
+            dilation_rate=dilation_rate,
+            activation=activation,
+            use_bias=use_bias,
+            kernel_initializer=kernel_initializer,
+            bias_initializer=bias_initializer,
+            kernel_regularizer=kernel_regularizer,
+            bias_regularizer=bias_regularizer,
+            activity_regularizer=activity_regularizer,
+            kernel_constraint=kernel_constraint,
+            bias_constraint=bias_constraint,
+            **kwargs,
         )
 
 
 @register_builtin
 class Conv3DTranspose(_ConvTranspose):
-    __doc__ = _CONV_TRANSPOSE_DOC.format(rank=3, spatial="d1, d2, d3",
-                                         new_spatial="new_d1, new_d2, new_d3",
-                                         example="5, 5, 5", doubled="10, 10, 10")
+    __doc__ = _CONV_TRANSPOSE_DOC.format(
+        rank=3,
+        spatial="d1, d2, d3",
+        new_spatial="new_d1, new_d2, new_d3",
+        example="5, 5, 5",
+        doubled="10, 10, 10",
+    )
 
-    def __init__(self, filters, kernel_size, strides=(1, 1, 1), padding="valid",
-                 output_padding=None, data_format=None, dilation_rate=(1, 1, 1),
-                 activation=None, use_bias=True, kernel_initializer="glorot_uniform",
-                 bias_initializer="zeros", kernel_regularizer=None, bias_regularizer=None,
-                 activity_regularizer=None, kernel_constraint=None, bias_constraint=None,
-                 **kwargs):
+    def __init__(
+        self,
+        filters,
+        kernel_size,
+        strides=(1, 1, 1),
+        padding="valid",
+        output_padding=None,
+        data_format=None,
+        dilation_rate=(1, 1, 1),
+        activation=None,
+        use_bias=True,
+        kernel_initializer="glorot_uniform",
+        bias_initializer="zeros",
+        kernel_regularizer=None,
+        bias_regularizer=None,
+        activity_regularizer=None,
+        kernel_constraint=None,
+        bias_constraint=None,
+        **kwargs,
+    ):
         super().__init__(
-            3, filters, kernel_size, strides=strides, padding=padding,
-            output_padding=output_padding, data_format=data_format,
-            dilation_rate=dilation_rate, activation=activation, use_bias=use_bias,
-            kernel_initializer=kernel_initializer, bias_initializer=bias_initializer,
-            kernel_regularizer=kernel_regularizer, bias_regularizer=bias_regularizer,
-            activity_regularizer=activity_regularizer, kernel_constraint=kernel_constraint,
-            bias_constraint=bias_constraint, **kwargs,
+            3,
+            filters,
+            kernel_size,
+            strides=strides,
+            padding=padding,
+            output_padding=output_padding,
+            data_format=data_format,
+            dilation_rate=dilation_rate,
+            activation=activation,
+            use_bias=use_bias,
+            kernel_initializer=kernel_initializer,
+            bias_initializer=bias_initializer,
+            kernel_regularizer=kernel_regularizer,
+            bias_regularizer=bias_regularizer,
+            activity_regularizer=activity_regularizer,
+            kernel_constraint=kernel_constraint,
+            bias_constraint=bias_constraint,
+            **kwargs,
         )
 
 
@@ -637,33 +909,62 @@ def _depthwise_conv(inputs, kernel, strides, padding, dilation_rate):
             pads = [
                 _same_padding_amounts(
                     dynamic[axis + 1] if static[axis + 1] is None else static[axis + 1],
-                    kernel.shape[axis], strides[axis], dilation_rate[axis],
+                    kernel.shape[axis],
+                    strides[axis],
+                    dilation_rate[axis],
                 )
                 for axis in range(2)
             ]
             inputs = tf.pad(inputs, [[0, 0], list(pads[0]), list(pads[1]), [0, 0]])
-        outputs = tf.nn.depthwise_conv2d(inputs, kernel, [1, 1, 1, 1], "VALID",
-                                         dilations=dilation_rate)
+        outputs = tf.nn.depthwise_conv2d(
+            inputs, kernel, [1, 1, 1, 1], "VALID", dilations=dilation_rate
+        )
         outputs = outputs[:, :: strides[0], :: strides[1], :]
     else:
-        outputs = tf.nn.depthwise_conv2d(inputs, kernel, [1, *strides, 1], padding,
-                                         dilations=dilation_rate)
+        outputs = tf.nn.depthwise_conv2d(
+            inputs, kernel, [1, *strides, 1], padding, dilations=dilation_rate
+        )
     return tf.squeeze(outputs, 1) if one_dimensional else outputs
 
 
 class _DepthwiseConv(_BaseConvLayer):
     """Depthwise convolution: each input channel convolved with `depth_multiplier` kernels."""
 
-    def __init__(self, rank, depth_multiplier, kernel_size, strides=1, padding="valid",
-                 data_format=None, dilation_rate=1, activation=None, use_bias=True,
-                 depthwise_initializer="glorot_uniform", bias_initializer="zeros",
-                 depthwise_regularizer=None, bias_regularizer=None, activity_regularizer=None,
-                 depthwise_constraint=None, bias_constraint=None, **kwargs):
+    def __init__(
+        self,
+        rank,
+        depth_multiplier,
+        kernel_size,
+        strides=1,
+        padding="valid",
+        data_format=None,
+        dilation_rate=1,
+        activation=None,
+        use_bias=True,
+        depthwise_initializer="glorot_uniform",
+        bias_initializer="zeros",
+        depthwise_regularizer=None,
+        bias_regularizer=None,
+        activity_regularizer=None,
+        depthwise_constraint=None,
+        bias_constraint=None,
+        **kwargs,
+    ):
         _check_int(type(self).__name__, "depth_multiplier", depth_multiplier)
         super().__init__(
-            rank, kernel_size, strides, padding, data_format, dilation_rate, activation,
-            use_bias, bias_initializer, bias_regularizer, activity_regularizer,
-            bias_constraint, **kwargs,
+            rank,
+            kernel_size,
+            strides,
+            padding,
+            data_format,
+            dilation_rate,
+            activation,
+            use_bias,
+            bias_initializer,
+            bias_regularizer,
+            activity_regularizer,
+            bias_constraint,
+            **kwargs,
         )
         self.depth_multiplier = int(depth_multiplier)
         self.depthwise_initializer = initializers.get(depthwise_initializer)
@@ -674,8 +975,10 @@ class _DepthwiseConv(_BaseConvLayer):
         channels = self._input_channels(input_shape)
         self.compute_output_shape(input_shape)
         self.kernel = self.add_weight(
-            name="kernel", shape=(*self.kernel_size, channels, self.depth_multiplier),
-            initializer=self.depthwise_initializer, regularizer=self.depthwise_regularizer,
+            name="kernel",
+            shape=(*self.kernel_size, channels, self.depth_multiplier),
+            initializer=self.depthwise_initializer,
+            regularizer=self.depthwise_regularizer,
             constraint=self.depthwise_constraint,
         )
         self._add_bias(channels * self.depth_multiplier)
@@ -683,15 +986,19 @@ class _DepthwiseConv(_BaseConvLayer):
         self.built = True
 
     def _convolve(self, inputs):
-        return _depthwise_conv(inputs, cast_to_compute(self.kernel, self.compute_dtype),
-                               self.strides, self.padding, self.dilation_rate)
+        return _depthwise_conv(
+            inputs,
+            cast_to_compute(self.kernel, self.compute_dtype),
+            self.strides,
+            self.padding,
+            self.dilation_rate,
+        )
 
     def compute_output_shape(self, input_shape):
         spatial, channels = spatial_and_channels(input_shape, self.data_format)
         output_spatial = tuple(
             conv_output_length(length, k, s, self.padding, d)
-            for length, k, s, d in zip(spatial, self.kernel_size, self.strides,
-                                       self.dilation_rate)
+            for length, k, s, d in zip(spatial, self.kernel_size, self.strides, self.dilation_rate)
         )
         _check_positive_spatial(self, input_shape, output_spatial)
         out_channels = None if channels is None else channels * self.depth_multiplier
@@ -736,42 +1043,90 @@ _DEPTHWISE_DOC = """{rank}D depthwise convolution: each input channel is convolv
 
 @register_builtin
 class DepthwiseConv1D(_DepthwiseConv):
-    __doc__ = _DEPTHWISE_DOC.format(rank=1, spatial="steps", new_spatial="new_steps",
-                                    example="5")
+    __doc__ = _DEPTHWISE_DOC.format(rank=1, spatial="steps", new_spatial="new_steps", example="5")
 
-    def __init__(self, kernel_size, strides=1, padding="valid", depth_multiplier=1,
-                 data_format=None, dilation_rate=1, activation=None, use_bias=True,
-                 depthwise_initializer="glorot_uniform", bias_initializer="zeros",
-                 depthwise_regularizer=None, bias_regularizer=None, activity_regularizer=None,
-                 depthwise_constraint=None, bias_constraint=None, **kwargs):
+    def __init__(
+        self,
+        kernel_size,
+        strides=1,
+        padding="valid",
+        depth_multiplier=1,
+        data_format=None,
+        dilation_rate=1,
+        activation=None,
+        use_bias=True,
+        depthwise_initializer="glorot_uniform",
+        bias_initializer="zeros",
+        depthwise_regularizer=None,
+        bias_regularizer=None,
+        activity_regularizer=None,
+        depthwise_constraint=None,
+        bias_constraint=None,
+        **kwargs,
+    ):
         super().__init__(
-            1, depth_multiplier, kernel_size, strides=strides, padding=padding,
-            data_format=data_format, dilation_rate=dilation_rate, activation=activation,
-            use_bias=use_bias, depthwise_initializer=depthwise_initializer,
-            bias_initializer=bias_initializer, depthwise_regularizer=depthwise_regularizer,
-            bias_regularizer=bias_regularizer, activity_regularizer=activity_regularizer,
-            depthwise_constraint=depthwise_constraint, bias_constraint=bias_constraint,
+            1,
+            depth_multiplier,
+            kernel_size,
+            strides=strides,
+            padding=padding,
+            data_format=data_format,
+            dilation_rate=dilation_rate,
+            activation=activation,
+            use_bias=use_bias,
+            depthwise_initializer=depthwise_initializer,
+            bias_initializer=bias_initializer,
+            depthwise_regularizer=depthwise_regularizer,
+            bias_regularizer=bias_regularizer,
+            activity_regularizer=activity_regularizer,
+            depthwise_constraint=depthwise_constraint,
+            bias_constraint=bias_constraint,
             **kwargs,
         )
 
 
 @register_builtin
 class DepthwiseConv2D(_DepthwiseConv):
-    __doc__ = _DEPTHWISE_DOC.format(rank=2, spatial="rows, cols",
-                                    new_spatial="new_rows, new_cols", example="5, 5")
+    __doc__ = _DEPTHWISE_DOC.format(
+        rank=2, spatial="rows, cols", new_spatial="new_rows, new_cols", example="5, 5"
+    )
 
-    def __init__(self, kernel_size, strides=(1, 1), padding="valid", depth_multiplier=1,
-                 data_format=None, dilation_rate=(1, 1), activation=None, use_bias=True,
-                 depthwise_initializer="glorot_uniform", bias_initializer="zeros",
-                 depthwise_regularizer=None, bias_regularizer=None, activity_regularizer=None,
-                 depthwise_constraint=None, bias_constraint=None, **kwargs):
+    def __init__(
+        self,
+        kernel_size,
+        strides=(1, 1),
+        padding="valid",
+        depth_multiplier=1,
+        data_format=None,
+        dilation_rate=(1, 1),
+        activation=None,
+        use_bias=True,
+        depthwise_initializer="glorot_uniform",
+        bias_initializer="zeros",
+        depthwise_regularizer=None,
+        bias_regularizer=None,
+        activity_regularizer=None,
+        depthwise_constraint=None,
+        bias_constraint=None,
+        **kwargs,
+    ):
         super().__init__(
-            2, depth_multiplier, kernel_size, strides=strides, padding=padding,
-            data_format=data_format, dilation_rate=dilation_rate, activation=activation,
-            use_bias=use_bias, depthwise_initializer=depthwise_initializer,
-            bias_initializer=bias_initializer, depthwise_regularizer=depthwise_regularizer,
-            bias_regularizer=bias_regularizer, activity_regularizer=activity_regularizer,
-            depthwise_constraint=depthwise_constraint, bias_constraint=bias_constraint,
+            2,
+            depth_multiplier,
+            kernel_size,
+            strides=strides,
+            padding=padding,
+            data_format=data_format,
+            dilation_rate=dilation_rate,
+            activation=activation,
+            use_bias=use_bias,
+            depthwise_initializer=depthwise_initializer,
+            bias_initializer=bias_initializer,
+            depthwise_regularizer=depthwise_regularizer,
+            bias_regularizer=bias_regularizer,
+            activity_regularizer=activity_regularizer,
+            depthwise_constraint=depthwise_constraint,
+            bias_constraint=bias_constraint,
             **kwargs,
         )
 
@@ -779,20 +1134,47 @@ class DepthwiseConv2D(_DepthwiseConv):
 class _SeparableConv(_BaseConvLayer):
     """A depthwise convolution followed by a pointwise (1x1) convolution to `filters`."""
 
-    def __init__(self, rank, filters, kernel_size, strides=1, padding="valid", data_format=None,
-                 dilation_rate=1, depth_multiplier=1, activation=None, use_bias=True,
-                 depthwise_initializer="glorot_uniform", pointwise_initializer="glorot_uniform",
-                 bias_initializer="zeros", depthwise_regularizer=None,
-                 pointwise_regularizer=None, bias_regularizer=None, activity_regularizer=None,
-                 depthwise_constraint=None, pointwise_constraint=None, bias_constraint=None,
-                 **kwargs):
+    def __init__(
+        self,
+        rank,
+        filters,
+        kernel_size,
+        strides=1,
+        padding="valid",
+        data_format=None,
+        dilation_rate=1,
+        depth_multiplier=1,
+        activation=None,
+        use_bias=True,
+        depthwise_initializer="glorot_uniform",
+        pointwise_initializer="glorot_uniform",
+        bias_initializer="zeros",
+        depthwise_regularizer=None,
+        pointwise_regularizer=None,
+        bias_regularizer=None,
+        activity_regularizer=None,
+        depthwise_constraint=None,
+        pointwise_constraint=None,
+        bias_constraint=None,
+        **kwargs,
+    ):
         name = type(self).__name__
         _check_int(name, "filters", filters)
         _check_int(name, "depth_multiplier", depth_multiplier)
         super().__init__(
-            rank, kernel_size, strides, padding, data_format, dilation_rate, activation,
-            use_bias, bias_initializer, bias_regularizer, activity_regularizer,
-            bias_constraint, **kwargs,
+            rank,
+            kernel_size,
+            strides,
+            padding,
+            data_format,
+            dilation_rate,
+            activation,
+            use_bias,
+            bias_initializer,
+            bias_regularizer,
+            activity_regularizer,
+            bias_constraint,
+            **kwargs,
         )
         self.filters = int(filters)
         self.depth_multiplier = int(depth_multiplier)
@@ -809,13 +1191,15 @@ class _SeparableConv(_BaseConvLayer):
         self.depthwise_kernel = self.add_weight(
             name="depthwise_kernel",
             shape=(*self.kernel_size, channels, self.depth_multiplier),
-            initializer=self.depthwise_initializer, regularizer=self.depthwise_regularizer,
+            initializer=self.depthwise_initializer,
+            regularizer=self.depthwise_regularizer,
             constraint=self.depthwise_constraint,
         )
         self.pointwise_kernel = self.add_weight(
             name="pointwise_kernel",
             shape=(*(1,) * self.rank, channels * self.depth_multiplier, self.filters),
-            initializer=self.pointwise_initializer, regularizer=self.pointwise_regularizer,
+            initializer=self.pointwise_initializer,
+            regularizer=self.pointwise_regularizer,
             constraint=self.pointwise_constraint,
         )
         self._add_bias(self.filters)
@@ -824,19 +1208,22 @@ class _SeparableConv(_BaseConvLayer):
 
     def _convolve(self, inputs):
         depthwise = _depthwise_conv(
-            inputs, cast_to_compute(self.depthwise_kernel, self.compute_dtype), self.strides,
-            self.padding, self.dilation_rate,
+            inputs,
+            cast_to_compute(self.depthwise_kernel, self.compute_dtype),
+            self.strides,
+            self.padding,
+            self.dilation_rate,
         )
         pointwise = cast_to_compute(self.pointwise_kernel, self.compute_dtype)
-        return tf.nn.convolution(depthwise, pointwise, padding="VALID",
-                                 data_format=_TF_FORMATS[self.rank])
+        return tf.nn.convolution(
+            depthwise, pointwise, padding="VALID", data_format=_TF_FORMATS[self.rank]
+        )
 
     def compute_output_shape(self, input_shape):
         spatial, _ = spatial_and_channels(input_shape, self.data_format)
         output_spatial = tuple(
             conv_output_length(length, k, s, self.padding, d)
-            for length, k, s, d in zip(spatial, self.kernel_size, self.strides,
-                                       self.dilation_rate)
+            for length, k, s, d in zip(spatial, self.kernel_size, self.strides, self.dilation_rate)
         )
         _check_positive_spatial(self, input_shape, output_spatial)
         return assemble_shape(input_shape[0], output_spatial, self.filters, self.data_format)
@@ -886,54 +1273,106 @@ _SEPARABLE_DOC = """{rank}D separable convolution: a depthwise convolution, then
 
 @register_builtin
 class SeparableConv1D(_SeparableConv):
-    __doc__ = _SEPARABLE_DOC.format(rank=1, spatial="steps", new_spatial="new_steps",
-                                    example="5")
+    __doc__ = _SEPARABLE_DOC.format(rank=1, spatial="steps", new_spatial="new_steps", example="5")
 
-    def __init__(self, filters, kernel_size, strides=1, padding="valid", data_format=None,
-                 dilation_rate=1, depth_multiplier=1, activation=None, use_bias=True,
-                 depthwise_initializer="glorot_uniform", pointwise_initializer="glorot_uniform",
-                 bias_initializer="zeros", depthwise_regularizer=None,
-                 pointwise_regularizer=None, bias_regularizer=None, activity_regularizer=None,
-                 depthwise_constraint=None, pointwise_constraint=None, bias_constraint=None,
-                 **kwargs):
+    def __init__(
+        self,
+        filters,
+        kernel_size,
+        strides=1,
+        padding="valid",
+        data_format=None,
+        dilation_rate=1,
+        depth_multiplier=1,
+        activation=None,
+        use_bias=True,
+        depthwise_initializer="glorot_uniform",
+        pointwise_initializer="glorot_uniform",
+        bias_initializer="zeros",
+        depthwise_regularizer=None,
+        pointwise_regularizer=None,
+        bias_regularizer=None,
+        activity_regularizer=None,
+        depthwise_constraint=None,
+        pointwise_constraint=None,
+        bias_constraint=None,
+        **kwargs,
+    ):
         super().__init__(
-            1, filters, kernel_size, strides=strides, padding=padding, data_format=data_format,
-            dilation_rate=dilation_rate, depth_multiplier=depth_multiplier,
-            activation=activation, use_bias=use_bias,
+            1,
+            filters,
+            kernel_size,
+            strides=strides,
+            padding=padding,
+            data_format=data_format,
+            dilation_rate=dilation_rate,
+            depth_multiplier=depth_multiplier,
+            activation=activation,
+            use_bias=use_bias,
             depthwise_initializer=depthwise_initializer,
-            pointwise_initializer=pointwise_initializer, bias_initializer=bias_initializer,
+            pointwise_initializer=pointwise_initializer,
+            bias_initializer=bias_initializer,
             depthwise_regularizer=depthwise_regularizer,
-            pointwise_regularizer=pointwise_regularizer, bias_regularizer=bias_regularizer,
+            pointwise_regularizer=pointwise_regularizer,
+            bias_regularizer=bias_regularizer,
             activity_regularizer=activity_regularizer,
             depthwise_constraint=depthwise_constraint,
-            pointwise_constraint=pointwise_constraint, bias_constraint=bias_constraint,
+            pointwise_constraint=pointwise_constraint,
+            bias_constraint=bias_constraint,
             **kwargs,
         )
 
 
 @register_builtin
 class SeparableConv2D(_SeparableConv):
-    __doc__ = _SEPARABLE_DOC.format(rank=2, spatial="rows, cols",
-                                    new_spatial="new_rows, new_cols", example="5, 5")
+    __doc__ = _SEPARABLE_DOC.format(
+        rank=2, spatial="rows, cols", new_spatial="new_rows, new_cols", example="5, 5"
+    )
 
-    def __init__(self, filters, kernel_size, strides=(1, 1), padding="valid", data_format=None,
-                 dilation_rate=(1, 1), depth_multiplier=1, activation=None, use_bias=True,
-                 depthwise_initializer="glorot_uniform", pointwise_initializer="glorot_uniform",
-                 bias_initializer="zeros", depthwise_regularizer=None,
-                 pointwise_regularizer=None, bias_regularizer=None, activity_regularizer=None,
-                 depthwise_constraint=None, pointwise_constraint=None, bias_constraint=None,
-                 **kwargs):
+    def __init__(
+        self,
+        filters,
+        kernel_size,
+        strides=(1, 1),
+        padding="valid",
+        data_format=None,
+        dilation_rate=(1, 1),
+        depth_multiplier=1,
+        activation=None,
+        use_bias=True,
+        depthwise_initializer="glorot_uniform",
+        pointwise_initializer="glorot_uniform",
+        bias_initializer="zeros",
+        depthwise_regularizer=None,
+        pointwise_regularizer=None,
+        bias_regularizer=None,
+        activity_regularizer=None,
+        depthwise_constraint=None,
+        pointwise_constraint=None,
+        bias_constraint=None,
+        **kwargs,
+    ):
         super().__init__(
-            2, filters, kernel_size, strides=strides, padding=padding, data_format=data_format,
-            dilation_rate=dilation_rate, depth_multiplier=depth_multiplier,
-            activation=activation, use_bias=use_bias,
+            2,
+            filters,
+            kernel_size,
+            strides=strides,
+            padding=padding,
+            data_format=data_format,
+            dilation_rate=dilation_rate,
+            depth_multiplier=depth_multiplier,
+            activation=activation,
+            use_bias=use_bias,
             depthwise_initializer=depthwise_initializer,
-            pointwise_initializer=pointwise_initializer, bias_initializer=bias_initializer,
+            pointwise_initializer=pointwise_initializer,
+            bias_initializer=bias_initializer,
             depthwise_regularizer=depthwise_regularizer,
-            pointwise_regularizer=pointwise_regularizer, bias_regularizer=bias_regularizer,
+            pointwise_regularizer=pointwise_regularizer,
+            bias_regularizer=bias_regularizer,
             activity_regularizer=activity_regularizer,
             depthwise_constraint=depthwise_constraint,
-            pointwise_constraint=pointwise_constraint, bias_constraint=bias_constraint,
+            pointwise_constraint=pointwise_constraint,
+            bias_constraint=bias_constraint,
             **kwargs,
         )
 

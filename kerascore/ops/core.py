@@ -173,9 +173,7 @@ def map(f, xs):
     """
     xs = tf.nest.map_structure(_convert, xs)
     first = tf.nest.map_structure(lambda x: x[0], xs)
-    signature = tf.nest.map_structure(
-        lambda t: tf.TensorSpec(t.shape, t.dtype), f(first)
-    )
+    signature = tf.nest.map_structure(lambda t: tf.TensorSpec(t.shape, t.dtype), f(first))
     return tf.map_fn(f, xs, fn_output_signature=signature)
 
 

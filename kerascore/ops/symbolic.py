@@ -29,8 +29,10 @@ def _has_symbolic(values, keras_tensor, depth=0):
     for value in values:
         if isinstance(value, keras_tensor):
             return True
-        if depth < 3 and isinstance(value, (list, tuple)) and _has_symbolic(
-            value, keras_tensor, depth + 1
+        if (
+            depth < 3
+            and isinstance(value, (list, tuple))
+            and _has_symbolic(value, keras_tensor, depth + 1)
         ):
             return True
     return False

@@ -548,7 +548,11 @@ class Trainer:
         callbacks = self._make_callbacks(callbacks, verbose, epochs, feed.steps)
         chunk = self._chunk_size(callbacks, feed.steps)
         self.stop_training = False
+        self._initial_epoch = None
         callbacks.on_train_begin()
+        # A callback such as BackupAndRestore may move the start after restoring a backup.
+        if self._initial_epoch is not None:
+            initial_epoch = self._initial_epoch
         training_logs = {}
         epoch_logs = {}
         for epoch in range(initial_epoch, epochs):
@@ -725,38 +729,69 @@ class Trainer:
         """Returns the model's outputs as NumPy arrays (same structure as the outputs).
 
         A handful of rows (up to `batch_size`) go through one compiled call, with no dataset
-        built; larger arrays are batched inside one compiled call.
+        built; larger arrays are batched inside compiled calls.
         """
         feed = data_module.make_feed(x, None, None, batch_size, False, steps)
         self._build_for_feed(feed)
         self._check_feed_shapes(feed)
+        if verbose == "auto":
+            verbose = 0 if feed.kind == "arrays" and feed.num_rows <= feed.batch_size else 1
+        callback_list = None
+        if callbacks or verbose:
+            callback_list = self._make_callbacks(callbacks, verbose, 1, feed.steps)
+            callback_list.on_predict_begin()
         if feed.kind == "arrays":
-            if feed.num_rows <= feed.batch_size:
-                return _to_numpy(self._small_predict(feed.x))
-            runner = self._predict_functions.get(("arrays", _structure_key(feed)))
-            if runner is None:
-                runner = self._array_runner(self.predict_step, feed, collect=True)
-                self._predict_functions[("arrays", _structure_key(feed))] = runner
-            data = {**feed.data, "batch_size": tf.constant(feed.batch_size, tf.int32)}
-            outputs = runner(
-                data,
-                feed.epoch_order(),
-                tf.constant(0, tf.int32),
-                tf.constant(feed.steps, tf.int32),
+            outputs = self._predict_arrays(feed, callback_list)
+        else:
+            outputs = self._predict_dataset(feed, callback_list)
+        if callback_list is not None:
+            callback_list.on_predict_end()
+        return outputs
+
+    def _predict_arrays(self, feed, callbacks):
+        if feed.num_rows <= feed.batch_size and callbacks is None:
+            return _to_numpy(self._small_predict(feed.x))
+        key = ("arrays", _structure_key(feed))
+        runner = self._predict_functions.get(key)
+        if runner is None:
+            runner = self._array_runner(self.predict_step, feed, collect=True)
+            self._predict_functions[key] = runner
+        data = {**feed.data, "batch_size": tf.constant(feed.batch_size, tf.int32)}
+        order = feed.epoch_order()
+        chunk = feed.steps
+        if callbacks is not None and callbacks.needs_batch_hooks:
+            chunk = 1 if not _only_progress_hooks(callbacks) else max(1, feed.steps // 20)
+        parts = []
+        for begin in range(0, feed.steps, chunk):
+            end = min(begin + chunk, feed.steps)
+            if callbacks is not None:
+                callbacks.on_predict_batch_begin(begin)
+            outputs = _to_numpy(
+                runner(data, order, tf.constant(begin, tf.int32), tf.constant(end, tf.int32))
             )
-            return _to_numpy(outputs)
+            if callbacks is not None:
+                callbacks.on_predict_batch_end(end - 1, {"outputs": outputs})
+            parts.append(outputs)
+        return _concatenate(parts)
+
+    def _predict_dataset(self, feed, callbacks):
         predict_one = self._predict_functions.get("dataset")
         if predict_one is None:
             predict_one = self._compile_fn(self.predict_step)
             self._predict_functions["dataset"] = predict_one
-        outputs = []
+        parts = []
         for step, batch in enumerate(feed.iterator()):
             if feed.steps is not None and step >= feed.steps:
                 break
-            outputs.append(_to_numpy(predict_one(batch)))
-        if not outputs:
+            if callbacks is not None:
+                callbacks.on_predict_batch_begin(step)
+            outputs = _to_numpy(predict_one(batch))
+            if callbacks is not None:
+                callbacks.on_predict_batch_end(step, {"outputs": outputs})
+            parts.append(outputs)
+        if not parts:
             raise ValueError("predict() received no data: the dataset or generator was empty.")
-        return tf.nest.map_structure(lambda *parts: np.concatenate(parts, axis=0), *outputs)
+        return _concatenate(parts)
 
     def _small_predict(self, x):
         function = self._predict_functions.get("small")
@@ -819,6 +854,12 @@ def _format_result(logs, return_dict):
     return values[0] if len(values) == 1 else values
 
 
+def _concatenate(parts):
+    if len(parts) == 1:
+        return parts[0]
+    return tf.nest.map_structure(lambda *arrays: np.concatenate(arrays, axis=0), *parts)
+
+
 def _to_numpy(structure):
     return tf.nest.map_structure(lambda t: t.numpy() if hasattr(t, "numpy") else t, structure)
 
@@ -846,22 +887,12 @@ def _keras_tensors(spec):
 def _only_progress_hooks(callbacks):
     from kerascore.callbacks import ProgbarLogger
 
-    listening = [cb for cb in getattr(callbacks, "callbacks", []) if _overrides_batch_hooks(cb)]
-    return all(isinstance(cb, ProgbarLogger) for cb in listening)
-
-
-def _overrides_batch_hooks(callback):
-    from kerascore.callbacks import Callback
-
-    hooks = (
-        "on_train_batch_begin",
-        "on_train_batch_end",
-        "on_test_batch_begin",
-        "on_test_batch_end",
-        "on_batch_begin",
-        "on_batch_end",
-    )
-    return any(getattr(type(callback), hook) is not getattr(Callback, hook) for hook in hooks)
+    listening = [
+        callback
+        for callback in getattr(callbacks, "callbacks", [])
+        if callback.implements_batch_hooks()
+    ]
+    return all(isinstance(callback, ProgbarLogger) for callback in listening)
 
 
 def _deserialize_loss_or_metric(value, deserialize):

@@ -31,15 +31,16 @@ async def get_app_settings(request: Request) -> Settings:
 async def get_session(request: Request) -> AsyncIterator[Session]:
     """A database session for one request (closed afterwards; routes commit themselves).
 
-    Creating a session does no I/O, so it happens on the event loop; every use of it that does
-    (queries, commit, close) runs in a worker thread, so a wait for a pooled connection never
-    blocks the loop.
+    Opening and closing run on the event loop: opening does no I/O and closing only hands the
+    connection back to the pool (a rollback), which never waits for another request. Queries
+    run in worker threads (sync routes, `run_in_threadpool`), so a wait for a pooled connection
+    never blocks the loop.
     """
     session = request.app.state.sessions()
     try:
         yield session
     finally:
-        await run_in_threadpool(session.close)
+        session.close()
 
 
 async def get_artifacts(request: Request) -> ArtifactStore:

@@ -14,6 +14,7 @@ from fastapi import Request
 from python_multipart import MultipartParser
 from python_multipart.exceptions import FormParserError
 from python_multipart.multipart import parse_options_header
+from starlette.requests import ClientDisconnect
 
 from server.api.errors import ApiError
 from server.store.artifacts import ArtifactStore, PendingUpload, UploadTooLargeError
@@ -201,6 +202,9 @@ async def receive_upload(
         if overflow:
             raise too_large(limit_bytes, limit_setting)
         parser.finalize()
+    except ClientDisconnect:
+        collector.result.discard()
+        raise ApiError(400, "client_disconnected", "The client closed the upload early.") from None
     except FormParserError as error:
         collector.result.discard()
         raise ApiError(

@@ -178,6 +178,7 @@ class _Predictor:
         self.condition = threading.Condition()
         self.last_used = time.monotonic()
         self.closed = False
+        self.batches_run = 0
         self.thread = threading.Thread(target=self._batch_loop, name="horn-predictor", daemon=True)
         self.thread.start()
 
@@ -225,6 +226,7 @@ class _Predictor:
             name: np.concatenate([request.inputs[name] for request in batch]).tolist()
             for name in names
         }
+        self.batches_run += 1
         try:
             answer = self.process.call(
                 {"type": "predict", "inputs": merged}, self.settings.predictor_timeout_s
@@ -317,10 +319,18 @@ class PredictorPool:
         if spare is not None:
             spare.close()
 
-    def alive_count(self) -> int:
-        """Number of loaded predictors."""
+    def stats(self) -> list[dict[str, Any]]:
+        """Per loaded predictor: job id, checkpoint, process id and micro-batches run."""
         with self._lock:
-            return len(self._predictors)
+            return [
+                {
+                    "job_id": key[0],
+                    "checkpoint": key[1],
+                    "pid": predictor.process.process.pid,
+                    "batches": predictor.batches_run,
+                }
+                for key, predictor in self._predictors.items()
+            ]
 
     def _predictor_for(self, job_id: str, checkpoint_path: Path) -> _Predictor:
         try:
@@ -358,10 +368,10 @@ class PredictorPool:
 
     def _load(self, process: _PredictorProcess, job_id: str, checkpoint: Path) -> _Predictor:
         """Hands a checkpoint (and the job's model source, for custom objects) to a process."""
-        shutil.copyfile(checkpoint, process.workdir / CHECKPOINT_FILENAME)
+        _copy_new_file(checkpoint, process.workdir / CHECKPOINT_FILENAME)
         source = self._model_source_of(job_id)
         if source is not None:
-            shutil.copyfile(source, process.workdir / SOURCE_FILENAME)
+            _copy_new_file(source, process.workdir / SOURCE_FILENAME)
         try:
             answer = process.call(
                 {
@@ -414,7 +424,7 @@ class PredictorPool:
 
     def _reap_idle(self) -> None:
         while True:
-            time.sleep(_REAPER_INTERVAL_S)
+            time.sleep(min(_REAPER_INTERVAL_S, self.settings.predictor_idle_s / 2))
             now = time.monotonic()
             with self._lock:
                 if self._closed:
@@ -428,6 +438,13 @@ class PredictorPool:
                 stopped = [self._predictors.pop(key) for key in idle]
             for predictor in stopped:
                 predictor.close()
+
+
+def _copy_new_file(source: Path, dest: Path) -> None:
+    """Copies `source` to a new file `dest` (never through a link planted in the folder)."""
+    fd = os.open(dest, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW, 0o644)
+    with os.fdopen(fd, "wb") as out, open(source, "rb") as src:
+        shutil.copyfileobj(src, out)
 
 
 def validate_payload(

@@ -1,10 +1,14 @@
 """The training runner: a fresh, sandboxed Python process that runs one attempt of one job.
 
-Started by the worker as `python -m server.workers.runner <job_dir> --report-fd N ...` (see
-`server.workers.tasks`). It reads the job spec (`job.json`, written by the worker), opens the
-dataset and the model source, enters the sandbox (`server.workers.sandbox.enter_sandbox`), and
-only then touches user input: it loads the `.npz` dataset (`allow_pickle=False`), imports the
-model source by path, calls `build_model(hparams)`, compiles where the source did not, and fits.
+Started by the worker as `python -m server.workers.runner <job_dir> --report-fd N
+--lifeline-fd M --sandbox POLICY` (see `server.workers.tasks`). The job dir belongs to the
+worker: `job.json` (the spec), `runner.log`, `checkpoints/`; the runner's working folder is
+`<job_dir>/work`, the only folder the sandbox user may write. The runner reads the spec, opens
+the dataset and the model source, enters the sandbox (`server.workers.sandbox.enter_sandbox`),
+and only then touches user input: it loads the `.npz` dataset (`allow_pickle=False`), imports
+the model source by path, calls `build_model(hparams)`, compiles where the source did not, and
+fits. Checkpoints go to `work/checkpoints/`; the worker moves each into the job's
+`checkpoints/` once reported, so files the API serves are never left where user code writes.
 
 It reports to the worker through the pipe `--report-fd` with one JSON object per line:
 
@@ -12,8 +16,8 @@ It reports to the worker through the pipe `--report-fd` with one JSON object per
 - `{"type": "started", "epochs": int, "initial_epoch": int, "compiled_by": str}`: training begins.
 - `{"type": "metric", "epoch": int, "step": int | None, "values": {name: float | None}}`:
   the values at the end of an epoch (`step` None) or, throttled, after a batch of it.
-- `{"type": "checkpoint", "epoch": int, "path": str}`: a `.keras` file, relative to the job dir,
-  complete (written to a temp name, then renamed).
+- `{"type": "checkpoint", "epoch": int, "path": str}`: a complete `.keras` file (written to a
+  temp name, then renamed), `checkpoints/epoch-NNNN.keras` relative to the working folder.
 - `{"type": "done", "epochs_completed": int, "stopped_early": bool}`: training finished.
 - `{"type": "error", "kind": str, "stage": str, "message": str}`: it failed; the traceback is in
   the log. `stage` is one of `setup`, `dataset`, `import`, `build_model`, `compile`, `fit`;
@@ -433,7 +437,7 @@ def make_early_stopping(settings: dict[str, Any] | None) -> Any:
     )
 
 
-def restore_checkpoint(model: Any, path: str, reporter: Reporter) -> None:
+def restore_checkpoint(model: Any, path: str) -> None:
     """Loads the weights of a previous attempt's checkpoint into `model`.
 
     Raises:
@@ -448,7 +452,6 @@ def restore_checkpoint(model: Any, path: str, reporter: Reporter) -> None:
             type(exc).__name__,
             f"Resuming from checkpoint {path} failed with {type(exc).__name__}: {exc}",
         ) from exc
-    reporter.log(f"Resumed from checkpoint {path}.")
 
 
 def train(spec: dict[str, Any], dataset_file: Any, source_text: str, reporter: Reporter) -> None:
@@ -464,14 +467,20 @@ def train(spec: dict[str, Any], dataset_file: Any, source_text: str, reporter: R
         RunnerError: with the stage and cause of a failure.
     """
     data = load_dataset(dataset_file)
+    training = dict(spec.get("training") or {})
+    if training.get("seed") is not None:
+        import kerascore
+
+        kerascore.utils.set_random_seed(int(training["seed"]))
     build_model = import_model_source(source_text, spec.get("entry_point") or "build_model")
     model = build_user_model(build_model, spec.get("hyperparameters") or {})
-    training = dict(spec.get("training") or {})
     compiled_by = compile_model(model, training, data["y"])
     initial_epoch = 0
     if spec.get("resume_from"):
-        restore_checkpoint(model, os.path.join("..", spec["resume_from"]), reporter)
+        # The path is relative to the job dir, the parent of the working folder.
+        restore_checkpoint(model, os.path.join("..", spec["resume_from"]))
         initial_epoch = int(spec.get("initial_epoch") or 0)
+        reporter.log(f"Resumed from checkpoint {spec['resume_from']} (epoch {initial_epoch}).")
     epochs = int(spec.get("epochs") or training.get("epochs") or 1)
     reporter_callback = make_reporting_callback(reporter, epochs)
     callbacks = [reporter_callback]

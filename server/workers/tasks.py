@@ -237,19 +237,24 @@ class JobSupervisor:
         try:
             spec = self._prepare(job)
         except PreparationError as exc:
-            self._finish(JobStatus.FAILED, exc.reason, str(exc))
-            return JobStatus.FAILED
+            return self._finish(JobStatus.FAILED, exc.reason, str(exc))
+        except Exception as exc:
+            logger.exception("Preparing job %s failed", self.job_id)
+            return self._finish(
+                JobStatus.FAILED,
+                "worker_error",
+                f"The worker could not prepare the job: {type(exc).__name__}: {exc}",
+            )
         try:
             self._supervise(spec, job)
         except Exception as exc:
             logger.exception("Supervising job %s failed", self.job_id)
             self._kill("worker_error")
-            self._finish(
+            return self._finish(
                 JobStatus.FAILED,
                 "worker_error",
                 f"The worker failed while supervising the runner: {type(exc).__name__}: {exc}",
             )
-            return JobStatus.FAILED
         return self._conclude(job)
 
     def _claim(self) -> Job | None:
@@ -539,20 +544,23 @@ class JobSupervisor:
             logger.warning("Job %s: unexpected checkpoint path %r", self.job_id, report.get("path"))
             return
         source = work_dir / expected
-        try:
-            info = os.lstat(source)
-        except OSError:
-            logger.warning("Job %s: reported checkpoint %s is missing", self.job_id, source)
-            return
-        # The runner's folder is the sandbox user's: accept only a plain file, never a link.
-        if not stat.S_ISREG(info.st_mode):
-            logger.warning("Job %s: checkpoint %s is not a regular file", self.job_id, source)
-            return
         dest = artifacts.checkpoint_path(self.job_id, epoch)
-        os.replace(source, dest)
-        with contextlib.suppress(PermissionError):
-            os.chown(dest, os.getuid(), os.getgid())
-        os.chmod(dest, 0o644)
+        # The runner's folder is the sandbox user's: read the file through a descriptor that
+        # is not a link and copy it into a fresh file of the worker's, never move or chmod it.
+        try:
+            fd = os.open(source, os.O_RDONLY | os.O_NOFOLLOW)
+        except OSError as exc:
+            logger.warning("Job %s: cannot open checkpoint %s: %s", self.job_id, source, exc)
+            return
+        with os.fdopen(fd, "rb") as file:
+            info = os.fstat(file.fileno())
+            if not stat.S_ISREG(info.st_mode) or info.st_nlink != 1:
+                logger.warning("Job %s: checkpoint %s is not a plain file", self.job_id, source)
+                return
+            stored = artifacts.write_chunks_atomic(dest, iter(lambda: file.read(1 << 20), b""))
+        os.chmod(dest, 0o644)  # a resumed runner reads it as the sandbox user
+        with contextlib.suppress(OSError):
+            os.unlink(source)
         with session_scope(self.resources.sessions) as session:
             row = session.scalar(
                 select(Checkpoint).where(
@@ -569,7 +577,7 @@ class JobSupervisor:
                 row = Checkpoint(job_id=self.job_id, epoch=epoch)
                 session.add(row)
             row.path = artifacts.relative(dest)
-            row.size_bytes = info.st_size
+            row.size_bytes = stored.size_bytes
             row.metrics = metrics
             row.created_at = utcnow()
 

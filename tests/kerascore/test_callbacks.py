@@ -134,6 +134,15 @@ def test_lambda_callback_hook_order_in_fit_and_evaluate():
     assert events == ["test_begin", "test_end ['loss']"]
 
 
+def test_lambda_batch_hooks_see_every_batch_with_a_progress_bar(capsys):
+    seen = []
+    listener = callbacks.LambdaCallback(on_train_batch_end=lambda batch, logs: seen.append(batch))
+    x, y = make_data(rows=640)
+    make_model().fit(x, y, batch_size=16, epochs=1, verbose=1, callbacks=[listener])
+    assert seen == list(range(40))
+    assert capsys.readouterr().out.startswith("40/40 - ")
+
+
 def test_lambda_callback_rejects_unknown_hooks():
     with pytest.raises(ValueError, match="on_epoch_ending"):
         callbacks.LambdaCallback(on_epoch_ending=print)

@@ -153,12 +153,15 @@ class Horn:
             self.uploads[source] = response.json()["id"]
         return self.uploads[source]
 
-    def create_job(self, source: str = MODEL_SOURCE, epochs: int = 1, **training) -> str:
+    def create_job(
+        self, source: str = MODEL_SOURCE, epochs: int = 1, max_runtime_s: int | None = None
+    ) -> str:
         body = {
             "model_id": self.model(source),
             "dataset_id": self.digits_dataset(),
             "hyperparameters": {"units": 64},
-            "training": {"epochs": epochs, "batch_size": 32, **training},
+            "training": {"epochs": epochs, "batch_size": 32},
+            "max_runtime_s": max_runtime_s,
         }
         response = self.client.post("/v1/jobs", json=body)
         assert response.status_code == 202, response.text
@@ -362,6 +365,14 @@ def test_cancel_while_running_then_next_job(horn):
 
     next_job = horn.wait_terminal(horn.create_job(epochs=1))
     assert next_job["status"] == "succeeded", next_job
+
+
+def test_time_limit_fails_the_job(horn):
+    job_id = horn.create_job(epochs=10_000, max_runtime_s=6)
+    job = horn.wait_terminal(job_id, timeout_s=60)
+    assert (job["status"], job["reason"]) == ("failed", "timeout"), job
+    assert "longer than its limit of 6 s (max_runtime_s)" in job["message"]
+    assert not runner_pids(job_id)
 
 
 def test_failures_are_reported_and_the_worker_stays_up(horn):

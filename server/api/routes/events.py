@@ -55,7 +55,7 @@ async def stream_events(
     parameter) set to the last id received: only later events are sent.
     """
     await run_in_threadpool(get_tenant_job, session, tenant.id, job_id)
-    await run_in_threadpool(session.close)  # the stream may last hours: give the connection back
+    session.close()  # the stream may last hours: give the connection back now
     after = last_event_id_header or last_event_id or None
     try:
         first = await run_in_threadpool(bus.read, job_id, after, 500)

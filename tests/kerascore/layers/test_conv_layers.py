@@ -5,7 +5,6 @@ import time
 
 import numpy as np
 import pytest
-from keras_parity import assert_keras_parity, keras, random_inputs
 
 import kerascore
 from kerascore import layers
@@ -16,65 +15,135 @@ from kerascore.testing import run_layer_test
     "cls, kwargs, input_shape, output_shape, weights",
     [
         (layers.Conv1D, {"filters": 4, "kernel_size": 3}, (2, 7, 3), (2, 5, 4), 2),
-        (layers.Conv1D, {"filters": 4, "kernel_size": 3, "padding": "causal",
-                         "dilation_rate": 2}, (2, 7, 2), (2, 7, 4), 2),
-        (layers.Conv2D, {"filters": 4, "kernel_size": 3, "strides": 2, "padding": "same",
-                         "activation": "relu"}, (2, 7, 7, 2), (2, 4, 4, 4), 2),
-        (layers.Conv2D, {"filters": 4, "kernel_size": 2, "groups": 2, "use_bias": False},
-         (2, 5, 5, 2), (2, 4, 4, 4), 1),
+        (
+            layers.Conv1D,
+            {"filters": 4, "kernel_size": 3, "padding": "causal", "dilation_rate": 2},
+            (2, 7, 2),
+            (2, 7, 4),
+            2,
+        ),
+        (
+            layers.Conv2D,
+            {"filters": 4, "kernel_size": 3, "strides": 2, "padding": "same", "activation": "relu"},
+            (2, 7, 7, 2),
+            (2, 4, 4, 4),
+            2,
+        ),
+        (
+            layers.Conv2D,
+            {"filters": 4, "kernel_size": 2, "groups": 2, "use_bias": False},
+            (2, 5, 5, 2),
+            (2, 4, 4, 4),
+            1,
+        ),
         (layers.Conv3D, {"filters": 2, "kernel_size": 2}, (2, 4, 4, 4, 1), (2, 3, 3, 3, 2), 2),
-        (layers.Conv1DTranspose, {"filters": 3, "kernel_size": 3, "strides": 2},
-         (2, 5, 2), (2, 11, 3), 2),
-        (layers.Conv2DTranspose, {"filters": 3, "kernel_size": 3, "strides": 2,
-                                  "padding": "same"}, (2, 4, 4, 2), (2, 8, 8, 3), 2),
-        (layers.Conv3DTranspose, {"filters": 2, "kernel_size": 2, "strides": 2},
-         (2, 2, 2, 2, 1), (2, 4, 4, 4, 2), 2),
-        (layers.DepthwiseConv1D, {"kernel_size": 3, "depth_multiplier": 2},
-         (2, 6, 3), (2, 4, 6), 2),
-        (layers.DepthwiseConv2D, {"kernel_size": 3, "padding": "same"},
-         (2, 5, 5, 3), (2, 5, 5, 3), 2),
+        (
+            layers.Conv1DTranspose,
+            {"filters": 3, "kernel_size": 3, "strides": 2},
+            (2, 5, 2),
+            (2, 11, 3),
+            2,
+        ),
+        (
+            layers.Conv2DTranspose,
+            {"filters": 3, "kernel_size": 3, "strides": 2, "padding": "same"},
+            (2, 4, 4, 2),
+            (2, 8, 8, 3),
+            2,
+        ),
+        (
+            layers.Conv3DTranspose,
+            {"filters": 2, "kernel_size": 2, "strides": 2},
+            (2, 2, 2, 2, 1),
+            (2, 4, 4, 4, 2),
+            2,
+        ),
+        (
+            layers.DepthwiseConv1D,
+            {"kernel_size": 3, "depth_multiplier": 2},
+            (2, 6, 3),
+            (2, 4, 6),
+            2,
+        ),
+        (
+            layers.DepthwiseConv2D,
+            {"kernel_size": 3, "padding": "same"},
+            (2, 5, 5, 3),
+            (2, 5, 5, 3),
+            2,
+        ),
         (layers.SeparableConv1D, {"filters": 4, "kernel_size": 3}, (2, 6, 3), (2, 4, 4), 3),
-        (layers.SeparableConv2D, {"filters": 4, "kernel_size": 3, "depth_multiplier": 2},
-         (2, 5, 5, 3), (2, 3, 3, 4), 3),
+        (
+            layers.SeparableConv2D,
+            {"filters": 4, "kernel_size": 3, "depth_multiplier": 2},
+            (2, 5, 5, 3),
+            (2, 3, 3, 4),
+            3,
+        ),
     ],
 )
 def test_generic(cls, kwargs, input_shape, output_shape, weights):
-    run_layer_test(cls, kwargs, input_shape=input_shape, expected_output_shape=output_shape,
-                   expected_num_trainable_weights=weights)
+    run_layer_test(
+        cls,
+        kwargs,
+        input_shape=input_shape,
+        expected_output_shape=output_shape,
+        expected_num_trainable_weights=weights,
+    )
 
 
 PARITY_CASES = [
     ("Conv1D", {"filters": 4, "kernel_size": 3, "strides": 2, "padding": "same"}, (2, 9, 3)),
-    ("Conv1D", {"filters": 4, "kernel_size": 3, "padding": "causal", "dilation_rate": 2},
-     (2, 9, 3)),
+    (
+        "Conv1D",
+        {"filters": 4, "kernel_size": 3, "padding": "causal", "dilation_rate": 2},
+        (2, 9, 3),
+    ),
     ("Conv1D", {"filters": 4, "kernel_size": 2, "groups": 2}, (2, 6, 4)),
-    ("Conv2D", {"filters": 3, "kernel_size": (3, 2), "strides": (2, 1), "padding": "same",
-                "activation": "tanh"}, (2, 7, 6, 2)),
+    (
+        "Conv2D",
+        {
+            "filters": 3,
+            "kernel_size": (3, 2),
+            "strides": (2, 1),
+            "padding": "same",
+            "activation": "tanh",
+        },
+        (2, 7, 6, 2),
+    ),
     ("Conv2D", {"filters": 4, "kernel_size": 3, "dilation_rate": 2}, (2, 8, 8, 2)),
-    ("Conv2D", {"filters": 6, "kernel_size": 3, "groups": 3, "padding": "same"},
-     (2, 5, 5, 3)),
-    ("Conv3D", {"filters": 2, "kernel_size": 2, "strides": 2, "padding": "same"},
-     (2, 5, 4, 4, 2)),
-    ("Conv1DTranspose", {"filters": 3, "kernel_size": 3, "strides": 2, "padding": "same"},
-     (2, 5, 2)),
+    ("Conv2D", {"filters": 6, "kernel_size": 3, "groups": 3, "padding": "same"}, (2, 5, 5, 3)),
+    ("Conv3D", {"filters": 2, "kernel_size": 2, "strides": 2, "padding": "same"}, (2, 5, 4, 4, 2)),
+    (
+        "Conv1DTranspose",
+        {"filters": 3, "kernel_size": 3, "strides": 2, "padding": "same"},
+        (2, 5, 2),
+    ),
     ("Conv2DTranspose", {"filters": 3, "kernel_size": 3, "strides": 2}, (2, 4, 3, 2)),
-    ("Conv2DTranspose", {"filters": 2, "kernel_size": 3, "strides": 2, "padding": "same",
-                         "output_padding": 1}, (2, 4, 4, 2)),
+    (
+        "Conv2DTranspose",
+        {"filters": 2, "kernel_size": 3, "strides": 2, "padding": "same", "output_padding": 1},
+        (2, 4, 4, 2),
+    ),
     ("Conv3DTranspose", {"filters": 2, "kernel_size": 2, "strides": 2}, (1, 2, 3, 2, 2)),
-    ("DepthwiseConv1D", {"kernel_size": 3, "depth_multiplier": 2, "padding": "same"},
-     (2, 7, 3)),
-    ("DepthwiseConv2D", {"kernel_size": 3, "strides": 2, "depth_multiplier": 2},
-     (2, 7, 7, 2)),
-    ("DepthwiseConv2D", {"kernel_size": 3, "strides": 2, "dilation_rate": 2,
-                         "padding": "same"}, (2, 9, 8, 2)),
+    ("DepthwiseConv1D", {"kernel_size": 3, "depth_multiplier": 2, "padding": "same"}, (2, 7, 3)),
+    ("DepthwiseConv2D", {"kernel_size": 3, "strides": 2, "depth_multiplier": 2}, (2, 7, 7, 2)),
+    (
+        "DepthwiseConv2D",
+        {"kernel_size": 3, "strides": 2, "dilation_rate": 2, "padding": "same"},
+        (2, 9, 8, 2),
+    ),
     ("SeparableConv1D", {"filters": 3, "kernel_size": 3, "strides": 2}, (2, 9, 2)),
-    ("SeparableConv2D", {"filters": 4, "kernel_size": 3, "depth_multiplier": 2,
-                         "padding": "same"}, (2, 6, 6, 3)),
+    (
+        "SeparableConv2D",
+        {"filters": 4, "kernel_size": 3, "depth_multiplier": 2, "padding": "same"},
+        (2, 6, 6, 3),
+    ),
 ]
 
 
 @pytest.mark.parametrize("name, kwargs, input_shape", PARITY_CASES)
-def test_keras_parity(name, kwargs, input_shape):
+def test_keras_parity(name, kwargs, input_shape, keras, random_inputs, assert_keras_parity):
     ours = getattr(layers, name)(**kwargs)
     theirs = getattr(keras.layers, name)(**kwargs)
     out = assert_keras_parity(ours, theirs, random_inputs(input_shape))
@@ -87,14 +156,16 @@ def test_keras_parity(name, kwargs, input_shape):
 @pytest.mark.parametrize(
     "cls, kwargs, shape",
     [
-        (layers.Conv2D, {"filters": 3, "kernel_size": 3, "strides": 2, "padding": "same"},
-         (2, 7, 6, 2)),
-        (layers.Conv2DTranspose, {"filters": 3, "kernel_size": 3, "strides": 2},
-         (2, 4, 5, 2)),
+        (
+            layers.Conv2D,
+            {"filters": 3, "kernel_size": 3, "strides": 2, "padding": "same"},
+            (2, 7, 6, 2),
+        ),
+        (layers.Conv2DTranspose, {"filters": 3, "kernel_size": 3, "strides": 2}, (2, 4, 5, 2)),
         (layers.SeparableConv2D, {"filters": 3, "kernel_size": 3}, (2, 6, 6, 2)),
     ],
 )
-def test_channels_first_equals_transposed_channels_last(cls, kwargs, shape):
+def test_channels_first_equals_transposed_channels_last(cls, kwargs, shape, random_inputs):
     x = random_inputs(shape)
     last = cls(**kwargs)
     expected = np.asarray(last(x))
@@ -140,8 +211,9 @@ def test_errors_at_build():
 
 
 def test_regularizers_and_constraints():
-    conv = layers.Conv2D(2, 3, kernel_regularizer="l2", activity_regularizer="l1",
-                         kernel_constraint="non_neg")
+    conv = layers.Conv2D(
+        2, 3, kernel_regularizer="l2", activity_regularizer="l1", kernel_constraint="non_neg"
+    )
     conv(np.ones((1, 4, 4, 1), "float32"))
     assert len(conv.losses) == 2
     assert conv.kernel.constraint is not None
@@ -155,19 +227,24 @@ def test_convnet_on_digits_lowers_loss():
     digits = load_digits()
     x = (digits.images / 16.0).astype("float32")[..., None]
     y = digits.target
-    kerascore.utils.set_random_seed(0) if hasattr(kerascore, "utils") else None
-    model = kerascore.Sequential([
-        kerascore.Input((8, 8, 1)),
-        layers.Conv2D(8, 3, activation="relu", padding="same"),
-        layers.MaxPooling2D(2),
-        layers.Flatten(),
-        layers.Dense(10, activation="softmax"),
-    ])
-    model.compile(optimizer="adam", loss="sparse_categorical_crossentropy",
-                  metrics=["accuracy"])
+    kerascore.utils.set_random_seed(0)
+    model = kerascore.Sequential(
+        [
+            kerascore.Input((8, 8, 1)),
+            layers.Conv2D(8, 3, activation="relu", padding="same"),
+            layers.MaxPooling2D(2),
+            layers.Flatten(),
+            layers.Dense(10, activation="softmax"),
+        ]
+    )
+    model.compile(
+        optimizer=kerascore.optimizers.Adam(0.01),
+        loss="sparse_categorical_crossentropy",
+        metrics=["accuracy"],
+    )
     start = time.perf_counter()
     history = model.fit(x, y, epochs=3, batch_size=64, verbose=0)
     assert time.perf_counter() - start < 10
     losses = history.history["loss"]
-    assert losses[-1] < losses[0] * 0.7, losses
-    assert history.history["accuracy"][-1] > 0.6
+    assert losses[-1] < losses[0] * 0.5, losses
+    assert history.history["accuracy"][-1] > 0.8

@@ -251,6 +251,15 @@ def test_failed_save_keeps_previous_archive(tmp_path):
     assert os.listdir(tmp_path) == ["keep.keras"]
 
 
+def test_saving_a_lambda_layer_is_refused_and_writes_nothing(tmp_path):
+    model = keras.Sequential(
+        [keras.Input((4,)), keras.layers.Lambda(lambda t: t * 2), keras.layers.Dense(1)]
+    )
+    with pytest.raises(ValueError, match="Lambda"):
+        model.save(tmp_path / "lambda.keras")
+    assert os.listdir(tmp_path) == []
+
+
 # Weights files
 
 

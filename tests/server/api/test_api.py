@@ -341,12 +341,14 @@ def test_upload_without_a_file_or_multipart_is_refused(app, client, auth, data_d
     assert row_counts(app) == (0, 0, 0)
 
 
-def test_the_size_limit_is_enforced_while_streaming(app, client, auth, data_dir):
-    # Driven at the ASGI level: TestClient would buffer the whole body before the app runs.
+def post_chunks(app, auth, chunks: list[bytes]) -> tuple[int, dict, int]:
+    """POSTs a multipart dataset body chunk by chunk straight to the ASGI app.
+
+    TestClient would buffer the whole body before the app runs. After the last chunk the
+    client disconnects. Returns the status, the JSON body and how many chunks were read.
+    """
     import asyncio
 
-    head = b'--b0undary\r\nContent-Disposition: form-data; name="file"; filename="d.npz"\r\n\r\n'
-    chunks = [head] + [b"\0" * (1024 * 1024)] * 64  # 64 MiB: far past the 1 MiB limit
     pulled = 0
     messages = []
 
@@ -360,7 +362,6 @@ def test_the_size_limit_is_enforced_while_streaming(app, client, auth, data_dir)
     async def send(message):
         messages.append(message)
 
-    token = auth["Authorization"].encode()
     scope = {
         "type": "http",
         "asgi": {"version": "3.0"},
@@ -372,7 +373,7 @@ def test_the_size_limit_is_enforced_while_streaming(app, client, auth, data_dir)
         "query_string": b"",
         "root_path": "",
         "headers": [
-            (b"authorization", token),
+            (b"authorization", auth["Authorization"].encode()),
             (b"content-type", b"multipart/form-data; boundary=b0undary"),
         ],
         "client": ("127.0.0.1", 1),
@@ -382,10 +383,27 @@ def test_the_size_limit_is_enforced_while_streaming(app, client, auth, data_dir)
     asyncio.run(app(scope, receive, send))
     start = next(m for m in messages if m["type"] == "http.response.start")
     body = b"".join(m.get("body", b"") for m in messages if m["type"] == "http.response.body")
-    assert start["status"] == 413
-    assert json.loads(body)["error"]["code"] == "payload_too_large"
+    return start["status"], json.loads(body), pulled
+
+
+MULTIPART_HEAD = (
+    b'--b0undary\r\nContent-Disposition: form-data; name="file"; filename="d.npz"\r\n\r\n'
+)
+
+
+def test_the_size_limit_is_enforced_while_streaming(app, client, auth, data_dir):
+    chunks = [MULTIPART_HEAD] + [b"\0" * (1024 * 1024)] * 64  # 64 MiB, the limit is 1 MiB
+    status, body, pulled = post_chunks(app, auth, chunks)
+    assert (status, body["error"]["code"]) == (413, "payload_too_large")
     assert pulled < 30  # stopped reading: the limit plus a bounded drain, not all 64 MiB
     assert stored_files(data_dir) == set()
+
+
+def test_an_upload_cut_short_leaves_nothing_behind(app, client, auth, data_dir):
+    status, body, _ = post_chunks(app, auth, [MULTIPART_HEAD, GOOD_NPZ[:100]])
+    assert (status, body["error"]["code"]) == (400, "client_disconnected")
+    assert stored_files(data_dir) == set()
+    assert row_counts(app) == (0, 0, 0)
 
 
 def test_model_upload_get_list_delete(client, auth, data_dir):

@@ -236,3 +236,26 @@ def test_runner_resumes_from_checkpoint(trained, tmp_path, digits_npz):
     resumed_loss = [r for r in of_type(reports, "metric") if r["step"] is None][0]
     # A fresh model starts near ln(10) = 2.3; the resumed one continues from trained weights.
     assert resumed_loss["values"]["loss"] < first_loss["values"]["loss"]
+
+
+def test_runner_compiles_from_training_settings_and_stops_early(tmp_path, digits_npz):
+    source = MODEL_SOURCE.split("    model.compile(")[0] + "    return model\n"
+    training = {
+        "optimizer": "sgd",
+        "learning_rate": 0.05,
+        "metrics": ["accuracy"],
+        "validation_split": 0.25,
+        "early_stopping": {"monitor": "val_loss", "patience": 0, "min_delta": 100.0},
+    }
+    reports, output, returncode = run_runner(
+        tmp_path / "job", digits_npz, source, epochs=5, training=training
+    )
+    assert returncode == 0, output
+    (started,) = of_type(reports, "started")
+    assert started["compiled_by"] == "job"
+    epochs = [r for r in of_type(reports, "metric") if r["step"] is None]
+    assert set(epochs[0]["values"]) == {"loss", "accuracy", "val_loss", "val_accuracy"}
+    # No epoch improves val_loss by 100, so patience 0 stops after the second epoch.
+    assert [r["epoch"] for r in epochs] == [1, 2]
+    (done,) = of_type(reports, "done")
+    assert done == {"type": "done", "epochs_completed": 2, "stopped_early": True}

@@ -1,22 +1,24 @@
-"""Parity checks of kerascore layers against Keras 3 (the reference, imported in tests only).
+"""Fixtures of the layer tests: Keras 3 as the reference (imported in tests only) and a
+parity check that builds the same layer in both libraries, copies Keras's weights into ours
+and compares outputs and gradients.
 
-Used by the test_*_layers.py files next to it: build the same layer in both libraries, copy
-Keras's weights into ours, and compare outputs and gradients.
+Test functions take them by name: `keras`, `random_inputs`, `assert_keras_parity`.
 """
 
 import os
 
 import numpy as np
+import pytest
 import tensorflow as tf
 
 os.environ.setdefault("KERAS_BACKEND", "tensorflow")
-import keras  # noqa: E402
+import keras as keras_module  # noqa: E402
 
 
-def random_inputs(shape, seed=0):
+def _random_inputs(shape, seed=0):
     """Float32 normal inputs of `shape`, or a list of them for a list of shapes."""
     if isinstance(shape, list):
-        return [random_inputs(s, seed + i) for i, s in enumerate(shape)]
+        return [_random_inputs(s, seed + i) for i, s in enumerate(shape)]
     return np.random.default_rng(seed).normal(size=shape).astype("float32")
 
 
@@ -31,7 +33,7 @@ def _gradients(layer, inputs, projection, call_kwargs):
     return np.asarray(outputs), grads
 
 
-def assert_keras_parity(ours, theirs, inputs, call_kwargs=None, atol=1e-5, check_grads=True):
+def _assert_keras_parity(ours, theirs, inputs, call_kwargs=None, atol=1e-5, check_grads=True):
     """Asserts that `ours` and the Keras layer `theirs` agree on `inputs`.
 
     Both layers are built on `inputs`, Keras's weights are copied into ours (so weight order
@@ -63,7 +65,28 @@ def assert_keras_parity(ours, theirs, inputs, call_kwargs=None, atol=1e-5, check
             assert (mine is None) == (reference_grad is None), f"gradient {index}: None mismatch"
             if mine is not None:
                 np.testing.assert_allclose(
-                    np.asarray(mine), np.asarray(reference_grad), atol=atol, rtol=1e-5,
+                    np.asarray(mine),
+                    np.asarray(reference_grad),
+                    atol=atol,
+                    rtol=1e-5,
                     err_msg=f"gradient {index} differs",
                 )
     return our_out
+
+
+@pytest.fixture
+def keras():
+    """The Keras 3 package, the reference implementation."""
+    return keras_module
+
+
+@pytest.fixture
+def random_inputs():
+    """`random_inputs(shape, seed=0)`: float32 normal arrays (a list for a list of shapes)."""
+    return _random_inputs
+
+
+@pytest.fixture
+def assert_keras_parity():
+    """`assert_keras_parity(ours, theirs, inputs, call_kwargs=None, atol=1e-5)`."""
+    return _assert_keras_parity

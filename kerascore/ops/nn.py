@@ -1,0 +1,456 @@
+"""Neural-network ops: activations, softmax, one-hot, crossentropies, normalization,
+pooling, convolution and attention, as `keras.ops`."""
+
+import tensorflow as tf
+
+from kerascore import activations, backend, losses
+from kerascore.ops.core import _convert
+from kerascore.ops.dtypes import result_type
+from kerascore.ops.math import norm
+from kerascore.ops.symbolic import op
+
+
+def _float(x):
+    x = _convert(x)
+    return x if x.dtype.is_floating else tf.cast(x, backend.floatx())
+
+
+def _activation(name, function, doc, **defaults):
+    def apply(x, **kwargs):
+        return function(_float(x), **{**defaults, **kwargs})
+
+    apply.__name__ = name
+    apply.__qualname__ = name
+    apply.__doc__ = doc
+    return op(name)(apply)
+
+
+relu = _activation("relu", lambda x: tf.nn.relu(x), "Rectified linear unit `max(x, 0)`.")
+relu6 = _activation("relu6", activations.relu6, "`min(max(x, 0), 6)`.")
+sigmoid = _activation("sigmoid", activations.sigmoid, "Logistic sigmoid `1 / (1 + exp(-x))`.")
+softplus = _activation("softplus", activations.softplus, "`log(1 + exp(x))`.")
+softsign = _activation("softsign", activations.softsign, "`x / (1 + |x|)`.")
+silu = _activation("silu", activations.silu, "Sigmoid linear unit `x * sigmoid(x)`.")
+swish = silu
+log_sigmoid = _activation("log_sigmoid", activations.log_sigmoid, "`log(sigmoid(x))`, stably.")
+hard_sigmoid = _activation(
+    "hard_sigmoid", activations.hard_sigmoid, "Piecewise-linear sigmoid `relu6(x + 3) / 6`."
+)
+hard_silu = _activation("hard_silu", activations.hard_silu, "`x * hard_sigmoid(x)`.")
+hard_swish = hard_silu
+selu = _activation("selu", activations.selu, "Scaled exponential linear unit.")
+tanh_shrink = _activation("tanh_shrink", activations.tanh_shrink, "`x - tanh(x)`.")
+hard_tanh = _activation("hard_tanh", activations.hard_tanh, "`clip(x, -1, 1)`.")
+sparse_plus = _activation("sparse_plus", activations.sparse_plus, "SparsePlus activation.")
+sparse_sigmoid = _activation(
+    "sparse_sigmoid", activations.sparse_sigmoid, "SparseSigmoid activation."
+)
+
+
+@op("leaky_relu")
+def leaky_relu(x, negative_slope=0.2):
+    """`x` where positive, `negative_slope * x` elsewhere."""
+    return tf.nn.leaky_relu(_float(x), alpha=negative_slope)
+
+
+@op("elu")
+def elu(x, alpha=1.0):
+    """Exponential linear unit: `x` where positive, `alpha * (exp(x) - 1)` elsewhere."""
+    return activations.elu(_float(x), alpha=alpha)
+
+
+@op("celu")
+def celu(x, alpha=1.0):
+    """Continuously differentiable ELU."""
+    return activations.celu(_float(x), alpha=alpha)
+
+
+@op("gelu")
+def gelu(x, approximate=True):
+    """Gaussian error linear unit (tanh approximation unless `approximate=False`)."""
+    return tf.nn.gelu(_float(x), approximate=approximate)
+
+
+@op("glu")
+def glu(x, axis=-1):
+    """Gated linear unit: the first half of `axis` times the sigmoid of the second half."""
+    return activations.glu(_float(x), axis=axis)
+
+
+@op("soft_shrink")
+def soft_shrink(x, threshold=0.5):
+    """Shrinks values towards zero by `threshold`, zero inside `[-threshold, threshold]`."""
+    return activations.soft_shrink(_float(x), threshold=threshold)
+
+
+@op("hard_shrink")
+def hard_shrink(x, threshold=0.5):
+    """Zero inside `[-threshold, threshold]`, `x` elsewhere."""
+    return activations.hard_shrink(_float(x), threshold=threshold)
+
+
+@op("squareplus")
+def squareplus(x, b=4):
+    """`(x + sqrt(x**2 + b)) / 2`."""
+    return activations.squareplus(_float(x), b=b)
+
+
+@op("threshold")
+def threshold(x, threshold, default_value):
+    """`x` where `x > threshold`, `default_value` elsewhere."""
+    return activations.threshold(_float(x), threshold, default_value)
+
+
+@op("softmax")
+def softmax(x, axis=-1):
+    """Softmax over `axis` (an int, a tuple of axes, or None for all)."""
+    return activations.softmax(_float(x), axis=axis)
+
+
+@op("log_softmax")
+def log_softmax(x, axis=-1):
+    """Logarithm of the softmax over `axis`, computed stably."""
+    return activations.log_softmax(_float(x), axis=axis)
+
+
+@op("one_hot")
+def one_hot(x, num_classes, axis=-1, dtype=None, sparse=False):
+    """One-hot encodes int labels; out-of-range labels give all-zero rows.
+
+    Args:
+        x: int tensor of class ids.
+        num_classes: the number of classes (the size of the new axis).
+        axis: where the new axis goes.
+        dtype: the output dtype (`floatx()` by default).
+        sparse: accepted for Keras compatibility; the result is dense.
+    """
+    x = _convert(x)
+    if not x.dtype.is_integer:
+        x = tf.cast(x, "int64")
+    return tf.one_hot(x, num_classes, axis=axis, dtype=dtype or backend.floatx())
+
+
+@op("multi_hot")
+def multi_hot(inputs, num_classes=None, axis=-1, dtype=None, sparse=False, **kwargs):
+    """Multi-hot encodes int labels: 1 for every class present in each sample.
+
+    Args:
+        inputs: int tensor `(batch, n)` or `(n,)` of class ids.
+        num_classes: the number of classes.
+        axis: where the class axis goes.
+        dtype: the output dtype (`floatx()` by default).
+    """
+    num_classes = kwargs.pop("num_tokens", num_classes)
+    if num_classes is None:
+        raise ValueError("multi_hot needs `num_classes`. Received: num_classes=None")
+    inputs = tf.cast(_convert(inputs), "int32")
+    reduction_axis = 1 if inputs.shape.rank > 1 else 0
+    encoded = one_hot(inputs, num_classes, axis=axis, dtype=dtype)
+    return tf.reduce_max(encoded, axis=reduction_axis)
+
+
+@op("binary_crossentropy")
+def binary_crossentropy(target, output, from_logits=False):
+    """Elementwise binary crossentropy between `target` and `output` (no reduction)."""
+    target = _float(target)
+    output = _convert(output, target.dtype) if not tf.is_tensor(output) else output
+    return losses._backend_binary_crossentropy(target, output, from_logits=from_logits)
+
+
+@op("categorical_crossentropy")
+def categorical_crossentropy(target, output, from_logits=False, axis=-1):
+    """Crossentropy between one-hot `target` and probabilities (or logits) over `axis`."""
+    target = _float(target)
+    output = _convert(output, target.dtype) if not tf.is_tensor(output) else output
+    return losses._backend_categorical_crossentropy(
+        target, output, from_logits=from_logits, axis=axis
+    )
+
+
+@op("sparse_categorical_crossentropy")
+def sparse_categorical_crossentropy(target, output, from_logits=False, axis=-1):
+    """Crossentropy between int labels `target` and probabilities (or logits) over `axis`."""
+    output = _float(output)
+    return losses._backend_sparse_categorical_crossentropy(
+        _convert(target), output, from_logits=from_logits, axis=axis
+    )
+
+
+@op("moments")
+def moments(x, axes, keepdims=False, synchronized=False):
+    """Mean and variance of `x` over `axes`.
+
+    Returns:
+        A tuple `(mean, variance)`.
+    """
+    x = _float(x)
+    original = x.dtype
+    if original in (tf.float16, tf.bfloat16):
+        x = tf.cast(x, "float32")
+    mean, variance = tf.nn.moments(x, axes, keepdims=keepdims)
+    if original != x.dtype:
+        largest = original.max
+        mean = tf.cast(tf.clip_by_value(mean, -largest, largest), original)
+        variance = tf.cast(tf.clip_by_value(variance, -largest, largest), original)
+    return mean, variance
+
+
+@op("batch_normalization")
+def batch_normalization(x, mean, variance, axis, offset=None, scale=None, epsilon=1e-3):
+    """Normalizes `x` with the given statistics along feature `axis`, then scales and shifts."""
+    x = _float(x)
+    parameters = [
+        None if v is None else _convert(v, x.dtype) for v in (mean, variance, offset, scale)
+    ]
+    if axis != -1 and axis != x.shape.rank - 1:
+        shape = [1] * x.shape.rank
+        shape[axis] = -1
+        parameters = [None if v is None else tf.reshape(v, shape) for v in parameters]
+    mean, variance, offset, scale = parameters
+    return tf.nn.batch_normalization(x, mean, variance, offset, scale, epsilon)
+
+
+@op("layer_normalization")
+def layer_normalization(x, gamma=None, beta=None, axis=-1, epsilon=None, **kwargs):
+    """Normalizes `x` to zero mean and unit variance over `axis`, then `* gamma + beta`."""
+    epsilon = backend.epsilon() if epsilon is None else epsilon
+    x = _convert(x)
+    original = x.dtype
+    x = tf.cast(x, result_type(x.dtype, "float32"))
+    rank = x.shape.rank
+    axes = sorted(a % rank for a in ([axis] if isinstance(axis, int) else axis))
+    shape = [1] * rank
+    for a in axes:
+        shape[a] = x.shape[a]
+
+    def broadcast(v):
+        if v is None:
+            return None
+        v = _convert(v, x.dtype)
+        return tf.reshape(v, shape) if v.shape.rank != rank and axes != [rank - 1] else v
+
+    mean, variance = tf.nn.moments(x, axes, keepdims=True)
+    inverse = tf.math.rsqrt(variance + epsilon)
+    gamma, beta = broadcast(gamma), broadcast(beta)
+    if gamma is not None:
+        inverse = inverse * gamma
+    shift = -mean * inverse
+    if beta is not None:
+        shift = shift + beta
+    return tf.cast(x * inverse + shift, original)
+
+
+@op("rms_normalization")
+def rms_normalization(x, scale=None, axis=-1, epsilon=None):
+    """`x / sqrt(mean(x**2, axis) + epsilon) * scale`."""
+    epsilon = backend.epsilon() if epsilon is None else epsilon
+    x = _float(x)
+    inverse = tf.math.rsqrt(tf.reduce_mean(tf.square(x), axis=axis, keepdims=True) + epsilon)
+    outputs = x * inverse
+    return outputs if scale is None else outputs * _convert(scale, x.dtype)
+
+
+@op("normalize")
+def normalize(x, axis=-1, order=2, epsilon=None):
+    """Scales `x` to unit `order`-norm along `axis`."""
+    if not isinstance(order, int) or order < 1:
+        raise ValueError(f"Expected `order` to be an int >= 1. Received: order={order!r}")
+    x = _float(x)
+    if x.shape.rank == 0:
+        x = tf.expand_dims(x, 0)
+    epsilon = backend.epsilon() if epsilon is None else epsilon
+    if order == 2:
+        inverse = tf.math.rsqrt(tf.reduce_sum(tf.square(x), axis=axis, keepdims=True))
+        return x * tf.minimum(inverse, 1.0 / epsilon)
+    magnitude = norm(x, ord=order, axis=axis, keepdims=True)
+    return x / tf.maximum(magnitude, epsilon)
+
+
+def _tuple(value, rank, name):
+    if isinstance(value, int):
+        return (value,) * rank
+    value = tuple(value)
+    if len(value) != rank:
+        raise ValueError(f"Expected {rank} values for `{name}`. Received: {name}={value}")
+    return value
+
+
+def _to_channels_last(x, data_format):
+    data_format = data_format or "channels_last"
+    if data_format not in ("channels_last", "channels_first"):
+        raise ValueError(
+            "Expected data_format 'channels_last' or 'channels_first'. Received: "
+            f"data_format={data_format!r}"
+        )
+    if data_format == "channels_first":
+        rank = x.shape.rank
+        return tf.transpose(x, [0, *range(2, rank), 1]), True
+    return x, False
+
+
+def _from_channels_last(x, moved):
+    if not moved:
+        return x
+    rank = x.shape.rank
+    return tf.transpose(x, [0, rank - 1, *range(1, rank - 1)])
+
+
+def _check_padding(padding):
+    if padding.lower() not in ("valid", "same"):
+        raise ValueError(f"Expected padding 'valid' or 'same'. Received: padding={padding!r}")
+    return padding.upper()
+
+
+def _pool(function, inputs, pool_size, strides, padding, data_format):
+    inputs, moved = _to_channels_last(_float(inputs), data_format)
+    spatial = inputs.shape.rank - 2
+    pool_size = _tuple(pool_size, spatial, "pool_size")
+    strides = pool_size if strides is None else _tuple(strides, spatial, "strides")
+    outputs = function(inputs, pool_size, strides, _check_padding(padding))
+    return _from_channels_last(outputs, moved)
+
+
+@op("max_pool")
+def max_pool(inputs, pool_size, strides=None, padding="valid", data_format=None):
+    """Max pooling over the spatial axes of a 3-D, 4-D or 5-D input."""
+    return _pool(tf.nn.max_pool, inputs, pool_size, strides, padding, data_format)
+
+
+@op("average_pool")
+def average_pool(inputs, pool_size, strides=None, padding="valid", data_format=None):
+    """Average pooling over the spatial axes of a 3-D, 4-D or 5-D input."""
+    return _pool(tf.nn.avg_pool, inputs, pool_size, strides, padding, data_format)
+
+
+@op("conv")
+def conv(inputs, kernel, strides=1, padding="valid", data_format=None, dilation_rate=1):
+    """N-D convolution of `inputs` `(batch, *spatial, in)` with `kernel` `(*k, in, out)`."""
+    inputs, moved = _to_channels_last(_float(inputs), data_format)
+    spatial = inputs.shape.rank - 2
+    outputs = tf.nn.convolution(
+        inputs,
+        _convert(kernel, inputs.dtype),
+        strides=_tuple(strides, spatial, "strides"),
+        padding=_check_padding(padding),
+        dilations=_tuple(dilation_rate, spatial, "dilation_rate"),
+    )
+    return _from_channels_last(outputs, moved)
+
+
+@op("depthwise_conv")
+def depthwise_conv(inputs, kernel, strides=1, padding="valid", data_format=None, dilation_rate=1):
+    """Depthwise 1-D or 2-D convolution; `kernel` is `(*k, in, multiplier)`."""
+    inputs, moved = _to_channels_last(_float(inputs), data_format)
+    kernel = _convert(kernel, inputs.dtype)
+    one_d = inputs.shape.rank == 3
+    if one_d:
+        inputs = tf.expand_dims(inputs, 1)
+        kernel = tf.expand_dims(kernel, 0)
+    spatial = 2
+    strides = (1, *_tuple(strides, 1, "strides")) if one_d else _tuple(strides, spatial, "strides")
+    dilations = (
+        (1, *_tuple(dilation_rate, 1, "dilation_rate"))
+        if one_d
+        else _tuple(dilation_rate, spatial, "dilation_rate")
+    )
+    outputs = tf.nn.depthwise_conv2d(
+        inputs, kernel, (1, *strides, 1), _check_padding(padding), dilations=dilations
+    )
+    if one_d:
+        outputs = tf.squeeze(outputs, 1)
+    return _from_channels_last(outputs, moved)
+
+
+@op("dot_product_attention")
+def dot_product_attention(
+    query,
+    key,
+    value,
+    bias=None,
+    mask=None,
+    scale=None,
+    is_causal=False,
+    flash_attention=None,
+    attn_logits_soft_cap=None,
+):
+    """Scaled dot-product attention on `(batch, length, heads, head_dim)` tensors.
+
+    Args:
+        query, key, value: `(B, T, N, H)`, `(B, S, N, H)`, `(B, S, N, H)`.
+        bias: optional tensor added to the `(B, N, T, S)` logits.
+        mask: optional bool tensor broadcastable to `(B, N, T, S)`; False masks out.
+        scale: the logit scale, `1 / sqrt(H)` by default.
+        is_causal: whether to mask out keys after each query position.
+        flash_attention, attn_logits_soft_cap: accepted; plain attention is computed.
+
+    Returns:
+        `(B, T, N, H)` attention outputs.
+    """
+    query = _float(query)
+    key = _convert(key, query.dtype)
+    value = _convert(value, query.dtype)
+    if scale is None:
+        scale = 1.0 / float(query.shape[-1]) ** 0.5
+    logits_dtype = result_type(query.dtype, "float32")
+    logits = tf.cast(tf.einsum("BTNH,BSNH->BNTS", query, key), logits_dtype) * scale
+    if attn_logits_soft_cap is not None:
+        logits = tf.tanh(logits / attn_logits_soft_cap) * attn_logits_soft_cap
+    if bias is not None:
+        logits = logits + tf.cast(bias, logits.dtype)
+    if mask is not None or is_causal:
+        keep = tf.ones_like(logits, dtype="bool")
+        if mask is not None:
+            keep = tf.logical_and(keep, _convert(mask, "bool"))
+        if is_causal:
+            shape = tf.shape(logits)
+            causal = tf.linalg.band_part(tf.ones((shape[2], shape[3]), "bool"), -1, 0)
+            keep = tf.logical_and(keep, causal[None, None])
+        logits = tf.where(keep, logits, tf.cast(-0.7 * logits.dtype.max, logits.dtype))
+    probabilities = tf.cast(tf.nn.softmax(logits, axis=-1), key.dtype)
+    return tf.einsum("BNTS,BSNH->BTNH", probabilities, value)
+
+
+__all__ = [
+    "average_pool",
+    "batch_normalization",
+    "binary_crossentropy",
+    "categorical_crossentropy",
+    "celu",
+    "conv",
+    "depthwise_conv",
+    "dot_product_attention",
+    "elu",
+    "gelu",
+    "glu",
+    "hard_shrink",
+    "hard_sigmoid",
+    "hard_silu",
+    "hard_swish",
+    "hard_tanh",
+    "layer_normalization",
+    "leaky_relu",
+    "log_sigmoid",
+    "log_softmax",
+    "max_pool",
+    "moments",
+    "multi_hot",
+    "normalize",
+    "one_hot",
+    "relu",
+    "relu6",
+    "rms_normalization",
+    "selu",
+    "sigmoid",
+    "silu",
+    "soft_shrink",
+    "softmax",
+    "softplus",
+    "softsign",
+    "sparse_categorical_crossentropy",
+    "sparse_plus",
+    "sparse_sigmoid",
+    "squareplus",
+    "swish",
+    "tanh_shrink",
+    "threshold",
+]

@@ -1,0 +1,53 @@
+"""The `horn` command: keys and migrations (`horn up` is exercised by test_e2e.py)."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+from server.store.db import make_engine, session_factory, session_scope
+from server.store.keys import authenticate
+
+REPO_ROOT = Path(__file__).resolve().parents[2]
+
+
+def horn(*args: str, data_dir: Path) -> subprocess.CompletedProcess:
+    env = {k: v for k, v in os.environ.items() if not k.startswith("HORN_")}
+    return subprocess.run(
+        [sys.executable, "-m", "server.cli", *args, "--data-dir", str(data_dir)],
+        cwd=REPO_ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+
+
+def test_keys_create_prints_a_working_key(tmp_path):
+    result = horn("keys", "create", "--tenant", "acme", data_dir=tmp_path)
+    assert result.returncode == 0, result.stderr
+    key = result.stdout.strip()
+    assert key.startswith("horn_")
+    engine = make_engine(f"sqlite:///{tmp_path / 'horn.db'}")
+    try:
+        with session_scope(session_factory(engine)) as session:
+            tenant = authenticate(session, key)
+            assert tenant is not None and tenant.name == "acme"
+            assert authenticate(session, key + "x") is None
+    finally:
+        engine.dispose()
+
+
+def test_keys_create_refuses_an_empty_tenant(tmp_path):
+    result = horn("keys", "create", "--tenant", " ", data_dir=tmp_path)
+    assert result.returncode == 1
+    assert "Expected a non-empty tenant name" in result.stderr
+
+
+def test_migrate_creates_the_database(tmp_path):
+    result = horn("migrate", data_dir=tmp_path)
+    assert result.returncode == 0, result.stderr
+    assert "up to date" in result.stdout
+    assert (tmp_path / "horn.db").is_file()

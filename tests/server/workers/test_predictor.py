@@ -1,0 +1,111 @@
+"""The predictor pool: real sandboxed predictor processes, micro-batching, input checks."""
+
+from __future__ import annotations
+
+import concurrent.futures
+import time
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from server.config import Settings
+from server.workers.predictor import PredictionInputError, PredictorPool, validate_payload
+
+SETTINGS = Settings(data_dir=Path("/tmp"), predict_max_instances=100)
+SPECS = [{"name": "pixels", "shape": [None, 64], "dtype": "float32"}]
+
+
+@pytest.fixture(scope="module")
+def checkpoint(tmp_path_factory) -> tuple[Path, object]:
+    import kerascore as keras
+
+    model = keras.Sequential(
+        [keras.Input((64,)), keras.layers.Dense(8, activation="relu"), keras.layers.Dense(3)]
+    )
+    path = tmp_path_factory.mktemp("ckpt") / "epoch-0001.keras"
+    model.save(path)
+    return path, model
+
+
+@pytest.fixture(scope="module")
+def pool(tmp_path_factory):
+    data_dir = tmp_path_factory.mktemp("data")
+    pool = PredictorPool(
+        Settings(data_dir=data_dir, predictor_batch_wait_ms=100, predictor_idle_s=600)
+    )
+    yield pool
+    pool.close()
+
+
+def test_predictions_match_the_model_and_concurrent_requests_share_batches(pool, checkpoint):
+    path, model = checkpoint
+    rows = np.random.default_rng(0).random((16, 64), dtype=np.float32)
+    first = pool.predict("job_a", path, {"instances": rows[:1].tolist()})
+    np.testing.assert_allclose(first, model.predict(rows[:1], verbose=0), atol=1e-5)
+    (loaded,) = pool.stats()
+    with concurrent.futures.ThreadPoolExecutor(16) as executor:
+        futures = [
+            executor.submit(pool.predict, "job_a", path, {"instances": [row.tolist()]})
+            for row in rows
+        ]
+        results = np.asarray([future.result()[0] for future in futures])
+    np.testing.assert_allclose(results, model.predict(rows, verbose=0), atol=1e-5)
+    (after,) = pool.stats()
+    assert after["pid"] == loaded["pid"]  # the checkpoint was loaded once
+    assert after["batches"] - loaded["batches"] < 16  # concurrent rows were merged
+
+
+def test_wrong_shape_names_expected_and_received(pool, checkpoint):
+    path, _ = checkpoint
+    with pytest.raises(PredictionInputError) as error:
+        pool.predict("job_a", path, {"instances": [[1.0, 2.0, 3.0]]})
+    assert "expects rows of shape (64,)" in error.value.message
+    assert "rows of shape (3,)" in error.value.message
+    assert error.value.details["expected_shape"] == [None, 64]
+    assert error.value.details["received_shape"] == [1, 3]
+
+
+def test_idle_predictors_are_stopped(tmp_path, checkpoint):
+    path, _ = checkpoint
+    pool = PredictorPool(Settings(data_dir=tmp_path, predictor_idle_s=1))
+    try:
+        pool.predict("job_b", path, {"inputs": [[0.0] * 64]})
+        (loaded,) = pool.stats()
+        deadline = time.monotonic() + 10
+        while pool.stats() and time.monotonic() < deadline:
+            time.sleep(0.2)
+        assert pool.stats() == []
+        assert not Path(f"/proc/{loaded['pid']}").exists()
+    finally:
+        pool.close()
+
+
+@pytest.mark.parametrize(
+    ("payload", "expected"),
+    [
+        ({"instances": []}, '"instances" must be a non-empty list'),
+        ({"instances": [[1.0] * 64, [1.0] * 3]}, "ragged or not numeric"),
+        ({"instances": [["a"] * 64]}, "ragged or not numeric"),
+        ({"inputs": {"other": [[1.0] * 64]}}, "Missing: ['pixels']; unknown: ['other']"),
+        ({"instances": [[1.0] * 64], "inputs": {}}, 'either "instances"'),
+        ({"instances": [[0.0] * 64] * 101}, "At most 100 rows"),
+    ],
+)
+def test_payload_errors(payload, expected):
+    with pytest.raises(PredictionInputError) as error:
+        validate_payload(payload, SPECS, SETTINGS)
+    assert expected in error.value.message
+
+
+def test_payload_forms_give_the_same_arrays():
+    rows = [[0.5] * 64, [1.0] * 64]
+    by_rows, count = validate_payload({"instances": rows}, SPECS, SETTINGS)
+    by_name, _ = validate_payload({"inputs": {"pixels": rows}}, SPECS, SETTINGS)
+    by_dict_rows, _ = validate_payload(
+        {"instances": [{"pixels": row} for row in rows]}, SPECS, SETTINGS
+    )
+    assert count == 2
+    for arrays in (by_name, by_dict_rows):
+        np.testing.assert_array_equal(arrays["pixels"], by_rows["pixels"])
+    assert by_rows["pixels"].dtype == np.float32
