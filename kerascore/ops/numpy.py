@@ -732,7 +732,9 @@ def cumsum(x, axis=None, dtype=None):
     x = _convert(x, dtype)
     if axis is None:
         x, axis = tf.reshape(x, [-1]), 0
-    return tf.math.cumsum(tf.cast(x, _accumulation_dtype(x.dtype)), axis=axis)
+    if x.dtype == tf.bool:
+        x = tf.cast(x, "int32")
+    return tf.math.cumsum(x, axis=axis)
 
 
 @op("cumprod")
@@ -741,7 +743,9 @@ def cumprod(x, axis=None, dtype=None):
     x = _convert(x, dtype)
     if axis is None:
         x, axis = tf.reshape(x, [-1]), 0
-    return tf.math.cumprod(tf.cast(x, _accumulation_dtype(x.dtype)), axis=axis)
+    if x.dtype == tf.bool:
+        x = tf.cast(x, "int32")
+    return tf.math.cumprod(x, axis=axis)
 
 
 # ------------------------------------------------------------------ shapes

@@ -424,3 +424,41 @@ def test_csv_logger_append_and_separator(tmp_path):
     lines = path.read_text().splitlines()
     assert lines[0] == "epoch;loss;val_loss"
     assert len(lines) == 4 and lines[3].startswith("0;")
+
+
+def test_backup_and_restore_resumes_as_if_never_interrupted(tmp_path):
+    import numpy as np
+
+    import kerascore as keras
+
+    rng = np.random.default_rng(0)
+    x = rng.normal(size=(64, 8)).astype("float32")
+    y = rng.normal(size=(64, 1)).astype("float32")
+
+    def build():
+        keras.utils.set_random_seed(3)
+        model = keras.Sequential([keras.Input((8,)), keras.layers.Dense(4, activation="relu"),
+                                  keras.layers.Dense(1)])
+        model.compile(optimizer=keras.optimizers.Adam(0.01), loss="mse")
+        return model
+
+    uninterrupted = build().fit(x, y, epochs=4, batch_size=16, shuffle=False, verbose=0)
+
+    class Crash(keras.callbacks.Callback):
+        def on_epoch_end(self, epoch, logs=None):
+            if epoch == 1:
+                raise RuntimeError("simulated crash")
+
+    backup = keras.callbacks.BackupAndRestore(tmp_path / "backup")
+    first = build()
+    try:
+        first.fit(x, y, epochs=4, batch_size=16, shuffle=False, verbose=0,
+                  callbacks=[backup, Crash()])
+    except RuntimeError:
+        pass
+    resumed = build().fit(x, y, epochs=4, batch_size=16, shuffle=False, verbose=0,
+                          callbacks=[keras.callbacks.BackupAndRestore(tmp_path / "backup")])
+    assert resumed.epoch == [2, 3]
+    np.testing.assert_allclose(resumed.history["loss"], uninterrupted.history["loss"][2:],
+                               rtol=1e-5)
+    assert not (tmp_path / "backup" / "latest.weights.h5").exists()
