@@ -35,7 +35,7 @@ from kerascore.saving.serialization import register_builtin, serialize_keras_obj
 
 _DATA_FORMATS = ("channels_last", "channels_first")
 # Explicit layouts: eager gradients of 3D convolutions fail when `data_format` is left None.
-_TF_FORMATS = {1: "NWC", 2: "NHWC", 3: "NDHWC"}
+TF_FORMATS = {1: "NWC", 2: "NHWC", 3: "NDHWC"}
 
 
 # ------------------------------------------------------------------ argument helpers
@@ -160,9 +160,7 @@ def add_activity_loss(layer, outputs):
     layer.add_loss(tf.math.divide_no_nan(penalty, batch_size))
 
 
-def _check_int(layer_name, argument, value, allow_none=False):
-    if allow_none and value is None:
-        return
+def _check_int(layer_name, argument, value):
     if not isinstance(value, (int, np.integer)) or isinstance(value, bool) or value <= 0:
         raise ValueError(
             f"Invalid value for argument `{argument}` of {layer_name}: expected a strictly "
@@ -294,8 +292,6 @@ class _Conv(_BaseConvLayer):
         activity_regularizer=None,
         kernel_constraint=None,
         bias_constraint=None,
-        lora_rank=None,
-        lora_alpha=None,
         **kwargs,
     ):
         name = type(self).__name__
@@ -362,7 +358,7 @@ class _Conv(_BaseConvLayer):
                 k,
                 strides=self.strides,
                 padding=padding,
-                data_format=_TF_FORMATS[self.rank],
+                data_format=TF_FORMATS[self.rank],
                 dilations=self.dilation_rate,
             )
 
@@ -689,7 +685,7 @@ class _ConvTranspose(_BaseConvLayer):
             output_shape,
             strides=self.strides,
             padding=self.padding.upper(),
-            data_format=_TF_FORMATS[self.rank],
+            data_format=TF_FORMATS[self.rank],
             dilations=self.dilation_rate,
         )
 
@@ -1216,7 +1212,7 @@ class _SeparableConv(_BaseConvLayer):
         )
         pointwise = cast_to_compute(self.pointwise_kernel, self.compute_dtype)
         return tf.nn.convolution(
-            depthwise, pointwise, padding="VALID", data_format=_TF_FORMATS[self.rank]
+            depthwise, pointwise, padding="VALID", data_format=TF_FORMATS[self.rank]
         )
 
     def compute_output_shape(self, input_shape):

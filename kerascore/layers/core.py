@@ -119,7 +119,9 @@ class Dense(Layer):
             outputs = tf.nn.bias_add(outputs, cast_to_compute(self.bias, self.compute_dtype))
         outputs = self.activation(outputs)
         if self.activity_regularizer is not None:
-            self.add_loss(self.activity_regularizer(outputs))
+            # Keras 3 averages the activity penalty over the batch.
+            batch_size = tf.cast(tf.shape(outputs)[0], outputs.dtype)
+            self.add_loss(self.activity_regularizer(outputs) / batch_size)
         return outputs
 
     def compute_output_shape(self, input_shape):

@@ -103,7 +103,6 @@ class _ScaleOffsetMixin:
                 initializer=self.gamma_initializer,
                 regularizer=self.gamma_regularizer,
                 constraint=self.gamma_constraint,
-                dtype="float32",
             )
 
     def _add_beta(self, shape, enabled):
@@ -115,7 +114,6 @@ class _ScaleOffsetMixin:
                 initializer=self.beta_initializer,
                 regularizer=self.beta_regularizer,
                 constraint=self.beta_constraint,
-                dtype="float32",
             )
 
 
@@ -231,14 +229,12 @@ class BatchNormalization(_ScaleOffsetMixin, Layer):
             shape=shape,
             initializer=self.moving_mean_initializer,
             trainable=False,
-            dtype="float32",
         )
         self.moving_variance = self.add_weight(
             name="moving_variance",
             shape=shape,
             initializer=self.moving_variance_initializer,
             trainable=False,
-            dtype="float32",
         )
         rank = len(input_shape)
         self.input_spec = InputSpec(ndim=rank, axes={self.axis: dim})
@@ -255,15 +251,20 @@ class BatchNormalization(_ScaleOffsetMixin, Layer):
         inputs = _to_float32(inputs)
         if training and self.trainable:
             mean, variance = self._moments(inputs, mask)
-            self.moving_mean.assign(self.moving_mean * self.momentum + mean * (1.0 - self.momentum))
+            momentum = self.momentum
+            self.moving_mean.assign(
+                self.moving_mean * momentum
+                + tf.cast(mean, self.moving_mean.dtype) * (1.0 - momentum)
+            )
             self.moving_variance.assign(
-                self.moving_variance * self.momentum + variance * (1.0 - self.momentum)
+                self.moving_variance * momentum
+                + tf.cast(variance, self.moving_variance.dtype) * (1.0 - momentum)
             )
         else:
-            mean = tf.convert_to_tensor(self.moving_mean)
-            variance = tf.convert_to_tensor(self.moving_variance)
-        gamma = None if self.gamma is None else tf.convert_to_tensor(self.gamma)
-        beta = None if self.beta is None else tf.convert_to_tensor(self.beta)
+            mean = tf.cast(self.moving_mean, inputs.dtype)
+            variance = tf.cast(self.moving_variance, inputs.dtype)
+        gamma = None if self.gamma is None else tf.cast(self.gamma, inputs.dtype)
+        beta = None if self.beta is None else tf.cast(self.beta, inputs.dtype)
         if self.axis % inputs.shape.rank != inputs.shape.rank - 1:
             broadcast = [1] * inputs.shape.rank
             broadcast[self.axis] = -1
@@ -412,8 +413,12 @@ class LayerNormalization(_ScaleOffsetMixin, Layer):
         broadcast = [1] * rank
         for a in axes:
             broadcast[a] = inputs.shape[a]
-        gamma = None if self.gamma is None else tf.reshape(self.gamma, broadcast)
-        beta = None if self.beta is None else tf.reshape(self.beta, broadcast)
+        gamma = (
+            None if self.gamma is None else tf.reshape(tf.cast(self.gamma, inputs.dtype), broadcast)
+        )
+        beta = (
+            None if self.beta is None else tf.reshape(tf.cast(self.beta, inputs.dtype), broadcast)
+        )
         if self.rms_scaling:
             _, variance = tf.nn.moments(inputs, axes=axes, keepdims=True)
             outputs = inputs * tf.math.rsqrt(variance + self.epsilon)
@@ -546,8 +551,12 @@ class GroupNormalization(_ScaleOffsetMixin, Layer):
         mean, variance = tf.nn.moments(grouped, axes=reduction, keepdims=True)
         broadcast = [1] * (rank + 1)
         broadcast[axis], broadcast[axis + 1] = self.groups, static[axis] // self.groups
-        gamma = None if self.gamma is None else tf.reshape(self.gamma, broadcast)
-        beta = None if self.beta is None else tf.reshape(self.beta, broadcast)
+        gamma = (
+            None if self.gamma is None else tf.reshape(tf.cast(self.gamma, inputs.dtype), broadcast)
+        )
+        beta = (
+            None if self.beta is None else tf.reshape(tf.cast(self.beta, inputs.dtype), broadcast)
+        )
         outputs = _normalize_moments(grouped, mean, variance, self.epsilon, gamma, beta)
         return tf.cast(tf.reshape(outputs, dynamic), compute_dtype)
 

@@ -34,6 +34,7 @@ __all__ = [
 import tensorflow as tf
 
 from kerascore.layers.conv import (
+    TF_FORMATS,
     assemble_shape,
     conv_output_length,
     spatial_and_channels,
@@ -45,8 +46,6 @@ from kerascore.layers.conv import (
 )
 from kerascore.models.layer import InputSpec, Layer
 from kerascore.saving.serialization import register_builtin
-
-_TF_FORMATS = {1: "NWC", 2: "NHWC", 3: "NDHWC"}
 
 
 class _Pooling(Layer):
@@ -76,7 +75,7 @@ class _Pooling(Layer):
             ksize=self.pool_size,
             strides=self.strides,
             padding=self.padding.upper(),
-            data_format=_TF_FORMATS[self.rank],
+            data_format=TF_FORMATS[self.rank],
         )
         if self.data_format == "channels_first":
             outputs = to_channels_first(outputs)

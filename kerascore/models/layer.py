@@ -238,11 +238,6 @@ class Layer:
         object.__setattr__(self, "_tracking_enabled", True)
 
     # ----------------------------------------------------------------- tracking
-    def __setattr__(self, name, value):
-        if name == "trainable":
-            object.__setattr__(self, "_trainable", bool(value))
-            return
-        object.__setattr__(self, name, value)
 
     @property
     def trainable(self):
@@ -250,7 +245,10 @@ class Layer:
 
     @trainable.setter
     def trainable(self, value):
-        self._trainable = bool(value)
+        """Freezing or unfreezing a layer does the same to all its sublayers, as in Keras 3."""
+        value = bool(value)
+        for layer in self._flatten_layers():
+            object.__setattr__(layer, "_trainable", value)
 
     def _tracked_children(self):
         """Sublayers reachable from attributes, also inside lists, tuples and dicts, in order."""

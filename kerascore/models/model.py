@@ -110,6 +110,16 @@ class Model(Trainer, Layer):
             self, line_length=line_length, print_fn=print_fn, show_trainable=show_trainable
         )
 
+    @classmethod
+    def from_config(cls, config, custom_objects=None):
+        """Rebuilds a model; a functional config (with `layers` and `input_layers`) gives a
+        functional model, as `keras.Model.from_config` does."""
+        if cls is Model and "layers" in config and "input_layers" in config:
+            from kerascore.models.functional import Functional
+
+            return Functional.from_config(config, custom_objects=custom_objects)
+        return super().from_config(config)
+
     def get_config(self):
         """The config of a subclassed model: the base fields when `__init__` takes none."""
         init_params = inspect.signature(type(self).__init__).parameters

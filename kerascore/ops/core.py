@@ -177,6 +177,44 @@ def map(f, xs):
     return tf.map_fn(f, xs, fn_output_signature=signature)
 
 
+def scan(f, init, xs=None, length=None, reverse=False, unroll=1):
+    """Loops `carry, y = f(carry, x)` over the first axis of `xs`, stacking the `y`s.
+
+    As in Keras, each `y` has the structure, dtypes and shapes of the carry.
+
+    Args:
+        f: a callable `(carry, x) -> (carry, y)`.
+        init: the initial carry (a tensor or a structure of tensors).
+        xs: the sequence(s) to scan over, or None with `length`.
+        length: the number of steps when `xs` is None.
+        reverse: scan from the last element to the first.
+        unroll: accepted for Keras compatibility.
+
+    Returns:
+        A tuple `(final_carry, stacked_ys)`.
+    """
+    if xs is None and length is None:
+        raise ValueError("scan needs `xs` to loop over or a `length`. Received neither.")
+    xs_flat = [] if xs is None else [_convert(x) for x in tf.nest.flatten(xs)]
+    steps = length if length is not None else tf.shape(xs_flat[0])[0]
+    carry = [_convert(c) for c in tf.nest.flatten(init)]
+    outputs = [tf.TensorArray(c.dtype, size=steps, element_shape=c.shape) for c in carry]
+
+    def body(i, carry, outputs):
+        index = steps - 1 - i if reverse else i
+        x = None if xs is None else tf.nest.pack_sequence_as(xs, [t[index] for t in xs_flat])
+        new_carry, y = f(tf.nest.pack_sequence_as(init, carry), x)
+        new_carry = [tf.cast(c, old.dtype) for c, old in zip(tf.nest.flatten(new_carry), carry)]
+        outputs = [a.write(index, tf.cast(v, a.dtype)) for a, v in zip(outputs, tf.nest.flatten(y))]
+        return i + 1, new_carry, outputs
+
+    _, carry, outputs = tf.while_loop(lambda i, *_: i < steps, body, (0, carry, outputs))
+    return (
+        tf.nest.pack_sequence_as(init, carry),
+        tf.nest.pack_sequence_as(init, [a.stack() for a in outputs]),
+    )
+
+
 def custom_gradient(f):
     """Decorates `f`, returning `(output, grad_fn)`, to use `grad_fn` as its gradient."""
     return tf.custom_gradient(f=f)
@@ -268,6 +306,7 @@ __all__ = [
     "map",
     "result_type",
     "saturate_cast",
+    "scan",
     "scatter",
     "scatter_update",
     "shape",

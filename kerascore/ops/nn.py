@@ -361,6 +361,28 @@ def depthwise_conv(inputs, kernel, strides=1, padding="valid", data_format=None,
     return _from_channels_last(outputs, moved)
 
 
+@op("separable_conv")
+def separable_conv(
+    inputs,
+    depthwise_kernel,
+    pointwise_kernel,
+    strides=1,
+    padding="valid",
+    data_format=None,
+    dilation_rate=1,
+):
+    """Depthwise then pointwise (1x1) convolution, 1-D or 2-D."""
+    depthwise = depthwise_conv(
+        inputs,
+        depthwise_kernel,
+        strides=strides,
+        padding=padding,
+        data_format=data_format,
+        dilation_rate=dilation_rate,
+    )
+    return conv(depthwise, pointwise_kernel, strides=1, padding="valid", data_format=data_format)
+
+
 @op("dot_product_attention")
 def dot_product_attention(
     query,
@@ -440,6 +462,7 @@ __all__ = [
     "relu6",
     "rms_normalization",
     "selu",
+    "separable_conv",
     "sigmoid",
     "silu",
     "soft_shrink",

@@ -110,9 +110,8 @@ def empty(shape, dtype=None):
 
 @op("full")
 def full(shape, fill_value, dtype=None):
-    """Returns a tensor of `shape` filled with `fill_value`."""
-    dtype = backend.standardize_dtype(dtype or result_type(dtype_of(fill_value)))
-    return tf.broadcast_to(_convert(fill_value, dtype), shape)
+    """Returns a tensor of `shape` filled with `fill_value` (`floatx()` by default)."""
+    return tf.broadcast_to(_convert(fill_value, _creation_dtype(dtype)), shape)
 
 
 @op("zeros_like")
@@ -1247,6 +1246,202 @@ def ndim(x):
 def size(x):
     """The number of elements of `x`."""
     return tf.size(_convert(x))
+
+
+# ------------------------------------------------------------------ more NumPy functions
+cbrt = _float_unary(
+    "cbrt", lambda x: tf.sign(x) * tf.pow(tf.abs(x), 1.0 / 3.0), "Elementwise cube root."
+)
+deg2rad = _float_unary("deg2rad", lambda x: x * (np.pi / 180.0), "Degrees to radians.")
+rad2deg = _float_unary("rad2deg", lambda x: x * (180.0 / np.pi), "Radians to degrees.")
+fabs = _float_unary("fabs", tf.abs, "Elementwise absolute value as a float.")
+
+
+def _sinc(x):
+    safe = tf.where(tf.equal(x, 0), tf.ones_like(x), np.pi * x)
+    return tf.where(tf.equal(x, 0), tf.ones_like(x), tf.sin(safe) / safe)
+
+
+sinc = _float_unary("sinc", _sinc, "Elementwise normalized sinc, `sin(pi x) / (pi x)`.")
+
+
+@op("signbit")
+def signbit(x):
+    """Elementwise test for a set sign bit (negative values, including -0.0)."""
+    x = _convert(x)
+    if x.dtype == tf.bool or x.dtype.is_unsigned:
+        return tf.zeros_like(x, dtype="bool")
+    if x.dtype.is_floating:
+        return tf.bitcast(x, {2: tf.int16, 4: tf.int32, 8: tf.int64}[x.dtype.size]) < 0
+    return x < 0
+
+
+@op("heaviside")
+def heaviside(x1, x2):
+    """Step function: 0 below zero, `x2` at zero, 1 above."""
+    x1, x2 = _promote(x1, x2)
+    at_zero = tf.broadcast_to(x2, tf.shape(x1 + x2))
+    x1 = tf.broadcast_to(x1, tf.shape(at_zero))
+    return tf.where(x1 < 0, tf.zeros_like(x1), tf.where(x1 > 0, tf.ones_like(x1), at_zero))
+
+
+@op("fmod")
+def fmod(x1, x2):
+    """Elementwise remainder with the sign of the dividend, as C's `fmod`."""
+    x1, x2 = _promote(x1, x2)
+    return tf.truncatemod(x1, x2)
+
+
+@op("logaddexp2")
+def logaddexp2(x1, x2):
+    """Elementwise `log2(2**x1 + 2**x2)`, computed stably."""
+    x1, x2 = _promote(x1, x2, extra=(float,))
+    ln2 = tf.cast(np.log(2.0), x1.dtype)
+    return logaddexp(x1 * ln2, x2 * ln2) / ln2
+
+
+@op("isin")
+def isin(x1, x2, assume_unique=False, invert=False):
+    """Elementwise test of whether each element of `x1` appears in `x2`."""
+    x1, x2 = _promote(x1, x2)
+    found = tf.reduce_any(tf.equal(tf.expand_dims(x1, -1), tf.reshape(x2, [-1])), axis=-1)
+    return tf.logical_not(found) if invert else found
+
+
+@op("real")
+def real(x):
+    """The real part of `x`."""
+    return tf.math.real(_convert(x))
+
+
+@op("imag")
+def imag(x):
+    """The imaginary part of `x`."""
+    return tf.math.imag(_convert(x))
+
+
+@op("conjugate")
+def conjugate(x):
+    """The complex conjugate of `x`."""
+    return tf.math.conj(_convert(x))
+
+
+conj = conjugate
+
+
+@op("fliplr")
+def fliplr(x):
+    """Reverses the second axis."""
+    return flip(x, axis=1)
+
+
+@op("flipud")
+def flipud(x):
+    """Reverses the first axis."""
+    return flip(x, axis=0)
+
+
+@op("rot90")
+def rot90(array, k=1, axes=(0, 1)):
+    """Rotates `array` by 90 degrees `k` times, from the first towards the second of `axes`."""
+    array = _convert(array)
+    k = k % 4
+    first, second = _axes(list(axes), _rank(array))
+    if k == 0:
+        return array
+    if k == 2:
+        return flip(flip(array, first), second)
+    if k == 1:
+        return swapaxes(flip(array, second), first, second)
+    return flip(swapaxes(array, first, second), second)
+
+
+@op("dstack")
+def dstack(xs):
+    """Stacks tensors along the third axis."""
+    xs = _promote(*xs)
+    xs = [
+        tf.reshape(x, [1, -1, 1]) if _rank(x) == 1 else (x[..., None] if _rank(x) == 2 else x)
+        for x in xs
+    ]
+    return tf.concat(xs, axis=2)
+
+
+@op("hsplit")
+def hsplit(x, indices_or_sections):
+    """`split` along the second axis (the first for 1-D inputs)."""
+    return split(x, indices_or_sections, axis=0 if _rank(_convert(x)) == 1 else 1)
+
+
+@op("vsplit")
+def vsplit(x, indices_or_sections):
+    """`split` along the first axis."""
+    return split(x, indices_or_sections, axis=0)
+
+
+@op("unravel_index")
+def unravel_index(indices, shape):
+    """Converts flat indices into a tuple of coordinate tensors for `shape`."""
+    indices = _convert(indices)
+    coordinates = []
+    for size in reversed(list(shape)):
+        coordinates.append(tf.math.floormod(indices, size))
+        indices = tf.math.floordiv(indices, size)
+    return tuple(reversed(coordinates))
+
+
+def _without_nan(x, fill):
+    x = _convert(x)
+    if x.dtype.is_floating:
+        x = tf.where(tf.math.is_nan(x), tf.cast(fill(x.dtype), x.dtype), x)
+    return x
+
+
+@op("nansum")
+def nansum(x, axis=None, keepdims=False):
+    """Sum over `axis`, treating NaN as zero."""
+    return sum(_without_nan(x, lambda dtype: 0), axis=axis, keepdims=keepdims)
+
+
+@op("nanprod")
+def nanprod(x, axis=None, keepdims=False):
+    """Product over `axis`, treating NaN as one."""
+    return prod(_without_nan(x, lambda dtype: 1), axis=axis, keepdims=keepdims)
+
+
+@op("nanmax")
+def nanmax(x, axis=None, keepdims=False):
+    """Maximum over `axis`, ignoring NaN."""
+    return max(_without_nan(x, lambda dtype: dtype.min), axis=axis, keepdims=keepdims)
+
+
+@op("nanmin")
+def nanmin(x, axis=None, keepdims=False):
+    """Minimum over `axis`, ignoring NaN."""
+    return min(_without_nan(x, lambda dtype: dtype.max), axis=axis, keepdims=keepdims)
+
+
+@op("nanmean")
+def nanmean(x, axis=None, keepdims=False):
+    """Mean over `axis` of the values that are not NaN."""
+    x = _to_float(x)
+    valid = tf.logical_not(tf.math.is_nan(x))
+    total = tf.reduce_sum(tf.where(valid, x, tf.zeros_like(x)), axis=axis, keepdims=keepdims)
+    return total / tf.reduce_sum(tf.cast(valid, x.dtype), axis=axis, keepdims=keepdims)
+
+
+@op("nanvar")
+def nanvar(x, axis=None, keepdims=False):
+    """Variance over `axis` of the values that are not NaN."""
+    x = _to_float(x)
+    centred = x - nanmean(x, axis=axis, keepdims=True)
+    return nanmean(tf.square(centred), axis=axis, keepdims=keepdims)
+
+
+@op("nanstd")
+def nanstd(x, axis=None, keepdims=False):
+    """Standard deviation over `axis` of the values that are not NaN."""
+    return tf.sqrt(nanvar(x, axis=axis, keepdims=keepdims))
 
 
 __all__ = [

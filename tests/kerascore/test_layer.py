@@ -134,3 +134,26 @@ def test_invalid_constructor_arguments_name_the_value():
         layers.Dropout(1.5)
     with pytest.raises(ValueError, match="Unrecognized keyword arguments"):
         layers.Dense(3, unitz=4)
+
+
+def test_freezing_a_model_freezes_its_sublayers():
+    inner = keras.Sequential([keras.Input((3,)), layers.Dense(2)])
+    outer = keras.Sequential([keras.Input((3,)), inner, layers.Dense(1)])
+    inner.trainable = False
+    assert inner.layers[0].trainable is False
+    assert len(outer.trainable_weights) == 2
+    inner.trainable = True
+    assert inner.layers[0].trainable is True and len(outer.trainable_weights) == 4
+
+
+def test_model_from_config_routes_functional_configs():
+    inputs = keras.Input((3,))
+    model = keras.Model(inputs, layers.Dense(2)(inputs))
+    clone = keras.Model.from_config(model.get_config())
+    assert [type(layer).__name__ for layer in clone.layers] == ["InputLayer", "Dense"]
+
+
+def test_dense_activity_regularizer_is_averaged_over_the_batch():
+    dense = layers.Dense(1, kernel_initializer="ones", activity_regularizer="l2")
+    dense(np.ones((4, 3), "float32"))
+    np.testing.assert_allclose(float(dense.losses[0]), 0.01 * 9.0 * 4 / 4, rtol=1e-6)

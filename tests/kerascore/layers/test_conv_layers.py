@@ -248,3 +248,50 @@ def test_convnet_on_digits_lowers_loss():
     losses = history.history["loss"]
     assert losses[-1] < losses[0] * 0.5, losses
     assert history.history["accuracy"][-1] > 0.8
+
+
+@pytest.mark.parametrize(
+    "cls, kwargs",
+    [
+        (layers.Conv2D, {"filters": 4, "kernel_size": 3}),
+        (layers.SeparableConv2D, {"filters": 4, "kernel_size": 3}),
+        (layers.DepthwiseConv2D, {"kernel_size": 3}),
+        (layers.Conv2DTranspose, {"filters": 2, "kernel_size": 3, "strides": 2}),
+    ],
+)
+def test_mixed_precision(cls, kwargs, random_inputs):
+    x = random_inputs((2, 6, 6, 3))
+    reference = cls(**kwargs)
+    expected = np.asarray(reference(x))
+    layer = cls(dtype="mixed_float16", **kwargs)
+    layer(x)
+    layer.set_weights(reference.get_weights())
+    out = layer(x)
+    assert out.dtype.name == "float16"
+    assert all(w.dtype.name == "float32" for w in layer.weights)
+    np.testing.assert_allclose(np.asarray(out, "float32"), expected, atol=2e-2, rtol=1e-2)
+
+
+def test_saved_convnet_loads_with_the_same_predictions(tmp_path, random_inputs):
+    model = kerascore.Sequential(
+        [
+            kerascore.Input((8, 8, 2)),
+            layers.Conv2D(4, 3, padding="same", activation="relu"),
+            layers.BatchNormalization(),
+            layers.MaxPooling2D(),
+            layers.SeparableConv2D(3, 2, depth_multiplier=2),
+            layers.DepthwiseConv2D(1),
+            layers.Conv2DTranspose(2, 2, strides=2),
+            layers.GlobalAveragePooling2D(),
+            layers.Dense(1),
+        ]
+    )
+    x = random_inputs((6, 8, 8, 2))
+    model.compile(optimizer="sgd", loss="mse")
+    model.fit(x, np.ones((6, 1)), epochs=1, verbose=0)
+    path = str(tmp_path / "convnet.keras")
+    model.save(path)
+    restored = kerascore.models.load_model(path)
+    np.testing.assert_allclose(
+        restored.predict(x, verbose=0), model.predict(x, verbose=0), atol=1e-6
+    )

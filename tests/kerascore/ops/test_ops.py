@@ -17,6 +17,7 @@ P = RNG.uniform(0.5, 2.0, size=(3, 4)).astype("float32")
 V = RNG.normal(size=(4,)).astype("float32")
 M = RNG.normal(size=(4, 5)).astype("float32")
 I = np.array([[3, 1, 2], [0, 2, 1]], dtype="int32")  # noqa: E741
+XN = np.where(X > 1.0, np.nan, X).astype("float32")
 
 
 def _erf(x):
@@ -333,6 +334,19 @@ def test_core_control_flow_and_updates():
     with tf.GradientTape() as tape:
         value = variable * ops.stop_gradient(variable * 3.0)
     assert float(tape.gradient(value, variable)) == pytest.approx(6.0)
+
+
+def test_scan_matches_keras():
+    import keras
+
+    xs = np.arange(4, dtype="float32")
+    for reverse in (False, True):
+        ours = ops.scan(lambda c, x: (c + x, c * 2), 1.0, xs, reverse=reverse)
+        theirs = keras.ops.scan(lambda c, x: (c + x, c * 2), 1.0, xs, reverse=reverse)
+        for a, b in zip(ours, theirs):
+            np.testing.assert_allclose(a, b)
+    carry, ys = ops.scan(lambda c, _: (c + 1, c), 0, length=3)
+    assert int(carry) == 3 and ys.numpy().tolist() == [0, 1, 2]
 
 
 def test_ops_inside_tf_function_match_eager():
