@@ -1,52 +1,93 @@
-"""Training throughput: kerascore against Keras 3 and a plain `tf.function` loop, one process.
+"""kerascore against Keras 3 and a plain `tf.function` loop: training throughput, prediction
+latency and throughput, evaluation, memory, and import-to-first-step time.
 
-    python benchmarks/fit_throughput.py [--cases mlp] [--runs 3] [--rows 60000]
+    python benchmarks/fit_throughput.py                    # every case
+    python benchmarks/fit_throughput.py --cases mlp,predict_one --runs 3
 
-Each case trains the same architecture with each implementation on the same synthetic data;
-runs alternate between implementations, the first epoch (tracing) is excluded, and the median
-samples/s over the runs is printed with the ratios. Nothing here is asserted: it measures.
+Throughput cases train the same architecture with each implementation on the same synthetic
+data; runs alternate between implementations, the first epoch (tracing) is excluded, and the
+median over the runs is printed with the ratios. The plain loop is the same kerascore layers
+and optimizer driven by a hand-written `tf.function` step over a `tf.data` pipeline. Memory
+and start-up cases run each implementation in a fresh process. Nothing here is asserted.
 """
 
 import argparse
+import json
 import os
 import statistics
+import subprocess
 import sys
+import textwrap
 import time
 
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 os.environ.setdefault("KERAS_BACKEND", "tensorflow")
 
 import numpy as np  # noqa: E402
+
+# isort: split
+import kerascore  # noqa: E402  (before TensorFlow: it keeps Keras out of TensorFlow's import)
+
+# isort: split
 import tensorflow as tf  # noqa: E402
 
-import kerascore  # noqa: E402  (first: it keeps Keras out of TensorFlow's import)
+# --------------------------------------------------------------------------- architectures
 
 
-def mlp_data(rows):
-    rng = np.random.default_rng(0)
-    x = rng.random((rows, 784), dtype=np.float32)
+def build_mlp(lib):
+    return lib.Sequential([
+        lib.Input((784,)),
+        lib.layers.Dense(512, activation="relu"),
+        lib.layers.Dense(512, activation="relu"),
+        lib.layers.Dense(10, activation="softmax"),
+    ])
+
+
+def build_convnet(lib):
+    return lib.Sequential([
+        lib.Input((28, 28, 1)),
+        lib.layers.Conv2D(32, 3, activation="relu"),
+        lib.layers.Conv2D(64, 3, activation="relu"),
+        lib.layers.MaxPooling2D(2),
+        lib.layers.Flatten(),
+        lib.layers.Dense(10, activation="softmax"),
+    ])
+
+
+def build_lstm(lib):
+    return lib.Sequential([
+        lib.Input((40, 32)),
+        lib.layers.LSTM(128),
+        lib.layers.Dense(10, activation="softmax"),
+    ])
+
+
+ARCHITECTURES = {
+    "mlp": (build_mlp, (784,)),
+    "convnet": (build_convnet, (28, 28, 1)),
+    "lstm": (build_lstm, (40, 32)),
+}
+
+
+def synthetic_data(shape, rows, seed=0):
+    rng = np.random.default_rng(seed)
+    x = rng.random((rows, *shape), dtype=np.float32)
     y = rng.integers(0, 10, size=rows)
     return x, y
 
 
-def build_mlp(lib):
-    return lib.Sequential(
-        [
-            lib.Input((784,)),
-            lib.layers.Dense(512, activation="relu"),
-            lib.layers.Dense(512, activation="relu"),
-            lib.layers.Dense(10, activation="softmax"),
-        ]
-    )
+def compiled(lib, builder):
+    model = builder(lib)
+    model.compile(optimizer=lib.optimizers.Adam(1e-3), loss="sparse_categorical_crossentropy",
+                  metrics=["accuracy"])
+    return model
 
 
-def time_library_fit(lib, x, y, batch_size, epochs):
-    model = build_mlp(lib)
-    model.compile(
-        optimizer=lib.optimizers.Adam(1e-3),
-        loss="sparse_categorical_crossentropy",
-        metrics=["accuracy"],
-    )
+# --------------------------------------------------------------------------- measurements
+
+
+def fit_samples_per_second(lib, builder, x, y, batch_size, epochs):
+    model = compiled(lib, builder)
     timings = []
 
     class EpochTimer(lib.callbacks.Callback):
@@ -56,37 +97,25 @@ def time_library_fit(lib, x, y, batch_size, epochs):
         def on_epoch_end(self, epoch, logs=None):
             timings.append(time.perf_counter() - self.start)
 
-    model.fit(x, y, batch_size=batch_size, epochs=epochs + 1, verbose=0, callbacks=[EpochTimer()])
+    model.fit(x, y, batch_size=batch_size, epochs=epochs + 1, verbose=0,
+              callbacks=[EpochTimer()])
     return len(x) * epochs / sum(timings[1:])
 
 
-def time_plain_loop(x, y, batch_size, epochs):
-    """The same MLP as raw variables, a GradientTape step and a hand-written Adam."""
-    initializer = tf.initializers.GlorotUniform(seed=0)
-    shapes = [(784, 512), (512,), (512, 512), (512,), (512, 10), (10,)]
-    variables = [
-        tf.Variable(initializer(shape) if len(shape) == 2 else tf.zeros(shape)) for shape in shapes
-    ]
-    first_moments = [tf.Variable(tf.zeros_like(v)) for v in variables]
-    second_moments = [tf.Variable(tf.zeros_like(v)) for v in variables]
-    step_count = tf.Variable(0.0)
+def plain_loop_samples_per_second(builder, x, y, batch_size, epochs):
+    """kerascore layers and Adam, stepped by a hand-written compiled function."""
+    model = builder(kerascore)
+    optimizer = kerascore.optimizers.Adam(1e-3)
+    optimizer.build(model.trainable_variables)
+    variables = model.trainable_variables
 
     @tf.function
     def train_step(inputs, labels):
         with tf.GradientTape() as tape:
-            hidden = tf.nn.relu(inputs @ variables[0] + variables[1])
-            hidden = tf.nn.relu(hidden @ variables[2] + variables[3])
-            logits = hidden @ variables[4] + variables[5]
-            loss = tf.reduce_mean(
-                tf.nn.sparse_softmax_cross_entropy_with_logits(labels=labels, logits=logits)
-            )
-        gradients = tape.gradient(loss, variables)
-        step_count.assign_add(1.0)
-        alpha = 1e-3 * tf.sqrt(1 - 0.999**step_count) / (1 - 0.9**step_count)
-        for variable, gradient, m, v in zip(variables, gradients, first_moments, second_moments):
-            m.assign_add((gradient - m) * 0.1)
-            v.assign_add((tf.square(gradient) - v) * 0.001)
-            variable.assign_sub(alpha * m / (tf.sqrt(v) + 1e-7))
+            probabilities = model(inputs, training=True)
+            picked = tf.gather(probabilities, labels, batch_dims=1)
+            loss = -tf.reduce_mean(tf.math.log(picked + 1e-7))
+        optimizer.apply_gradients(zip(tape.gradient(loss, variables), variables))
         return loss
 
     dataset = (
@@ -104,45 +133,209 @@ def time_plain_loop(x, y, batch_size, epochs):
     return len(x) * epochs / sum(timings[1:])
 
 
-def run_mlp(rows, runs, epochs):
+def throughput_case(name, rows, runs, epochs, batch_size):
     import keras
 
-    x, y = mlp_data(rows)
+    builder, shape = ARCHITECTURES[name]
+    x, y = synthetic_data(shape, rows)
     results = {"kerascore": [], "keras": [], "tf_loop": []}
     for _ in range(runs):
-        results["kerascore"].append(time_library_fit(kerascore, x, y, 128, epochs))
-        results["keras"].append(time_library_fit(keras, x, y, 128, epochs))
-        results["tf_loop"].append(time_plain_loop(x, y, 128, epochs))
-    return {name: statistics.median(values) for name, values in results.items()}
+        results["kerascore"].append(
+            fit_samples_per_second(kerascore, builder, x, y, batch_size, epochs)
+        )
+        results["keras"].append(fit_samples_per_second(keras, builder, x, y, batch_size, epochs))
+        results["tf_loop"].append(plain_loop_samples_per_second(builder, x, y, batch_size, epochs))
+    medians = {key: statistics.median(values) for key, values in results.items()}
+    return [
+        (f"fit {name} (samples/s)", medians["kerascore"], medians["keras"], medians["tf_loop"],
+         "higher"),
+    ]
 
 
-CASES = {"mlp": run_mlp}
+def predict_one_case(rows, runs, epochs, batch_size):
+    import keras
+
+    x, _ = synthetic_data((784,), 1)
+    latencies = {"kerascore": [], "keras": []}
+    models = {"kerascore": build_mlp(kerascore), "keras": build_mlp(keras)}
+    for model in models.values():
+        model.predict(x, verbose=0)
+    for _ in range(runs):
+        for name, model in models.items():
+            start = time.perf_counter()
+            for _ in range(50):
+                model.predict(x, verbose=0)
+            latencies[name].append((time.perf_counter() - start) / 50 * 1000)
+    medians = {key: statistics.median(values) for key, values in latencies.items()}
+    return [("predict 1 row (ms)", medians["kerascore"], medians["keras"], None, "lower")]
+
+
+def predict_many_case(rows, runs, epochs, batch_size):
+    return _inference_case("predict", rows, runs)
+
+
+def evaluate_case(rows, runs, epochs, batch_size):
+    return _inference_case("evaluate", rows, runs)
+
+
+def _inference_case(method, rows, runs):
+    import keras
+
+    rows = min(rows, 10000)
+    x, y = synthetic_data((784,), rows)
+    models = {"kerascore": compiled(kerascore, build_mlp), "keras": compiled(keras, build_mlp)}
+    rates = {"kerascore": [], "keras": []}
+
+    def call(model):
+        if method == "predict":
+            model.predict(x, batch_size=32, verbose=0)
+        else:
+            model.evaluate(x, y, batch_size=32, verbose=0)
+
+    for model in models.values():
+        call(model)
+    for _ in range(runs):
+        for name, model in models.items():
+            start = time.perf_counter()
+            call(model)
+            rates[name].append(rows / (time.perf_counter() - start))
+    medians = {key: statistics.median(values) for key, values in rates.items()}
+    return [(f"{method} {rows} rows (rows/s)", medians["kerascore"], medians["keras"], None,
+             "higher")]
+
+
+def _run_child(script):
+    result = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True,
+                            timeout=900, env={**os.environ, "TF_CPP_MIN_LOG_LEVEL": "3"})
+    if result.returncode != 0:
+        raise RuntimeError(result.stderr[-2000:])
+    return json.loads(result.stdout.strip().splitlines()[-1])
+
+
+_MEMORY_CHILD = textwrap.dedent(
+    """
+    import json, resource, time
+    START = time.perf_counter()
+    import os
+    os.environ["KERAS_BACKEND"] = "tensorflow"
+    import numpy as np
+    lib = __import__("{library}")
+    first_step = {{}}
+    class FirstStep(lib.callbacks.Callback):
+        def on_train_batch_end(self, batch, logs=None):
+            first_step.setdefault("seconds", time.perf_counter() - START)
+    rng = np.random.default_rng(0)
+    x = rng.random(({rows}, 784), dtype=np.float32)
+    y = rng.integers(0, 10, size={rows})
+    model = lib.Sequential([lib.Input((784,)), lib.layers.Dense(512, activation="relu"),
+                            lib.layers.Dense(512, activation="relu"),
+                            lib.layers.Dense(10, activation="softmax")])
+    model.compile(optimizer=lib.optimizers.Adam(1e-3), loss="sparse_categorical_crossentropy",
+                  metrics=["accuracy"])
+    model.fit(x, y, batch_size=128, epochs={epochs}, verbose=0, callbacks=[FirstStep()])
+    peak_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    print(json.dumps({{"peak_mb": peak_mb, "first_step_s": first_step["seconds"]}}))
+    """
+)
+
+
+def memory_case(rows, runs, epochs, batch_size):
+    peaks = {"kerascore": [], "keras": []}
+    starts = {"kerascore": [], "keras": []}
+    for _ in range(runs):
+        for library in ("kerascore", "keras"):
+            report = _run_child(_MEMORY_CHILD.format(library=library, rows=rows, epochs=2))
+            peaks[library].append(report["peak_mb"])
+            starts[library].append(report["first_step_s"])
+    return [
+        ("peak RSS during fit (MB)", statistics.median(peaks["kerascore"]),
+         statistics.median(peaks["keras"]), None, "lower"),
+        ("import to first step (s)", statistics.median(starts["kerascore"]),
+         statistics.median(starts["keras"]), None, "lower"),
+    ]
+
+
+_MODELS_CHILD = textwrap.dedent(
+    """
+    import gc, json, os
+    os.environ["KERAS_BACKEND"] = "tensorflow"
+    import numpy as np
+    lib = __import__("{library}")
+    def rss_mb():
+        with open(f"/proc/{{os.getpid()}}/status") as status:
+            for line in status:
+                if line.startswith("VmRSS"):
+                    return int(line.split()[1]) / 1024
+    rng = np.random.default_rng(0)
+    x = rng.random((256, 20), dtype=np.float32)
+    y = rng.integers(0, 3, size=256)
+    marks = {{}}
+    for index in range(1, 101):
+        model = lib.Sequential([lib.Input((20,)), lib.layers.Dense(32, activation="relu"),
+                                lib.layers.Dense(3, activation="softmax")])
+        model.compile(optimizer="adam", loss="sparse_categorical_crossentropy")
+        model.fit(x, y, epochs=1, batch_size=32, verbose=0)
+        if index in (10, 100):
+            gc.collect()
+            marks[str(index)] = rss_mb()
+    print(json.dumps(marks))
+    """
+)
+
+
+def models_in_a_loop_case(rows, runs, epochs, batch_size):
+    growth = {}
+    for library in ("kerascore", "keras"):
+        marks = _run_child(_MODELS_CHILD.format(library=library))
+        growth[library] = marks["100"] - marks["10"]
+        print(f"  {library}: RSS after model 10 {marks['10']:.0f} MB, after model 100 "
+              f"{marks['100']:.0f} MB")
+    return [("RSS growth, models 10→100 (MB)", growth["kerascore"], growth["keras"], None,
+             "lower")]
+
+
+CASES = {
+    "mlp": lambda rows, runs, epochs, batch: throughput_case("mlp", rows, runs, epochs, batch),
+    "convnet": lambda rows, runs, epochs, batch: throughput_case(
+        "convnet", max(rows // 10, 1280), runs, epochs, batch
+    ),
+    "lstm": lambda rows, runs, epochs, batch: throughput_case(
+        "lstm", max(rows // 10, 1280), runs, epochs, batch
+    ),
+    "predict_one": predict_one_case,
+    "predict_many": predict_many_case,
+    "evaluate": evaluate_case,
+    "memory": memory_case,
+    "models_loop": models_in_a_loop_case,
+}
 
 
 def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--cases", default="mlp", help=f"comma-separated, from {sorted(CASES)}")
+    parser.add_argument("--cases", default=",".join(CASES),
+                        help=f"comma-separated, from {list(CASES)}")
     parser.add_argument("--runs", type=int, default=3)
-    parser.add_argument("--rows", type=int, default=60000)
+    parser.add_argument("--rows", type=int, default=60000,
+                        help="rows for the MLP (convnet and LSTM use a tenth)")
     parser.add_argument("--epochs", type=int, default=1, help="timed epochs per run")
+    parser.add_argument("--batch-size", type=int, default=128)
     args = parser.parse_args(argv)
-    print(
-        f"TensorFlow {tf.__version__}, kerascore {kerascore.__version__}, "
-        f"{os.cpu_count()} CPUs, median of {args.runs} alternating runs"
-    )
-    print(
-        f"{'case':<10}{'kerascore/s':>14}{'keras/s':>12}{'tf loop/s':>12}"
-        f"{'vs keras':>10}{'vs loop':>10}"
-    )
+    print(f"TensorFlow {tf.__version__}, kerascore {kerascore.__version__}, "
+          f"{os.cpu_count()} CPUs, median of {args.runs} alternating runs, "
+          f"batch {args.batch_size}")
+    header = f"{'case':<34}{'kerascore':>12}{'keras':>12}{'tf loop':>12}{'vs keras':>10}"
+    print(header + f"{'vs loop':>10}")
     for case in args.cases.split(","):
         if case not in CASES:
-            sys.exit(f"Unknown case {case!r}; choose from {sorted(CASES)}")
-        medians = CASES[case](args.rows, args.runs, args.epochs)
-        print(
-            f"{case:<10}{medians['kerascore']:>14,.0f}{medians['keras']:>12,.0f}"
-            f"{medians['tf_loop']:>12,.0f}{medians['kerascore'] / medians['keras']:>10.2f}"
-            f"{medians['kerascore'] / medians['tf_loop']:>10.2f}"
-        )
+            sys.exit(f"Unknown case {case!r}; choose from {list(CASES)}")
+        for label, ours, keras_value, loop_value, better in CASES[case](
+            args.rows, args.runs, args.epochs, args.batch_size
+        ):
+            versus_keras = ours / keras_value if keras_value else float("nan")
+            versus_loop = f"{ours / loop_value:>10.2f}" if loop_value else f"{'—':>10}"
+            loop_text = f"{loop_value:>12,.1f}" if loop_value else f"{'—':>12}"
+            print(f"{label:<34}{ours:>12,.1f}{keras_value:>12,.1f}{loop_text}"
+                  f"{versus_keras:>10.2f}{versus_loop}   ({better} is better)", flush=True)
 
 
 if __name__ == "__main__":

@@ -691,6 +691,12 @@ def _clear_cached_masks(cell):
             _clear_cached_masks(inner)
 
 
+def _several_shapes(shapes):
+    """The shapes of a layer's several outputs, as a list of `tf.TensorShape`: a shape is then
+    one leaf for `tf.nest`, where a tuple would be taken apart into its dimensions."""
+    return [tf.TensorShape(shape) for shape in shapes]
+
+
 def _run_loop(
     step,
     inputs,
@@ -878,7 +884,8 @@ class RNN(Layer):
             variable.assign(tf.zeros_like(variable))
 
     def _fused(self):
-        return isinstance(self.cell, _FusedCell)
+        # A subclass that overrides `call` gets its own per-step maths.
+        return isinstance(self.cell, _FusedCell) and type(self.cell).call is _FusedCell.call
 
     def call(self, sequences, initial_state=None, mask=None, training=None):
         if isinstance(mask, (list, tuple)):
@@ -969,7 +976,7 @@ class RNN(Layer):
         if not self.return_state:
             return output_shape
         state_shapes = [(batch, size) for size in tf.nest.flatten(self.state_size)]
-        return [output_shape, *state_shapes]
+        return _several_shapes([output_shape, *state_shapes])
 
     def compute_mask(self, inputs, previous_mask):
         mask = previous_mask
@@ -1495,8 +1502,8 @@ class Bidirectional(Layer):
         else:
             head = [tuple(output_shape)]
         if self.return_state:
-            return [*head, *state_shapes, *state_shapes]
-        return head if self.merge_mode is None else head[0]
+            return _several_shapes([*head, *state_shapes, *state_shapes])
+        return _several_shapes(head) if self.merge_mode is None else head[0]
 
     def compute_mask(self, inputs, previous_mask):
         mask = previous_mask[0] if isinstance(previous_mask, (list, tuple)) else previous_mask

@@ -242,6 +242,22 @@ def test_weights_match_keras_layout():
     assert [v._kerascore_name for v in gru.weights] == ["kernel", "recurrent_kernel", "bias"]
 
 
+def test_states_and_unmerged_outputs_in_a_functional_model():
+    sequences = kerascore.Input((STEPS, FEATURES))
+    output, state_h, state_c = layers.LSTM(UNITS, return_state=True)(sequences)
+    forward, backward = layers.Bidirectional(layers.GRU(2, return_sequences=True), merge_mode=None)(
+        sequences
+    )
+    merged, *states = layers.Bidirectional(layers.LSTM(2, return_state=True))(sequences)
+    assert (output.shape, state_h.shape, state_c.shape) == ((None, UNITS),) * 3
+    assert (forward.shape, backward.shape) == ((None, STEPS, 2),) * 2
+    assert merged.shape == (None, 4) and [s.shape for s in states] == [(None, 2)] * 4
+    model = kerascore.Model(sequences, [output, state_h, state_c, forward, backward, merged])
+    results = model(_inputs())
+    np.testing.assert_allclose(results[0], results[1])  # an LSTM's output is its h state
+    assert [tuple(r.shape) for r in results][3:] == [(BATCH, STEPS, 2)] * 2 + [(BATCH, 4)]
+
+
 # ----------------------------------------------------------------- masks through a model
 def test_mask_flows_from_embedding_through_lstm_to_pooling_like_keras():
     def build(lib):
