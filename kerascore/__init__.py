@@ -3,9 +3,6 @@
 import kerascore as keras
 """
 
-import importlib
-import importlib.util
-
 from kerascore._bootstrap import import_tensorflow_without_keras
 
 import_tensorflow_without_keras()
@@ -21,7 +18,9 @@ from kerascore import (  # noqa: E402
     metrics,
     mixed_precision,
     models,
+    ops,
     optimizers,
+    random,
     regularizers,
     saving,
     utils,
@@ -29,11 +28,6 @@ from kerascore import (  # noqa: E402
 from kerascore.models import Model, Sequential  # noqa: E402
 from kerascore.models.input import Input, InputLayer  # noqa: E402
 from kerascore.models.layer import InputSpec, Layer, clear_session  # noqa: E402
-
-_OPTIONAL_MODULES = ("ops", "random")
-for _name in _OPTIONAL_MODULES:
-    if importlib.util.find_spec(f"kerascore.{_name}") is not None:
-        globals()[_name] = importlib.import_module(f"kerascore.{_name}")
 
 __version__ = "0.1.0"
 version = __version__
@@ -56,7 +50,9 @@ __all__ = [
     "metrics",
     "mixed_precision",
     "models",
+    "ops",
     "optimizers",
+    "random",
     "regularizers",
     "saving",
     "utils",

@@ -76,12 +76,22 @@ class SeedGenerator:
 
 
 def global_seed_generator():
-    """Returns the generator used when `seed=None`, created on first use."""
-    if not _GLOBAL_GENERATOR:
-        from kerascore.utils.rng_utils import get_random_seed
+    """Returns the generator used when `seed=None`.
 
-        _GLOBAL_GENERATOR.append(SeedGenerator(get_random_seed(), name="global_seed_generator"))
-    return _GLOBAL_GENERATOR[0]
+    It is created on first use, and again whenever `keras.utils.set_random_seed` has set a
+    different global seed, so unseeded draws repeat from run to run once a seed is set.
+    """
+    from kerascore.utils.rng_utils import get_random_seed
+
+    seed = get_random_seed()
+    if not _GLOBAL_GENERATOR or _GLOBAL_GENERATOR[0][0] != seed:
+        _GLOBAL_GENERATOR[:] = [(seed, SeedGenerator(seed, name="global_seed_generator"))]
+    return _GLOBAL_GENERATOR[0][1]
+
+
+def _reset_global_seed_generator():
+    """Forgets the global generator; the next unseeded draw starts from the global seed."""
+    _GLOBAL_GENERATOR.clear()
 
 
 def draw_seed(seed):

@@ -4,7 +4,6 @@ Every layer module lists its public layers in `__all__`; they are re-exported he
 """
 
 import importlib
-import importlib.util
 
 from kerascore.models.input import Input, InputLayer
 from kerascore.models.layer import InputSpec, Layer
@@ -27,8 +26,6 @@ _LAYER_MODULES = (
 __all__ = ["Input", "InputLayer", "InputSpec", "Layer"]
 
 for _name in _LAYER_MODULES:
-    if importlib.util.find_spec(f"kerascore.layers.{_name}") is None:
-        continue
     _module = importlib.import_module(f"kerascore.layers.{_name}")
     for _public in _module.__all__:
         globals()[_public] = getattr(_module, _public)

@@ -79,8 +79,7 @@ class _EinsumProjection(Layer):
         return inputs, kernel, output
 
     def full_output_shape(self, input_shape):
-        _, _, output_spec = self._specs()
-        return (input_shape[0], *self.partial_output_shape[-(len(output_spec) - 1) :])
+        return (input_shape[0], *self.partial_output_shape)
 
     def build(self, input_shape):
         input_spec, kernel_spec, output_spec = self._specs()
@@ -90,7 +89,9 @@ class _EinsumProjection(Layer):
                 dims.setdefault(char, dim)
         kernel_shape = tuple(dims[char] for char in kernel_spec)
         initializer = self.kernel_initializer
-        if isinstance(initializer, initializers.VarianceScaling):
+        if isinstance(initializer, initializers.VarianceScaling) and (
+            initializer.input_axes is None or initializer.output_axes is None
+        ):
             # Fans over the contracted and the produced axes, as Keras's EinsumDense does.
             initializer = initializers.VarianceScaling(
                 scale=initializer.scale,

@@ -59,7 +59,9 @@ def _dropout_masks(like, rate, count, seed):
     if not 0 < rate < 1:
         return None
     ones = tf.ones_like(like)
-    return [tf.nn.dropout(ones, rate=rate, seed=seed) for _ in range(count)]
+    # Ops that share an op seed draw the same numbers in a graph: give each mask its own.
+    seeds = [None] * count if seed is None else [seed + index for index in range(count)]
+    return [tf.nn.dropout(ones, rate=rate, seed=op_seed) for op_seed in seeds]
 
 
 def _gated_matmul(inputs, kernel, masks, gates):
@@ -152,7 +154,12 @@ class _FusedCell(Layer):
         count = self._mask_count()
         return (
             _dropout_masks(step_input, self.dropout, count, self.seed),
-            _dropout_masks(state, self.recurrent_dropout, count, self.seed),
+            _dropout_masks(
+                state,
+                self.recurrent_dropout,
+                count,
+                None if self.seed is None else self.seed + count,
+            ),
         )
 
     def _build_kernels(self, input_dim):
@@ -751,7 +758,8 @@ def _run_loop(
     mask_ta = None
     if mask is not None:
         mask_ta = tf.TensorArray(tf.bool, size=steps).unstack(mask)
-    output_ta = None
+    # Without `return_sequences` no output array is kept; a scalar holds its loop slot.
+    output_ta = tf.constant(0)
     if return_sequences:
         output_ta = tf.TensorArray(
             zero_output.dtype, size=steps, element_shape=tf.TensorShape([None, output_size])
@@ -767,12 +775,7 @@ def _run_loop(
     results = tf.while_loop(
         lambda time, *_: time < steps,
         body,
-        (
-            tf.constant(0),
-            output_ta if output_ta is not None else tf.constant(0),
-            zero_output,
-            *flat_initial,
-        ),
+        (tf.constant(0), output_ta, zero_output, *flat_initial),
         maximum_iterations=steps,
     )
     outputs = results[1].stack() if return_sequences else None

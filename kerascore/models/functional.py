@@ -141,6 +141,18 @@ def trace_output_spec(layer, input_shape=None, args=None, kwargs=None):
     )
 
 
+def _keras_tensors_for_shapes(shapes, dtype):
+    """KerasTensors for what `compute_output_shape` returned: one shape, or a list/tuple/dict
+    of shapes (a tuple of ints is one shape, not a structure)."""
+    if isinstance(shapes, tf.TensorShape):
+        return KerasTensor(tuple(shapes.as_list()), dtype)
+    if _is_shape(shapes):
+        return KerasTensor(tuple(shapes), dtype)
+    if isinstance(shapes, dict):
+        return {key: _keras_tensors_for_shapes(value, dtype) for key, value in shapes.items()}
+    return type(shapes)(_keras_tensors_for_shapes(value, dtype) for value in shapes)
+
+
 def _is_shape(value):
     return isinstance(value, (tuple, list, tf.TensorShape)) and all(
         dim is None or isinstance(dim, int) for dim in value
@@ -174,12 +186,7 @@ def symbolic_call(layer, args, kwargs):
             shapes = None
         if shapes is not None:
             dtype = layer.compute_dtype
-            if _is_shape(shapes):
-                output_spec = KerasTensor(shapes, dtype)
-            else:
-                output_spec = tf.nest.map_structure(
-                    lambda s: KerasTensor(s, dtype), shapes, check_types=False
-                )
+            output_spec = _keras_tensors_for_shapes(shapes, dtype)
     if output_spec is None:
         try:
             spec = trace_output_spec(layer, args=args, kwargs=kwargs)

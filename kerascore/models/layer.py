@@ -507,6 +507,9 @@ class Layer:
         training = kwargs.get("training")
         if training is None and context is not None:
             training = context.training
+        if training is None and self._call_takes_training:
+            default = self._call_signature.parameters["training"].default
+            training = None if default is inspect.Parameter.empty else default
         if self._call_takes_training:
             kwargs["training"] = training
         elif "training" in kwargs:

@@ -37,7 +37,7 @@ def convert_to_tensor(x, dtype=None, sparse=None, ragged=None):
     Returns:
         A `tf.Tensor`.
     """
-    if isinstance(x, (tf.SparseTensor,)):
+    if isinstance(x, tf.SparseTensor):
         x = tf.sparse.to_dense(x)
     elif isinstance(x, tf.RaggedTensor):
         x = x.to_tensor()

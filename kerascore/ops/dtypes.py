@@ -139,11 +139,3 @@ def dtype_of(value):
     if dtype is not None:
         return dtype
     return tf.convert_to_tensor(value).dtype
-
-
-def is_float(dtype):
-    return "float" in backend.standardize_dtype(dtype)
-
-
-def is_int(dtype):
-    return "int" in backend.standardize_dtype(dtype)

@@ -25,8 +25,18 @@ def _activation(name, function, doc, **defaults):
     return op(name)(apply)
 
 
-relu = _activation("relu", lambda x: tf.nn.relu(x), "Rectified linear unit `max(x, 0)`.")
-relu6 = _activation("relu6", activations.relu6, "`min(max(x, 0), 6)`.")
+@op("relu")
+def relu(x):
+    """Rectified linear unit `max(x, 0)` (integer inputs stay integers)."""
+    return tf.nn.relu(_convert(x))
+
+
+@op("relu6")
+def relu6(x):
+    """`min(max(x, 0), 6)` (integer inputs stay integers)."""
+    return tf.nn.relu6(_convert(x))
+
+
 sigmoid = _activation("sigmoid", activations.sigmoid, "Logistic sigmoid `1 / (1 + exp(-x))`.")
 softplus = _activation("softplus", activations.softplus, "`log(1 + exp(x))`.")
 softsign = _activation("softsign", activations.softsign, "`x / (1 + |x|)`.")

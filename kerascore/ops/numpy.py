@@ -16,6 +16,20 @@ def _promote(*values, extra=()):
     return [_convert(v, dtype) for v in values]
 
 
+def _promote_tensors(*values, float_result=False):
+    """Like `_promote`, but Python scalars count as int32/float32 tensors (not weakly typed),
+    and with `float_result` integers become `floatx()` (int64: float64), as Keras does for
+    these functions."""
+    tensors = [_convert(v) for v in values]
+    dtype = result_type(*(t.dtype for t in tensors))
+    if float_result:
+        if dtype == "int64":
+            dtype = "float64"
+        elif "int" in dtype or dtype == "bool":
+            dtype = backend.floatx()
+    return [tf.cast(t, dtype) for t in tensors]
+
+
 def _to_float(x):
     x = _convert(x)
     return tf.cast(x, result_type(x.dtype, float))
@@ -232,7 +246,7 @@ def floor_divide(x1, x2):
 @op("mod")
 def mod(x1, x2):
     """Elementwise remainder with the sign of the divisor, as NumPy's `mod`."""
-    x1, x2 = _promote(x1, x2)
+    x1, x2 = _promote_tensors(x1, x2)
     if x1.dtype == tf.bool:
         x1, x2 = tf.cast(x1, "int32"), tf.cast(x2, "int32")
     return tf.math.floormod(x1, x2)
@@ -262,21 +276,23 @@ def minimum(x1, x2):
 @op("arctan2")
 def arctan2(x1, x2):
     """Elementwise angle of the point `(x2, x1)`."""
-    x1, x2 = _promote(x1, x2, extra=(float,))
+    x1, x2 = _promote_tensors(x1, x2, float_result=True)
     return tf.math.atan2(x1, x2)
 
 
 @op("hypot")
 def hypot(x1, x2):
     """Elementwise `sqrt(x1**2 + x2**2)`."""
-    x1, x2 = _promote(x1, x2, extra=(float,))
-    return tf.sqrt(tf.square(x1) + tf.square(x2))
+    x1, x2 = _promote_tensors(x1, x2, float_result=True)
+    larger = tf.maximum(tf.abs(x1), tf.abs(x2))
+    ratio = tf.math.divide_no_nan(tf.minimum(tf.abs(x1), tf.abs(x2)), larger)
+    return larger * tf.sqrt(1.0 + tf.square(ratio))
 
 
 @op("logaddexp")
 def logaddexp(x1, x2):
     """Elementwise `log(exp(x1) + exp(x2))`, computed stably."""
-    x1, x2 = _promote(x1, x2, extra=(float,))
+    x1, x2 = _promote_tensors(x1, x2, float_result=True)
     larger = tf.maximum(x1, x2)
     return larger + tf.math.log1p(tf.exp(-tf.abs(x1 - x2)))
 
@@ -367,8 +383,11 @@ def allclose(x1, x2, rtol=1e-5, atol=1e-8, equal_nan=False):
 
 
 # ------------------------------------------------------------------ elementwise unary
-def _float_unary(name, function, doc):
+def _float_unary(name, function, doc, wide_int64=False):
     def unary(x):
+        x = _convert(x)
+        if wide_int64 and x.dtype == tf.int64:
+            return function(tf.cast(x, "float64"))
         return function(_to_float(x))
 
     unary.__name__ = name
@@ -1250,10 +1269,17 @@ def size(x):
 
 # ------------------------------------------------------------------ more NumPy functions
 cbrt = _float_unary(
-    "cbrt", lambda x: tf.sign(x) * tf.pow(tf.abs(x), 1.0 / 3.0), "Elementwise cube root."
+    "cbrt",
+    lambda x: tf.sign(x) * tf.pow(tf.abs(x), 1.0 / 3.0),
+    "Elementwise cube root.",
+    wide_int64=True,
 )
-deg2rad = _float_unary("deg2rad", lambda x: x * (np.pi / 180.0), "Degrees to radians.")
-rad2deg = _float_unary("rad2deg", lambda x: x * (180.0 / np.pi), "Radians to degrees.")
+deg2rad = _float_unary(
+    "deg2rad", lambda x: x * (np.pi / 180.0), "Degrees to radians.", wide_int64=True
+)
+rad2deg = _float_unary(
+    "rad2deg", lambda x: x * (180.0 / np.pi), "Radians to degrees.", wide_int64=True
+)
 fabs = _float_unary("fabs", tf.abs, "Elementwise absolute value as a float.")
 
 
@@ -1279,7 +1305,7 @@ def signbit(x):
 @op("heaviside")
 def heaviside(x1, x2):
     """Step function: 0 below zero, `x2` at zero, 1 above."""
-    x1, x2 = _promote(x1, x2)
+    x1, x2 = _promote_tensors(x1, x2, float_result=True)
     at_zero = tf.broadcast_to(x2, tf.shape(x1 + x2))
     x1 = tf.broadcast_to(x1, tf.shape(at_zero))
     return tf.where(x1 < 0, tf.zeros_like(x1), tf.where(x1 > 0, tf.ones_like(x1), at_zero))
@@ -1288,8 +1314,11 @@ def heaviside(x1, x2):
 @op("fmod")
 def fmod(x1, x2):
     """Elementwise remainder with the sign of the dividend, as C's `fmod`."""
-    x1, x2 = _promote(x1, x2)
-    return tf.truncatemod(x1, x2)
+    x1, x2 = _promote_tensors(x1, x2)
+    dtype = "int32" if x1.dtype == tf.bool else x1.dtype
+    compute = "int32" if dtype in (tf.uint8, tf.uint16, tf.uint32) else dtype
+    x1, x2 = tf.cast(x1, compute), tf.cast(x2, compute)
+    return tf.cast(tf.sign(x1) * tf.math.floormod(tf.abs(x1), tf.abs(x2)), dtype)
 
 
 @op("logaddexp2")

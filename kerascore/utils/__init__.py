@@ -1,5 +1,13 @@
-"""Utilities Keras scripts lean on: progress bar, one-hot labels, seeding, sequence padding."""
+"""Utilities Keras scripts lean on: progress bar, one-hot labels, seeding, sequence padding,
+datasets from directories and arrays."""
 
+from kerascore.training.data import pack_x_y_sample_weight, unpack_x_y_sample_weight
+from kerascore.utils.dataset_utils import (
+    image_dataset_from_directory,
+    split_dataset,
+    text_dataset_from_directory,
+    timeseries_dataset_from_array,
+)
 from kerascore.utils.numerical_utils import normalize, to_categorical
 from kerascore.utils.progbar import Progbar
 from kerascore.utils.rng_utils import get_random_seed, set_random_seed
@@ -8,8 +16,14 @@ from kerascore.utils.sequence_utils import pad_sequences
 __all__ = [
     "Progbar",
     "get_random_seed",
+    "image_dataset_from_directory",
     "normalize",
+    "pack_x_y_sample_weight",
     "pad_sequences",
     "set_random_seed",
+    "split_dataset",
+    "text_dataset_from_directory",
+    "timeseries_dataset_from_array",
     "to_categorical",
+    "unpack_x_y_sample_weight",
 ]

@@ -31,6 +31,10 @@ def set_random_seed(seed):
     random.seed(seed)
     np.random.seed(seed)
     tf.random.set_seed(seed)
+    from kerascore import random as kerascore_random
+
+    # Unseeded kerascore.random draws restart too, as in Keras.
+    kerascore_random._reset_global_seed_generator()
 
 
 def get_random_seed():

@@ -359,7 +359,9 @@ class PredictorPool:
                 self._predictors[key] = predictor
                 evicted = []
                 while len(self._predictors) > self.settings.predictor_max_processes:
-                    evicted.append(self._predictors.popitem(last=False)[1])
+                    old_key, old_predictor = self._predictors.popitem(last=False)
+                    self._key_locks.pop(old_key, None)
+                    evicted.append(old_predictor)
                 self._ensure_spare()
             for old in [stale, *evicted]:
                 if old is not None:
@@ -436,6 +438,8 @@ class PredictorPool:
                     or not predictor.process.alive()
                 ]
                 stopped = [self._predictors.pop(key) for key in idle]
+                for key in idle:
+                    self._key_locks.pop(key, None)
             for predictor in stopped:
                 predictor.close()
 

@@ -292,10 +292,22 @@ def enter_sandbox(policy: SandboxPolicy) -> dict[str, Any]:
 def _isolate_network() -> str:
     """Moves the process into a new, empty network namespace; returns what happened."""
     libc = ctypes.CDLL(None, use_errno=True)
-    flags = _CLONE_NEWNET if os.geteuid() == 0 else _CLONE_NEWUSER | _CLONE_NEWNET
-    if libc.unshare(flags) == 0:
-        return "isolated"
-    return f"shared (unshare failed: {os.strerror(ctypes.get_errno())})"
+    if os.geteuid() == 0:
+        if libc.unshare(_CLONE_NEWNET) == 0:
+            return "isolated"
+        return f"shared (unshare failed: {os.strerror(ctypes.get_errno())})"
+    # Without root, a network namespace needs a user namespace; map the user onto itself.
+    uid, gid = os.getuid(), os.getgid()
+    if libc.unshare(_CLONE_NEWUSER | _CLONE_NEWNET) != 0:
+        return f"shared (unshare failed: {os.strerror(ctypes.get_errno())})"
+    for name, text in (
+        ("setgroups", "deny"),
+        ("uid_map", f"{uid} {uid} 1"),
+        ("gid_map", f"{gid} {gid} 1"),
+    ):
+        with open(f"/proc/self/{name}", "w") as file:
+            file.write(text)
+    return "isolated"
 
 
 def watch_lifeline(fd: int) -> None:

@@ -128,3 +128,24 @@ def test_model_call_inside_tf_function_matches_eager():
     model = keras.Sequential([keras.Input((4,)), layers.Dense(3)])
     x = tf.random.normal((2, 4))
     np.testing.assert_allclose(tf.function(model)(x), model(x), rtol=1e-6)
+
+
+def test_layer_with_several_outputs_in_a_functional_model():
+    class TwoOutputs(layers.Layer):
+        def call(self, x):
+            return [x, 2 * x]
+
+        def compute_output_shape(self, shape):
+            return [tuple(shape), tuple(shape)]
+
+    first, second = TwoOutputs()(keras.Input((3,)))
+    assert first.shape == (None, 3) and second.shape == (None, 3)
+
+
+def test_call_default_for_training_is_honoured():
+    class DefaultsToTraining(layers.Layer):
+        def call(self, x, training=True):
+            return x * 0.0 + (1.0 if training else 0.0)
+
+    assert float(DefaultsToTraining()(np.ones((1, 1)))[0, 0]) == 1.0
+    assert float(DefaultsToTraining()(np.ones((1, 1)), training=False)[0, 0]) == 0.0

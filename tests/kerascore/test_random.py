@@ -76,6 +76,22 @@ def test_distribution_properties_and_unseeded_draws():
     assert sorted(np.asarray(random.shuffle(np.arange(8))).tolist()) == list(range(8))
 
 
+def test_set_random_seed_makes_unseeded_draws_repeat():
+    from kerascore.utils import set_random_seed
+
+    set_random_seed(11)
+    first = [random.normal((3,)), random.uniform((2,))]
+    set_random_seed(12)
+    other = random.normal((3,))
+    set_random_seed(11)
+    second = [random.normal((3,)), random.uniform((2,))]
+    for a, b in zip(first, second):
+        np.testing.assert_array_equal(a, b)
+    assert not np.allclose(first[0], other)
+    random._reset_global_seed_generator()
+    np.testing.assert_array_equal(random.normal((3,)), first[0])
+
+
 def test_invalid_seeds_and_arguments():
     with pytest.raises(ValueError, match="seed='x'"):
         random.normal((2,), seed="x")

@@ -51,3 +51,24 @@ def test_migrate_creates_the_database(tmp_path):
     assert result.returncode == 0, result.stderr
     assert "up to date" in result.stdout
     assert (tmp_path / "horn.db").is_file()
+
+
+def test_horn_up_key_is_kept_across_starts(tmp_path):
+    from server.cli import bootstrap_api_key
+    from server.config import Settings
+    from server.store.migrate import upgrade_database
+
+    settings = Settings(data_dir=tmp_path)
+    upgrade_database(settings.database_url)
+    first = bootstrap_api_key(settings)
+    assert bootstrap_api_key(settings) == first
+    assert oct((tmp_path / "api-key").stat().st_mode & 0o777) == "0o600"
+    chosen = Settings(data_dir=tmp_path, bootstrap_api_key="horn_chosen_key_for_compose_1234")
+    assert bootstrap_api_key(chosen) == "horn_chosen_key_for_compose_1234"
+    engine = make_engine(settings.database_url)
+    try:
+        with session_scope(session_factory(engine)) as session:
+            for key in (first, "horn_chosen_key_for_compose_1234"):
+                assert authenticate(session, key).name == "default"
+    finally:
+        engine.dispose()

@@ -440,6 +440,18 @@ def test_lost_worker_process_resumes_from_checkpoint(horn):
     ).items()
 
 
+def test_api_and_worker_never_load_tensorflow(horn):
+    service = [
+        pid
+        for pid in processes_of(horn.data_dir)
+        if b"server.cli" in Path(f"/proc/{pid}/cmdline").read_bytes()
+    ]
+    assert len(service) >= 3  # horn up (the API), the worker and its pool process
+    for pid in service:
+        maps = Path(f"/proc/{pid}/maps").read_text()
+        assert "tensorflow" not in maps, Path(f"/proc/{pid}/cmdline").read_bytes()
+
+
 def test_ctrl_c_stops_everything(horn):
     assert processes_of(horn.data_dir)
     assert horn.stop(signal.SIGINT) == 0

@@ -211,6 +211,11 @@ class Hashing(Layer):
         return hashed
 
     def call(self, inputs):
+        # String hashing kernels exist on the CPU only, as in Keras.
+        with tf.device("CPU:0"):
+            return self._encode(inputs)
+
+    def _encode(self, inputs):
         if not isinstance(inputs, tf.RaggedTensor):
             inputs = tf.convert_to_tensor(inputs)
         if self.output_mode == "one_hot" and inputs.shape.rank and inputs.shape[-1] == 1:

@@ -343,6 +343,11 @@ class IndexLookup(Layer):
         return inputs
 
     def call(self, inputs):
+        # String and table kernels exist on the CPU only, as in Keras.
+        with tf.device("CPU:0"):
+            return self._encode(inputs)
+
+    def _encode(self, inputs):
         if self._table is None:
             raise ValueError(
                 f"Layer '{self.name}' has no vocabulary yet. Pass `vocabulary=` to the "

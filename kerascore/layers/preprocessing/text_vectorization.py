@@ -50,7 +50,7 @@ class TextVectorization(Layer):
     Example:
         layer = keras.layers.TextVectorization(output_sequence_length=4)
         layer.adapt(["the cat sat", "the dog ran"])
-        layer(["the cat ran"])  # [[2, 4, 5, 0]]
+        layer(["the cat ran"])  # [[2, 6, 4, 0]]
     """
 
     def __init__(
@@ -205,7 +205,9 @@ class TextVectorization(Layer):
         lookup._learn_vocabulary(counts, document_counts, documents)
 
     def call(self, inputs):
-        lookups = self._lookup_layer(self._preprocess(inputs))
+        # String kernels exist on the CPU only, as in Keras.
+        with tf.device("CPU:0"):
+            lookups = self._lookup_layer(self._preprocess(inputs))
         if self.output_mode != "int":
             return lookups
         length = self.output_sequence_length

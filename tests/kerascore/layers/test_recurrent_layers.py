@@ -286,10 +286,11 @@ def test_recurrent_model_with_dropout_fits_on_variable_length_and_round_trips(tm
     hidden = layers.Embedding(10, FEATURES, mask_zero=True)(tokens)
     hidden = layers.Bidirectional(layers.GRU(UNITS, dropout=0.2, recurrent_dropout=0.2))(hidden)
     model = kerascore.Model(tokens, layers.Dense(1)(hidden))
-    model.compile(optimizer="adam", loss="mse")
+    model.compile(optimizer=kerascore.optimizers.Adam(0.05), loss="mse")
     targets = np.ones((BATCH, 1), "float32")
-    history = model.fit(IDS, targets, epochs=2, batch_size=BATCH, verbose=0)
-    assert history.history["loss"][-1] < history.history["loss"][0]
+    before = model.evaluate(IDS, targets, verbose=0)
+    model.fit(IDS, targets, epochs=3, batch_size=BATCH, verbose=0)
+    assert model.evaluate(IDS, targets, verbose=0) < 0.8 * before
     path = tmp_path / "recurrent.keras"
     model.save(path)
     restored = kerascore.models.load_model(path)

@@ -375,3 +375,121 @@ def test_invalid_arguments_raise_with_the_value():
         ops.norm(X, ord="bad", axis=0)
     with pytest.raises(ValueError, match="real, imag"):
         ops.fft2(X)
+
+
+UNARY_SWEEP = [
+    "abs",
+    "negative",
+    "square",
+    "sqrt",
+    "exp",
+    "log",
+    "sin",
+    "tanh",
+    "floor",
+    "ceil",
+    "round",
+    "sign",
+    "sum",
+    "mean",
+    "max",
+    "prod",
+    "var",
+    "std",
+    "cumsum",
+    "cumprod",
+    "argmax",
+    "argsort",
+    "sort",
+    "any",
+    "relu",
+    "relu6",
+    "sigmoid",
+    "softmax",
+    "log_softmax",
+    "gelu",
+    "silu",
+    "erf",
+    "logsumexp",
+    "trunc",
+    "reciprocal",
+    "isnan",
+    "count_nonzero",
+    "median",
+    "trace",
+    "tril",
+    "cbrt",
+    "deg2rad",
+    "expm1",
+    "log1p",
+    "arcsinh",
+    "log2",
+    "exp2",
+    "nansum",
+    "nanmean",
+    "rsqrt",
+    "norm",
+    "normalize",
+]
+BINARY_SWEEP = [
+    "add",
+    "subtract",
+    "multiply",
+    "divide",
+    "power",
+    "maximum",
+    "minimum",
+    "equal",
+    "greater",
+    "mod",
+    "floor_divide",
+    "logaddexp",
+    "arctan2",
+    "hypot",
+    "fmod",
+    "heaviside",
+    "isclose",
+    "divide_no_nan",
+]
+
+
+def test_result_dtype_sweep_matches_keras():
+    import keras
+
+    def sample(dtype):
+        return tf.cast(tf.constant([[1, 2], [3, 0]]), dtype)
+
+    mismatches = []
+    for name in UNARY_SWEEP:
+        for dtype in (
+            "bool",
+            "int8",
+            "uint8",
+            "int32",
+            "int64",
+            "float16",
+            "bfloat16",
+            "float32",
+            "float64",
+        ):
+            try:
+                theirs = keras.ops.convert_to_tensor(getattr(keras.ops, name)(sample(dtype)))
+            except Exception:  # Keras rejects this dtype: nothing to compare
+                continue
+            ours = getattr(ops, name)(sample(dtype))
+            if ours.dtype != theirs.dtype:
+                mismatches.append((name, dtype, ours.dtype.name, theirs.dtype.name))
+    for name in BINARY_SWEEP:
+        for first in ("bool", "int8", "int32", "float16", "float32"):
+            for second in ("int32", "float32", 2, 2.0):
+                other = second if not isinstance(second, str) else sample(second)
+                try:
+                    theirs = keras.ops.convert_to_tensor(
+                        getattr(keras.ops, name)(sample(first), other)
+                    )
+                except Exception:  # Keras rejects these dtypes: nothing to compare
+                    continue
+                ours = getattr(ops, name)(sample(first), other)
+                if ours.dtype != theirs.dtype:
+                    mismatches.append((name, first, second, ours.dtype.name, theirs.dtype.name))
+    assert not mismatches

@@ -140,3 +140,24 @@ def _alive(pid: int) -> bool:
     except OSError:
         return False
     return state != "Z"
+
+
+@pytest.mark.skipif(not IS_ROOT, reason="starts the probe as another user")
+def test_network_isolation_for_a_worker_without_root(tmp_path):
+    os.chmod(tmp_path, 0o777)
+    result = subprocess.run(
+        [sys.executable, "-m", "server.workers.sandbox", "--sandbox", SandboxPolicy().to_json()],
+        user=65534,
+        group=65534,
+        extra_groups=[],
+        env=child_environment(tmp_path),
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert result.returncode == 0, result.stderr
+    seen = json.loads(result.stdout)
+    assert seen["applied"]["network"] == "isolated"
+    assert seen["network"] == "OSError: Network is unreachable"
+    assert (seen["uid"], seen["gid"]) == (65534, 65534)  # mapped onto itself, not "root"
