@@ -35,31 +35,37 @@ import tensorflow as tf  # noqa: E402
 
 
 def build_mlp(lib):
-    return lib.Sequential([
-        lib.Input((784,)),
-        lib.layers.Dense(512, activation="relu"),
-        lib.layers.Dense(512, activation="relu"),
-        lib.layers.Dense(10, activation="softmax"),
-    ])
+    return lib.Sequential(
+        [
+            lib.Input((784,)),
+            lib.layers.Dense(512, activation="relu"),
+            lib.layers.Dense(512, activation="relu"),
+            lib.layers.Dense(10, activation="softmax"),
+        ]
+    )
 
 
 def build_convnet(lib):
-    return lib.Sequential([
-        lib.Input((28, 28, 1)),
-        lib.layers.Conv2D(32, 3, activation="relu"),
-        lib.layers.Conv2D(64, 3, activation="relu"),
-        lib.layers.MaxPooling2D(2),
-        lib.layers.Flatten(),
-        lib.layers.Dense(10, activation="softmax"),
-    ])
+    return lib.Sequential(
+        [
+            lib.Input((28, 28, 1)),
+            lib.layers.Conv2D(32, 3, activation="relu"),
+            lib.layers.Conv2D(64, 3, activation="relu"),
+            lib.layers.MaxPooling2D(2),
+            lib.layers.Flatten(),
+            lib.layers.Dense(10, activation="softmax"),
+        ]
+    )
 
 
 def build_lstm(lib):
-    return lib.Sequential([
-        lib.Input((40, 32)),
-        lib.layers.LSTM(128),
-        lib.layers.Dense(10, activation="softmax"),
-    ])
+    return lib.Sequential(
+        [
+            lib.Input((40, 32)),
+            lib.layers.LSTM(128),
+            lib.layers.Dense(10, activation="softmax"),
+        ]
+    )
 
 
 ARCHITECTURES = {
@@ -78,8 +84,11 @@ def synthetic_data(shape, rows, seed=0):
 
 def compiled(lib, builder):
     model = builder(lib)
-    model.compile(optimizer=lib.optimizers.Adam(1e-3), loss="sparse_categorical_crossentropy",
-                  metrics=["accuracy"])
+    model.compile(
+        optimizer=lib.optimizers.Adam(1e-3),
+        loss="sparse_categorical_crossentropy",
+        metrics=["accuracy"],
+    )
     return model
 
 
@@ -97,8 +106,7 @@ def fit_samples_per_second(lib, builder, x, y, batch_size, epochs):
         def on_epoch_end(self, epoch, logs=None):
             timings.append(time.perf_counter() - self.start)
 
-    model.fit(x, y, batch_size=batch_size, epochs=epochs + 1, verbose=0,
-              callbacks=[EpochTimer()])
+    model.fit(x, y, batch_size=batch_size, epochs=epochs + 1, verbose=0, callbacks=[EpochTimer()])
     return len(x) * epochs / sum(timings[1:])
 
 
@@ -147,8 +155,13 @@ def throughput_case(name, rows, runs, epochs, batch_size):
         results["tf_loop"].append(plain_loop_samples_per_second(builder, x, y, batch_size, epochs))
     medians = {key: statistics.median(values) for key, values in results.items()}
     return [
-        (f"fit {name} (samples/s)", medians["kerascore"], medians["keras"], medians["tf_loop"],
-         "higher"),
+        (
+            f"fit {name} (samples/s)",
+            medians["kerascore"],
+            medians["keras"],
+            medians["tf_loop"],
+            "higher",
+        ),
     ]
 
 
@@ -200,13 +213,19 @@ def _inference_case(method, rows, runs):
             call(model)
             rates[name].append(rows / (time.perf_counter() - start))
     medians = {key: statistics.median(values) for key, values in rates.items()}
-    return [(f"{method} {rows} rows (rows/s)", medians["kerascore"], medians["keras"], None,
-             "higher")]
+    return [
+        (f"{method} {rows} rows (rows/s)", medians["kerascore"], medians["keras"], None, "higher")
+    ]
 
 
 def _run_child(script):
-    result = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True,
-                            timeout=900, env={**os.environ, "TF_CPP_MIN_LOG_LEVEL": "3"})
+    result = subprocess.run(
+        [sys.executable, "-c", script],
+        capture_output=True,
+        text=True,
+        timeout=900,
+        env={**os.environ, "TF_CPP_MIN_LOG_LEVEL": "3"},
+    )
     if result.returncode != 0:
         raise RuntimeError(result.stderr[-2000:])
     return json.loads(result.stdout.strip().splitlines()[-1])
@@ -248,10 +267,20 @@ def memory_case(rows, runs, epochs, batch_size):
             peaks[library].append(report["peak_mb"])
             starts[library].append(report["first_step_s"])
     return [
-        ("peak RSS during fit (MB)", statistics.median(peaks["kerascore"]),
-         statistics.median(peaks["keras"]), None, "lower"),
-        ("import to first step (s)", statistics.median(starts["kerascore"]),
-         statistics.median(starts["keras"]), None, "lower"),
+        (
+            "peak RSS during fit (MB)",
+            statistics.median(peaks["kerascore"]),
+            statistics.median(peaks["keras"]),
+            None,
+            "lower",
+        ),
+        (
+            "import to first step (s)",
+            statistics.median(starts["kerascore"]),
+            statistics.median(starts["keras"]),
+            None,
+            "lower",
+        ),
     ]
 
 
@@ -288,10 +317,11 @@ def models_in_a_loop_case(rows, runs, epochs, batch_size):
     for library in ("kerascore", "keras"):
         marks = _run_child(_MODELS_CHILD.format(library=library))
         growth[library] = marks["100"] - marks["10"]
-        print(f"  {library}: RSS after model 10 {marks['10']:.0f} MB, after model 100 "
-              f"{marks['100']:.0f} MB")
-    return [("RSS growth, models 10→100 (MB)", growth["kerascore"], growth["keras"], None,
-             "lower")]
+        print(
+            f"  {library}: RSS after model 10 {marks['10']:.0f} MB, after model 100 "
+            f"{marks['100']:.0f} MB"
+        )
+    return [("RSS growth, models 10→100 (MB)", growth["kerascore"], growth["keras"], None, "lower")]
 
 
 CASES = {
@@ -312,17 +342,21 @@ CASES = {
 
 def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--cases", default=",".join(CASES),
-                        help=f"comma-separated, from {list(CASES)}")
+    parser.add_argument(
+        "--cases", default=",".join(CASES), help=f"comma-separated, from {list(CASES)}"
+    )
     parser.add_argument("--runs", type=int, default=3)
-    parser.add_argument("--rows", type=int, default=60000,
-                        help="rows for the MLP (convnet and LSTM use a tenth)")
+    parser.add_argument(
+        "--rows", type=int, default=60000, help="rows for the MLP (convnet and LSTM use a tenth)"
+    )
     parser.add_argument("--epochs", type=int, default=1, help="timed epochs per run")
     parser.add_argument("--batch-size", type=int, default=128)
     args = parser.parse_args(argv)
-    print(f"TensorFlow {tf.__version__}, kerascore {kerascore.__version__}, "
-          f"{os.cpu_count()} CPUs, median of {args.runs} alternating runs, "
-          f"batch {args.batch_size}")
+    print(
+        f"TensorFlow {tf.__version__}, kerascore {kerascore.__version__}, "
+        f"{os.cpu_count()} CPUs, median of {args.runs} alternating runs, "
+        f"batch {args.batch_size}"
+    )
     header = f"{'case':<34}{'kerascore':>12}{'keras':>12}{'tf loop':>12}{'vs keras':>10}"
     print(header + f"{'vs loop':>10}")
     for case in args.cases.split(","):
@@ -334,8 +368,11 @@ def main(argv=None):
             versus_keras = ours / keras_value if keras_value else float("nan")
             versus_loop = f"{ours / loop_value:>10.2f}" if loop_value else f"{'—':>10}"
             loop_text = f"{loop_value:>12,.1f}" if loop_value else f"{'—':>12}"
-            print(f"{label:<34}{ours:>12,.1f}{keras_value:>12,.1f}{loop_text}"
-                  f"{versus_keras:>10.2f}{versus_loop}   ({better} is better)", flush=True)
+            print(
+                f"{label:<34}{ours:>12,.1f}{keras_value:>12,.1f}{loop_text}"
+                f"{versus_keras:>10.2f}{versus_loop}   ({better} is better)",
+                flush=True,
+            )
 
 
 if __name__ == "__main__":

@@ -915,8 +915,9 @@ class BackupAndRestore(Callback):
         delete_checkpoint: remove the backup when training ends normally.
     """
 
-    def __init__(self, backup_dir, save_freq="epoch", double_checkpoint=False,
-                 delete_checkpoint=True):
+    def __init__(
+        self, backup_dir, save_freq="epoch", double_checkpoint=False, delete_checkpoint=True
+    ):
         super().__init__()
         if not backup_dir:
             raise ValueError(f"Empty backup_dir argument passed. Received: {backup_dir!r}")

@@ -551,4 +551,3 @@ def _decode_tensors(structure, produced):
     if isinstance(structure, list):
         return [_decode_tensors(value, produced) for value in structure]
     return structure
-

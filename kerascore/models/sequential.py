@@ -167,4 +167,3 @@ class Sequential(Model):
         if not model.built and config.get("build_input_shape"):
             model.build(tuple(config["build_input_shape"]))
         return model
-

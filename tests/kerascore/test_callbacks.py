@@ -437,8 +437,9 @@ def test_backup_and_restore_resumes_as_if_never_interrupted(tmp_path):
 
     def build():
         keras.utils.set_random_seed(3)
-        model = keras.Sequential([keras.Input((8,)), keras.layers.Dense(4, activation="relu"),
-                                  keras.layers.Dense(1)])
+        model = keras.Sequential(
+            [keras.Input((8,)), keras.layers.Dense(4, activation="relu"), keras.layers.Dense(1)]
+        )
         model.compile(optimizer=keras.optimizers.Adam(0.01), loss="mse")
         return model
 
@@ -451,14 +452,21 @@ def test_backup_and_restore_resumes_as_if_never_interrupted(tmp_path):
 
     backup = keras.callbacks.BackupAndRestore(tmp_path / "backup")
     first = build()
-    try:
-        first.fit(x, y, epochs=4, batch_size=16, shuffle=False, verbose=0,
-                  callbacks=[backup, Crash()])
-    except RuntimeError:
-        pass
-    resumed = build().fit(x, y, epochs=4, batch_size=16, shuffle=False, verbose=0,
-                          callbacks=[keras.callbacks.BackupAndRestore(tmp_path / "backup")])
+    with pytest.raises(RuntimeError, match="simulated crash"):
+        first.fit(
+            x, y, epochs=4, batch_size=16, shuffle=False, verbose=0, callbacks=[backup, Crash()]
+        )
+    resumed = build().fit(
+        x,
+        y,
+        epochs=4,
+        batch_size=16,
+        shuffle=False,
+        verbose=0,
+        callbacks=[keras.callbacks.BackupAndRestore(tmp_path / "backup")],
+    )
     assert resumed.epoch == [2, 3]
-    np.testing.assert_allclose(resumed.history["loss"], uninterrupted.history["loss"][2:],
-                               rtol=1e-5)
+    np.testing.assert_allclose(
+        resumed.history["loss"], uninterrupted.history["loss"][2:], rtol=1e-5
+    )
     assert not (tmp_path / "backup" / "latest.weights.h5").exists()
