@@ -226,7 +226,12 @@ def up(
     )
     server = uvicorn.Server(
         uvicorn.Config(
-            "server.api.app:create_app", factory=True, host=host, port=port, log_level="warning"
+            "server.api.app:create_app",
+            factory=True,
+            host=host,
+            port=port,
+            log_level="warning",
+            access_log=False,
         )
     )
     exit_code = 0

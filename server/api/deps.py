@@ -12,9 +12,10 @@ from sqlalchemy.orm import Session
 from starlette.concurrency import run_in_threadpool
 
 from server.api.errors import ApiError
+from server.api.sessions import SESSION_COOKIE, check_csrf, get_signer
 from server.config import Settings
 from server.store.artifacts import ArtifactStore
-from server.store.db import Tenant
+from server.store.db import ApiKey, Tenant
 from server.store.events import EventBus
 from server.store.keys import authenticate, hash_api_key
 
@@ -98,12 +99,18 @@ async def get_current_tenant(
     session: SessionDep,
     credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)],
 ) -> Tenant:
-    """The tenant of the request's API key.
+    """The tenant of the request's API key, or of the web page's session cookie.
+
+    A Bearer key wins over the cookie. A cookie-authenticated request that changes state must
+    come from this server's own page (see `server.api.sessions.check_csrf`).
 
     Raises:
-        ApiError: 401 when the key is missing, malformed, unknown or revoked.
+        ApiError: 401 when the key is missing, malformed, unknown or revoked; 403 when a
+            cookie-authenticated request fails the CSRF check.
     """
     challenge = {"WWW-Authenticate": "Bearer"}
+    if credentials is None and request.cookies.get(SESSION_COOKIE):
+        return await tenant_of_session_cookie(request, session)
     if credentials is None or not credentials.credentials:
         raise ApiError(
             401,
@@ -127,6 +134,51 @@ async def get_current_tenant(
             headers=challenge,
         )
     cache.put(key_hash, tenant)
+    return tenant
+
+
+async def tenant_of_session_cookie(request: Request, session: Session) -> Tenant:
+    """The tenant of the web page's session cookie, after the CSRF check.
+
+    Raises:
+        ApiError: 401 when the session is invalid, expired or its key revoked; 403 on CSRF.
+    """
+    signer = get_signer(request)
+    browser_session = signer.verify(request.cookies[SESSION_COOKIE])
+    if browser_session is None:
+        raise ApiError(
+            401,
+            "unauthorized",
+            "Your session has expired or is invalid. Sign in again with your API key.",
+        )
+    check_csrf(request, signer, browser_session)
+    tenant = await tenant_of_key_id(request, session, browser_session.key_id)
+    if tenant is None:
+        raise ApiError(
+            401,
+            "unauthorized",
+            "The API key of this session was revoked. Sign in again with a valid key.",
+        )
+    return tenant
+
+
+async def tenant_of_key_id(request: Request, session: Session, key_id: str) -> Tenant | None:
+    """The tenant of the unrevoked API key row `key_id` (cached like Bearer keys), or None."""
+    cache: AuthCache = request.app.state.auth_cache
+    cache_key = f"key-id:{key_id}"
+    tenant = cache.get(cache_key)
+    if tenant is not None:
+        return tenant
+
+    def lookup() -> Tenant | None:
+        api_key = session.get(ApiKey, key_id)
+        if api_key is None or api_key.revoked_at is not None:
+            return None
+        return session.get(Tenant, api_key.tenant_id)
+
+    tenant = await run_in_threadpool(lookup)
+    if tenant is not None:
+        cache.put(cache_key, tenant)
     return tenant
 
 

@@ -2,11 +2,51 @@
 
 from __future__ import annotations
 
+import json
+import os
+import time
+import uuid
+from pathlib import Path
 from typing import Any
 
 from celery import Celery
 from kombu import Exchange, Queue
+from kombu.exceptions import ChannelError
+from kombu.transport import TRANSPORT_ALIASES, filesystem
+from kombu.utils.encoding import str_to_bytes
+from kombu.utils.json import dumps
 
+
+class _AtomicFilesystemChannel(filesystem.Channel):
+    """kombu's filesystem channel, except that a message file appears whole.
+
+    kombu creates the file under its final name, then writes it; a consumer polling at that
+    moment takes an empty message and loses it. Here it is written under a name consumers
+    ignore, then renamed.
+    """
+
+    def _put(self, queue: str, payload: Any, **kwargs: Any) -> None:
+        name = f"{round(time.monotonic() * 1000)}_{uuid.uuid4()}.{queue}.msg"
+        temp = os.path.join(self.data_folder_out, f".{name}.tmp")
+        try:
+            with open(temp, "wb") as file:
+                file.write(str_to_bytes(dumps(payload)))
+            os.replace(temp, os.path.join(self.data_folder_out, name))
+        except OSError as exc:
+            raise ChannelError(f"Cannot add file {name!r} to directory") from exc
+
+
+class AtomicFilesystemTransport(filesystem.Transport):
+    """The embedded broker: kombu's filesystem transport with atomic message files."""
+
+    Channel = _AtomicFilesystemChannel
+
+
+# The broker URL `filesystem://` is served by AtomicFilesystemTransport under this scheme.
+EMBEDDED_BROKER_SCHEME = "hornfs"
+TRANSPORT_ALIASES.setdefault(
+    EMBEDDED_BROKER_SCHEME, "server.workers.celery_app:AtomicFilesystemTransport"
+)
 TRAIN_TASK_NAME = "horn.train_job"
 QUEUES = ("cpu", "gpu")
 # How often the embedded filesystem broker looks for new messages (seconds); it polls a folder.
@@ -30,10 +70,31 @@ def broker_transport_options(settings: Any) -> dict[str, Any]:
     options["visibility_timeout"] = settings.job_max_runtime_s + 3600
     if settings.is_filesystem_broker:
         control = settings.broker_dir / "control"
-        control.mkdir(parents=True, exist_ok=True)
+        write_exchange_tables(control)
         options.setdefault("control_folder", str(control))
         options["polling_interval"] = FILESYSTEM_POLLING_INTERVAL_S
     return options
+
+
+def write_exchange_tables(control: Path) -> None:
+    """Writes the filesystem broker's queue bindings once, atomically, before anyone reads them.
+
+    kombu's filesystem transport creates a binding file by truncating it before it locks and
+    writes it, so a process that reads it at that moment (the API publishing its first job
+    while the worker starts) gets an empty file and fails. Files that already hold the
+    bindings are only read, never rewritten.
+
+    Args:
+        control: the transport's `control_folder`.
+    """
+    control.mkdir(parents=True, exist_ok=True)
+    for name in QUEUES:
+        table = control / f"{name}.exchange"
+        if table.exists():
+            continue
+        temp = control / f".{name}.exchange.{os.getpid()}.tmp"
+        temp.write_text(json.dumps([[name, "", name]]))
+        os.replace(temp, table)
 
 
 def make_celery_app(settings: Any) -> Celery:
@@ -45,7 +106,10 @@ def make_celery_app(settings: Any) -> Celery:
     Returns:
         The app; the train task (`server.workers.tasks`) registers itself on every app.
     """
-    app = Celery("horn", broker=settings.broker_url, set_as_current=False)
+    broker_url = settings.broker_url
+    if settings.is_filesystem_broker:
+        broker_url = f"{EMBEDDED_BROKER_SCHEME}://localhost//"
+    app = Celery("horn", broker=broker_url, set_as_current=False)
     app.conf.update(
         broker_transport_options=broker_transport_options(settings),
         broker_connection_retry_on_startup=True,

@@ -3,12 +3,15 @@
 from __future__ import annotations
 
 import threading
+import time
 from typing import Any
 
 from celery import Celery
 
 from server.workers.celery_app import QUEUES, TRAIN_TASK_NAME, make_celery_app
 
+# A broker that hiccups (a connection reset, a busy file) gets a few quick retries.
+ENQUEUE_ATTEMPTS = 3
 _apps: dict[tuple[str, str], Celery] = {}
 _apps_lock = threading.Lock()
 
@@ -36,7 +39,16 @@ def enqueue_training_job(settings: Any, job_id: str, queue: str) -> None:
 
     Raises:
         ValueError: if `queue` is not one of `cpu`, `gpu`.
+        Exception: the broker's error when it still fails after `ENQUEUE_ATTEMPTS` tries.
     """
     if queue not in QUEUES:
         raise ValueError(f"Expected a queue in {QUEUES}. Received: queue={queue!r}")
-    celery_app_for(settings).send_task(TRAIN_TASK_NAME, args=[job_id], queue=queue)
+    app = celery_app_for(settings)
+    for attempt in range(ENQUEUE_ATTEMPTS):
+        try:
+            app.send_task(TRAIN_TASK_NAME, args=[job_id], queue=queue)
+            return
+        except Exception:
+            if attempt == ENQUEUE_ATTEMPTS - 1:
+                raise
+            time.sleep(0.05 * (attempt + 1))

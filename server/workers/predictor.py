@@ -6,8 +6,9 @@ that loads the `.keras` file once and answers requests. Concurrent requests for 
 checkpoint are merged into one micro-batch. Rows are checked against the model's input shapes
 in the API process, so a bad request answers with the expected and received shapes without a
 round trip. Idle predictors are stopped after `predictor_idle_s`; at most
-`predictor_max_processes` stay alive (least recently used stopped first). One spare process,
-with TensorFlow already imported, waits for the next checkpoint once the pool is in use.
+`predictor_max_processes` stay alive (least recently used stopped first).
+`predictor_warm_spares` spare processes (default 1), TensorFlow already imported, wait for the
+next checkpoint, so that loading one takes about half a second rather than seconds.
 
 The predictor process (`python -m server.workers.predictor`) reads JSON lines from its request
 pipe and answers on its response pipe, one line per request, with the request's `id`:
@@ -263,7 +264,7 @@ class PredictorPool:
         self._predictors: collections.OrderedDict[tuple, _Predictor] = collections.OrderedDict()
         self._key_locks: dict[tuple, threading.Lock] = {}
         self._lock = threading.Lock()
-        self._spare: _PredictorProcess | None = None
+        self._spares: list[_PredictorProcess] = []
         self._policy: SandboxPolicy | None = None
         self._closed = False
         self._reaper = threading.Thread(target=self._reap_idle, name="horn-reaper", daemon=True)
@@ -303,9 +304,9 @@ class PredictorPool:
         ]
 
     def warm_up(self) -> None:
-        """Starts the spare predictor process now (it imports TensorFlow in the background)."""
+        """Starts the spare processes now (`predictor_warm_spares`; TensorFlow loads meanwhile)."""
         with self._lock:
-            self._ensure_spare()
+            self._ensure_spares()
 
     def close(self) -> None:
         """Stops every predictor process."""
@@ -313,11 +314,9 @@ class PredictorPool:
             self._closed = True
             predictors = list(self._predictors.values())
             self._predictors.clear()
-            spare, self._spare = self._spare, None
-        for predictor in predictors:
-            predictor.close()
-        if spare is not None:
-            spare.close()
+            spares, self._spares = self._spares, []
+        for process in [*predictors, *spares]:
+            process.close()
 
     def stats(self) -> list[dict[str, Any]]:
         """Per loaded predictor: job id, checkpoint, process id and micro-batches run."""
@@ -362,7 +361,7 @@ class PredictorPool:
                     old_key, old_predictor = self._predictors.popitem(last=False)
                     self._key_locks.pop(old_key, None)
                     evicted.append(old_predictor)
-                self._ensure_spare()
+                self._ensure_spares()
             for old in [stale, *evicted]:
                 if old is not None:
                     old.close()
@@ -399,18 +398,18 @@ class PredictorPool:
         return source if source.is_file() else None
 
     def _take_spare(self) -> _PredictorProcess:
-        """Returns the spare process (started now if there is none); caller holds the lock."""
-        spare, self._spare = self._spare, None
-        if spare is None or not spare.alive():
-            if spare is not None:
-                spare.close()
-            return self._start_process()
-        return spare
+        """Returns a spare process, or a new one when there is none; caller holds the lock."""
+        while self._spares:
+            spare = self._spares.pop(0)
+            if spare.alive():
+                return spare
+            spare.close()
+        return self._start_process()
 
-    def _ensure_spare(self) -> None:
-        """Starts a spare process (it imports TensorFlow while nobody waits for it)."""
-        if self._spare is None and not self._closed:
-            self._spare = self._start_process()
+    def _ensure_spares(self) -> None:
+        """Tops up the spare processes (they import TensorFlow while nobody waits for them)."""
+        while len(self._spares) < self.settings.predictor_warm_spares and not self._closed:
+            self._spares.append(self._start_process())
 
     def _start_process(self) -> _PredictorProcess:
         if self._policy is None:

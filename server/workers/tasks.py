@@ -228,6 +228,7 @@ class JobSupervisor:
         self.log_clock = time.monotonic()
         self.log_dropped = 0
         self.log_file: Any = None
+        self.deadline = 0.0
 
     def run(self) -> str:
         """Claims and runs the job; returns the attempt's outcome."""
@@ -235,7 +236,7 @@ class JobSupervisor:
         if job is None:
             return "not_claimed"
         try:
-            spec = self._prepare(job)
+            self._prepare(job)
         except PreparationError as exc:
             return self._finish(JobStatus.FAILED, exc.reason, str(exc))
         except Exception as exc:
@@ -246,7 +247,7 @@ class JobSupervisor:
                 f"The worker could not prepare the job: {type(exc).__name__}: {exc}",
             )
         try:
-            self._supervise(spec, job)
+            self._supervise(job)
         except Exception as exc:
             logger.exception("Supervising job %s failed", self.job_id)
             self._kill("worker_error")
@@ -284,8 +285,8 @@ class JobSupervisor:
             return None
         return job
 
-    def _prepare(self, job: Job) -> dict[str, Any]:
-        """Creates the job dir and the spec; finds the checkpoint to resume from."""
+    def _prepare(self, job: Job) -> None:
+        """Creates the job dir and writes the spec; finds the checkpoint to resume from."""
         artifacts = self.resources.artifacts
         with session_scope(self.resources.sessions) as session:
             dataset = session.get(Dataset, job.dataset_id) if job.dataset_id else None
@@ -330,7 +331,6 @@ class JobSupervisor:
         spec_path = job_dir / runner_protocol.SPEC_FILENAME
         artifacts.write_bytes_atomic(spec_path, json.dumps(spec, indent=2).encode())
         os.chmod(spec_path, 0o644)
-        return spec
 
     def _latest_checkpoint(self, session: Any) -> Checkpoint | None:
         rows = session.scalars(
@@ -357,7 +357,7 @@ class JobSupervisor:
             open_files=settings.runner_open_files,
         )
 
-    def _supervise(self, spec: dict[str, Any], job: Job) -> None:
+    def _supervise(self, job: Job) -> None:
         """Starts the runner and relays its reports until it exits."""
         artifacts = self.resources.artifacts
         job_dir = artifacts.job_dir(job.id)
@@ -479,12 +479,23 @@ class JobSupervisor:
             if row is None:
                 self._kill("lease_lost")
                 return
+            # After a kill the loop goes on renewing the lease until the outcome is written.
+            if self.kill_reason is not None:
+                continue
             if row.cancel_requested or row.status == JobStatus.CANCELLING:
-                self._kill("cancel_requested")
+                self._kill_in_background("cancel_requested")
+            elif now > self.deadline:
+                self._kill_in_background("timeout")
+
+    def _kill_in_background(self, reason: str) -> None:
+        """Like `_kill`, in a thread, so that the heartbeat keeps renewing the lease meanwhile."""
+        with self.kill_lock:
+            if self.kill_reason is not None:
                 return
-            if now > self.deadline:
-                self._kill("timeout")
-                return
+            self.kill_reason = reason
+        threading.Thread(
+            target=kill_process_group, args=(self.process,), name="horn-kill", daemon=True
+        ).start()
 
     def _kill(self, reason: str) -> None:
         with self.kill_lock:

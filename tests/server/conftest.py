@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import importlib.util
 import os
 import secrets
+import sys
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -146,3 +148,18 @@ def redis_url() -> str:
     finally:
         client.close()
     return REDIS_URL
+
+
+@pytest.fixture(scope="session")
+def e2e_helpers():
+    """tests/server/test_e2e.py as a module, for its helpers (`start_horn(tmp_path, env,
+    backend)` starts a real `horn up` and returns a `Horn`: `url`, `key`, `client`, `stop()`).
+
+    Loaded by path: with `--import-mode=importlib` test modules are not importable by name.
+    """
+    path = Path(__file__).with_name("test_e2e.py")
+    spec = importlib.util.spec_from_file_location("horn_e2e_helpers", path)
+    module = importlib.util.module_from_spec(spec)
+    sys.modules[spec.name] = module  # its dataclasses look their module up there
+    spec.loader.exec_module(module)
+    return module

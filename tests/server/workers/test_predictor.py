@@ -72,11 +72,12 @@ def test_idle_predictors_are_stopped(tmp_path, checkpoint):
     try:
         pool.predict("job_b", path, {"inputs": [[0.0] * 64]})
         (loaded,) = pool.stats()
+        process = Path(f"/proc/{loaded['pid']}")
         deadline = time.monotonic() + 10
-        while pool.stats() and time.monotonic() < deadline:
+        while (pool.stats() or process.exists()) and time.monotonic() < deadline:
             time.sleep(0.2)
         assert pool.stats() == []
-        assert not Path(f"/proc/{loaded['pid']}").exists()
+        assert not process.exists()
     finally:
         pool.close()
 
