@@ -179,6 +179,12 @@ export function renderJob(main, jobId) {
       scheduleCheckpoints();
     });
     source.addEventListener("log", (event) => appendLog(JSON.parse(event.data).line));
+    source.addEventListener("error", () => {
+      // The browser reconnects by itself (resuming with Last-Event-ID) unless the server refused.
+      if (source.readyState === EventSource.CLOSED && !stopped) {
+        actionError.show("Live updates stopped (the server refused the event stream). Reload the page to resume.");
+      }
+    });
     source.addEventListener("done", () => {
       source.close();
       refreshJob();

@@ -18,6 +18,7 @@ import dataclasses
 import functools
 import json
 import logging
+import math
 import os
 import queue
 import shutil
@@ -67,6 +68,8 @@ logger = logging.getLogger("horn.worker")
 LOG_EVENT_BURST = 200
 LOG_EVENTS_PER_S = 20.0
 LOG_LINE_MAX_CHARS = 4000
+# Longer lines from the runner are split: user code can print without newlines.
+MAX_LINE_BYTES = 64 * 1024
 # How often the heartbeat thread looks for a cancel request (lease renewals are rarer).
 CANCEL_POLL_S = 0.5
 FAILURE_REASONS = {
@@ -228,6 +231,8 @@ class JobSupervisor:
         self.log_clock = time.monotonic()
         self.log_dropped = 0
         self.log_file: Any = None
+        self.log_bytes = 0
+        self.log_truncated = False
         self.deadline = 0.0
 
     def run(self) -> str:
@@ -507,9 +512,17 @@ class JobSupervisor:
     def _handle_report(self, raw: bytes) -> None:
         try:
             report = json.loads(raw)
+            if not isinstance(report, dict):
+                raise ValueError("not an object")
         except ValueError:
             logger.warning("Job %s: unreadable runner report %r", self.job_id, raw[:200])
             return
+        try:
+            self._dispatch_report(report)
+        except (KeyError, TypeError, ValueError, AttributeError) as exc:
+            logger.warning("Job %s: malformed runner report %r: %s", self.job_id, raw[:200], exc)
+
+    def _dispatch_report(self, report: dict[str, Any]) -> None:
         kind = report.get("type")
         if kind == "metric":
             self._record_metric(report)
@@ -528,14 +541,25 @@ class JobSupervisor:
             self._publish_log(line, "runner")
         elif kind == "error":
             self._write_log(f"Error in {report.get('stage')}: {report.get('message')}")
-            self.report_error = report
+            self.report_error = {
+                "kind": str(report.get("kind"))[:100],
+                "stage": str(report.get("stage"))[:50],
+                "message": str(report.get("message"))[:LOG_LINE_MAX_CHARS],
+            }
         elif kind == "done":
-            self.report_done = report
+            self.report_done = {
+                "epochs_completed": int(report.get("epochs_completed") or 0),
+                "stopped_early": bool(report.get("stopped_early")),
+            }
 
     def _record_metric(self, report: dict[str, Any]) -> None:
+        # The pipe is writable by user code too: keep only what a metric can be.
         epoch = int(report["epoch"])
-        step = report.get("step")
-        values = {str(k): v for k, v in (report.get("values") or {}).items()}
+        step = None if report.get("step") is None else int(report["step"])
+        values = {
+            str(name)[:100]: _finite_or_none(value)
+            for name, value in list((report.get("values") or {}).items())[:100]
+        }
         with session_scope(self.resources.sessions) as session:
             session.add(Metric(job_id=self.job_id, epoch=epoch, step=step, values=values))
             if step is None:
@@ -597,7 +621,17 @@ class JobSupervisor:
         self.log_file.write(f"[horn] {line}\n".encode())
 
     def _handle_output(self, stream: str, raw: bytes) -> None:
-        self.log_file.write(raw if raw.endswith(b"\n") else raw + b"\n")
+        data = raw if raw.endswith(b"\n") else raw + b"\n"
+        if not self.log_truncated:
+            if self.log_bytes + len(data) <= self.settings.runner_max_file_mb * 1024 * 1024:
+                self.log_file.write(data)
+                self.log_bytes += len(data)
+            else:
+                self.log_truncated = True
+                self._write_log(
+                    f"Log truncated: the job printed more than {self.settings.runner_max_file_mb}"
+                    " MiB (HORN_RUNNER_MAX_FILE_MB); later output is dropped."
+                )
         line = raw.decode("utf-8", errors="replace").rstrip("\n")
         if stream == "stderr":
             self.stderr_tail = (self.stderr_tail + [line])[-20:]
@@ -738,12 +772,19 @@ class PreparationError(Exception):
         self.reason = reason
 
 
+def _finite_or_none(value: Any) -> float | None:
+    """A metric value as a finite float, or None (JSON columns take no NaN)."""
+    if isinstance(value, bool) or not isinstance(value, (int, float)):
+        return None
+    return float(value) if math.isfinite(value) else None
+
+
 def _start_reader(kind: str, stream: Any, events: queue.Queue) -> threading.Thread:
     """Reads `stream` line by line into `events` as `(kind, line)`; `(kind, None)` at EOF."""
 
     def read() -> None:
         with stream:
-            for line in iter(stream.readline, b""):
+            for line in iter(lambda: stream.readline(MAX_LINE_BYTES), b""):
                 events.put((kind, line))
         events.put((kind, None))
 
