@@ -37,7 +37,7 @@ def standardize_reduction(reduction):
 
 def _scope_name(name):
     # tf.name_scope rejects names such as "my loss" inside a tf.function.
-    return re.sub(r"[^A-Za-z0-9_.\-/>]", "_", str(name)).lstrip("_/->") or "loss"
+    return re.sub(r"[^A-Za-z0-9_.\-/]", "_", str(name)).lstrip("_/-") or "loss"
 
 
 def _to_snake_case(name):

@@ -231,3 +231,11 @@ def test_results_do_not_depend_on_batch_size_or_call_order():
         assert model.evaluate(x, y, batch_size=batch_size, verbose=0)[0] == pytest.approx(
             expected, rel=1e-5
         )
+
+
+def test_lambda_losses_and_metrics_compile():
+    model = make_model()
+    model.compile(optimizer="sgd", loss=lambda t, p: (t - p) ** 2, metrics=[lambda t, p: t - p])
+    x, y = data(rows=16)
+    history = model.fit(x, y, epochs=1, verbose=0)
+    assert set(history.history) == {"loss", "<lambda>"}
