@@ -9,7 +9,7 @@ from pydantic import ValidationError
 
 from server.config import Settings
 
-DOCS = Path(__file__).resolve().parents[2] / "docs" / "configuration.md"
+DOCS = Path(__file__).resolve().parents[2] / "README.md"
 
 
 def test_defaults_and_environment(monkeypatch, tmp_path):
