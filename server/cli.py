@@ -1,8 +1,18 @@
-"""The `horn` command: run the service on one machine, or its parts; manage API keys."""
+"""The `horn` command: run the service or its parts, manage API keys, and drive a server.
+
+Server side: `horn up`, `horn api`, `horn worker`, `horn migrate`, `horn keys create|list|revoke`.
+Client side (talks to `HORN_URL` with `HORN_API_KEY`, or the file `horn login` writes):
+`horn datasets|models push|ls|rm`, `horn submit`, `horn jobs ls|show|cancel|logs`, `horn watch`,
+`horn checkpoints ls|pull`, `horn predict`. Listings and `show` take `--json` (JSON on stdout
+only). Errors are one line on stderr; exit status 1 for an error answer, 3 when the server
+cannot be reached, 4 when the key is refused, 5 when the resource does not exist.
+"""
 
 from __future__ import annotations
 
 import contextlib
+import json
+import math
 import os
 import signal
 import subprocess
@@ -22,8 +32,16 @@ app = typer.Typer(
     no_args_is_help=True,
     add_completion=False,
 )
-keys_app = typer.Typer(help="Manage API keys.", no_args_is_help=True)
+keys_app = typer.Typer(help="Manage API keys (server side).", no_args_is_help=True)
 app.add_typer(keys_app, name="keys")
+datasets_app = typer.Typer(help="Upload, list and delete datasets.", no_args_is_help=True)
+app.add_typer(datasets_app, name="datasets")
+models_app = typer.Typer(help="Upload, list and delete model sources.", no_args_is_help=True)
+app.add_typer(models_app, name="models")
+jobs_app = typer.Typer(help="List, inspect and cancel training jobs.", no_args_is_help=True)
+app.add_typer(jobs_app, name="jobs")
+checkpoints_app = typer.Typer(help="List and download checkpoints.", no_args_is_help=True)
+app.add_typer(checkpoints_app, name="checkpoints")
 
 API_KEY_FILENAME = "api-key"
 DataDirOption = Annotated[
@@ -32,6 +50,13 @@ DataDirOption = Annotated[
 ]
 HostOption = Annotated[str, typer.Option("--host", help="Address the API listens on.")]
 PortOption = Annotated[int, typer.Option("--port", help="Port the API listens on.")]
+JsonOption = Annotated[bool, typer.Option("--json", help="Print JSON (for scripts).")]
+
+DEFAULT_URL = "http://127.0.0.1:8000"
+EXIT_ERROR = 1
+EXIT_UNREACHABLE = 3
+EXIT_AUTH = 4
+EXIT_NOT_FOUND = 5
 
 
 def load_settings(data_dir: Path | None = None):
@@ -84,6 +109,71 @@ def keys_create(
     finally:
         engine.dispose()
     typer.echo(key)
+
+
+@keys_app.command("list")
+def keys_list(
+    tenant: Annotated[str | None, typer.Option("--tenant", help="Only this tenant's keys.")] = None,
+    as_json: JsonOption = False,
+    data_dir: DataDirOption = None,
+) -> None:
+    """Lists API keys (id, prefix, tenant, name, created, revoked); never the keys themselves."""
+    from server.store.db import make_engine, session_factory, session_scope
+    from server.store.keys import list_api_keys
+    from server.store.migrate import upgrade_database
+
+    settings = load_settings(data_dir)
+    upgrade_database(settings.database_url)
+    engine = make_engine(settings.database_url)
+    try:
+        with session_scope(session_factory(engine)) as session:
+            rows = [
+                {
+                    "id": key.id,
+                    "prefix": key.prefix,
+                    "tenant": tenant_row.name,
+                    "name": key.name,
+                    "created_at": key.created_at.isoformat(),
+                    "revoked_at": key.revoked_at.isoformat() if key.revoked_at else None,
+                }
+                for key, tenant_row in list_api_keys(session, tenant)
+            ]
+    finally:
+        engine.dispose()
+    if as_json:
+        print_json(rows)
+        return
+    print_table(
+        ["id", "prefix", "tenant", "name", "created", "revoked"],
+        [
+            [r["id"], r["prefix"], r["tenant"], r["name"], r["created_at"][:19], r["revoked_at"]]
+            for r in rows
+        ],
+    )
+
+
+@keys_app.command("revoke")
+def keys_revoke(
+    key_id: Annotated[str, typer.Argument(help="The key's id (key_...) or its prefix.")],
+    data_dir: DataDirOption = None,
+) -> None:
+    """Revokes an API key; the API stops accepting it within HORN_AUTH_CACHE_S seconds."""
+    from server.store.db import make_engine, session_factory, session_scope
+    from server.store.keys import revoke_api_key_by_id
+    from server.store.migrate import upgrade_database
+
+    settings = load_settings(data_dir)
+    upgrade_database(settings.database_url)
+    engine = make_engine(settings.database_url)
+    try:
+        with session_scope(session_factory(engine)) as session:
+            revoked = revoke_api_key_by_id(session, key_id)
+            revoked_id = revoked.id
+    except ValueError as exc:
+        fail(str(exc))
+    finally:
+        engine.dispose()
+    typer.echo(f"Revoked {revoked_id}.")
 
 
 @app.command()
@@ -279,6 +369,603 @@ def stop_worker(process: subprocess.Popen, timeout_s: float = 10.0) -> None:
     with contextlib.suppress(ProcessLookupError):
         os.killpg(process.pid, signal.SIGKILL)
     process.wait()
+
+
+# -- client side ---------------------------------------------------------------------------
+
+
+def print_json(value: object) -> None:
+    """Prints `value` (client results included) as JSON on stdout."""
+    from server.client import to_json
+
+    typer.echo(json.dumps(to_json(value), indent=2))
+
+
+def print_table(columns: list[str], rows: list[list[object]], title: str | None = None) -> None:
+    """Prints a table on stdout."""
+    from rich.console import Console
+    from rich.table import Table
+
+    table = Table(title=title, show_edge=False, header_style="bold")
+    for index, column in enumerate(columns):
+        table.add_column(column, no_wrap=index == 0)
+    for row in rows:
+        table.add_row(*("" if cell is None else str(cell) for cell in row))
+    console = Console()
+    if not console.is_terminal:
+        console = Console(width=250)  # a pipe: keep rows whole rather than wrap at 80 columns
+    console.print(table)
+
+
+def _when(value) -> str:
+    return value.strftime("%Y-%m-%d %H:%M:%S") if value else ""
+
+
+def config_path() -> Path:
+    """The client's config file: `$XDG_CONFIG_HOME/horn/config.json` (`~/.config/...`)."""
+    base = os.environ.get("XDG_CONFIG_HOME") or Path.home() / ".config"
+    return Path(base) / "horn" / "config.json"
+
+
+def client_settings() -> tuple[str, str | None, str]:
+    """The server URL, API key and where the key came from (environment over config file)."""
+    stored: dict = {}
+    path = config_path()
+    if path.is_file():
+        try:
+            stored = json.loads(path.read_text())
+        except ValueError:
+            fail(f"{path} is not valid JSON. Run `horn login` again, or delete it.")
+    url = os.environ.get("HORN_URL") or stored.get("url") or DEFAULT_URL
+    if os.environ.get("HORN_API_KEY"):
+        return url, os.environ["HORN_API_KEY"], "HORN_API_KEY"
+    return url, stored.get("api_key"), str(path)
+
+
+def describe_error(error, url: str, key_source: str) -> tuple[str, int]:
+    """A one-line message and the exit status for a client error."""
+    from server.client import HornAuthError, HornConnectionError, HornNotFound
+
+    if isinstance(error, HornConnectionError):
+        message, code = error.message, EXIT_UNREACHABLE
+    elif isinstance(error, HornAuthError):
+        message = (
+            f"{error.message} (server {url}, key from {key_source}; run `horn login` or set "
+            "HORN_API_KEY)"
+        )
+        code = EXIT_AUTH
+    elif isinstance(error, HornNotFound):
+        details = error.details if isinstance(error.details, dict) else {}
+        kind, resource = details.get("kind"), details.get("id")
+        listing = {"job": "jobs", "dataset": "datasets", "model": "models"}.get(kind or "")
+        if listing and resource:
+            message = f"{kind} {resource!r} not found on {url}. List them with `horn {listing} ls`."
+        else:
+            message = error.message
+        code = EXIT_NOT_FOUND
+    else:
+        status = f"HTTP {error.status}, " if error.status else ""
+        message, code = f"{error.message} ({status}{error.code})", EXIT_ERROR
+    return " ".join(message.split()), code
+
+
+@contextlib.contextmanager
+def connect():
+    """A `Horn` client for the configured server; its errors end the command in one line."""
+    from server.client import Horn, HornError
+
+    url, key, source = client_settings()
+    if not key:
+        fail(
+            "no API key: run `horn login`, or set HORN_URL and HORN_API_KEY "
+            "(`horn up` prints a key; `horn keys create --tenant NAME` makes one).",
+            EXIT_AUTH,
+        )
+    client = Horn(url, key)
+    try:
+        yield client
+    except HornError as error:
+        message, code = describe_error(error, url, source)
+        fail(message, code)
+    finally:
+        client.close()
+
+
+@app.command()
+def login(
+    url: Annotated[str | None, typer.Option("--url", help="The server's URL.")] = None,
+    api_key: Annotated[
+        str | None, typer.Option("--api-key", help="An API key (asked for when omitted).")
+    ] = None,
+) -> None:
+    """Checks a server URL and API key, then saves them for the client commands.
+
+    Writes `~/.config/horn/config.json` (mode 600). HORN_URL and HORN_API_KEY, when set,
+    win over it.
+    """
+    from server.client import Horn, HornError
+
+    url = (url or os.environ.get("HORN_URL") or DEFAULT_URL).rstrip("/")
+    key = api_key or typer.prompt("API key", hide_input=True)
+    with Horn(url, key) as client:
+        try:
+            client.list_jobs(limit=1)
+        except HornError as error:
+            message, code = describe_error(error, url, "--api-key")
+            fail(message, code)
+    path = config_path()
+    path.parent.mkdir(parents=True, exist_ok=True)
+    temp = path.with_name(f".{path.name}.tmp")
+    fd = os.open(temp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    with os.fdopen(fd, "w") as file:
+        json.dump({"url": url, "api_key": key}, file, indent=2)
+    os.replace(temp, path)
+    typer.echo(f"Logged in to {url}; saved to {path}.")
+
+
+def _dataset_rows(datasets) -> list[list[object]]:
+    return [
+        [
+            d.id,
+            d.name,
+            d.format,
+            d.summary.get("rows", ""),
+            d.size_bytes,
+            d.sha256[:12],
+            _when(d.created_at),
+        ]
+        for d in datasets
+    ]
+
+
+@datasets_app.command("push")
+def datasets_push(
+    file: Annotated[Path, typer.Argument(help="A .npz or .csv file.")],
+    name: Annotated[str | None, typer.Option("--name", help="A label.")] = None,
+    label_column: Annotated[
+        str | None, typer.Option("--label-column", help="CSV column with the labels.")
+    ] = None,
+    as_json: JsonOption = False,
+) -> None:
+    """Uploads a dataset and prints its id."""
+    with connect() as client:
+        dataset = client.push_dataset(file, name=name, label_column=label_column)
+    if as_json:
+        print_json(dataset)
+        return
+    typer.echo(dataset.id)
+
+
+@datasets_app.command("ls")
+def datasets_ls(as_json: JsonOption = False) -> None:
+    """Lists datasets, newest first."""
+    with connect() as client:
+        datasets = list(client.iter_datasets())
+    if as_json:
+        print_json(datasets)
+        return
+    columns = ["id", "name", "format", "rows", "bytes", "sha256", "created"]
+    print_table(columns, _dataset_rows(datasets))
+
+
+@datasets_app.command("rm")
+def datasets_rm(dataset_ids: Annotated[list[str], typer.Argument(help="Dataset ids.")]) -> None:
+    """Deletes datasets (refused while an unfinished job uses one)."""
+    with connect() as client:
+        for dataset_id in dataset_ids:
+            client.delete_dataset(dataset_id)
+            typer.echo(f"Deleted {dataset_id}.")
+
+
+@models_app.command("push")
+def models_push(
+    file: Annotated[Path, typer.Argument(help="A Python file defining build_model(hparams).")],
+    name: Annotated[str | None, typer.Option("--name", help="A label.")] = None,
+    as_json: JsonOption = False,
+) -> None:
+    """Uploads a model source (checked, never run by the API) and prints its id."""
+    with connect() as client:
+        model = client.push_model(file, name=name)
+    if as_json:
+        print_json(model)
+        return
+    typer.echo(model.id)
+
+
+@models_app.command("ls")
+def models_ls(as_json: JsonOption = False) -> None:
+    """Lists model sources, newest first."""
+    with connect() as client:
+        models = list(client.iter_models())
+    if as_json:
+        print_json(models)
+        return
+    rows = [
+        [m.id, m.name, m.filename, m.size_bytes, m.sha256[:12], _when(m.created_at)] for m in models
+    ]
+    print_table(["id", "name", "file", "bytes", "sha256", "created"], rows)
+
+
+@models_app.command("rm")
+def models_rm(model_ids: Annotated[list[str], typer.Argument(help="Model ids.")]) -> None:
+    """Deletes model sources (refused while an unfinished job uses one)."""
+    with connect() as client:
+        for model_id in model_ids:
+            client.delete_model(model_id)
+            typer.echo(f"Deleted {model_id}.")
+
+
+def parse_hyperparameters(values: list[str]) -> dict[str, object]:
+    """Reads `--hp NAME=VALUE` options; a value is JSON when it parses (`256`, `1e-3`, `[64]`)."""
+    parsed: dict[str, object] = {}
+    for item in values:
+        name, sep, raw = item.partition("=")
+        if not sep or not name.strip():
+            fail(f"Expected --hp NAME=VALUE (e.g. --hp units=256). Received: --hp {item!r}", 2)
+        try:
+            parsed[name.strip()] = json.loads(raw)
+        except ValueError:
+            parsed[name.strip()] = raw
+    return parsed
+
+
+def upload_once(client, value: str, kind: str) -> str:
+    """The id of `value`: an id as given, or a file's upload (an earlier one with its sha256)."""
+    from server.client import file_sha256
+
+    prefix = "ds_" if kind == "dataset" else "mdl_"
+    path = Path(value)
+    if not path.is_file():
+        if value.startswith(prefix):
+            return value
+        fail(f"{kind} file not found: {value!r}. Give a file or an id ({prefix}...).", 2)
+    sha256 = file_sha256(path)
+    existing = client.find_dataset(sha256) if kind == "dataset" else client.find_model(sha256)
+    if existing is not None:
+        typer.echo(f"Using {kind} {existing.id} (already uploaded, same sha256).", err=True)
+        return existing.id
+    pushed = client.push_dataset(path) if kind == "dataset" else client.push_model(path)
+    typer.echo(f"Uploaded {kind} {pushed.id} from {path}.", err=True)
+    return pushed.id
+
+
+@app.command()
+def submit(
+    source: Annotated[str, typer.Argument(help="Model source (.py) or model id (mdl_...).")],
+    data: Annotated[str, typer.Option("--data", help="Dataset file or id (ds_...).")],
+    epochs: Annotated[int | None, typer.Option("--epochs", help="Epochs (default 1).")] = None,
+    hp: Annotated[
+        list[str] | None, typer.Option("--hp", help="Hyperparameter NAME=VALUE (repeat).")
+    ] = None,
+    batch_size: Annotated[int | None, typer.Option("--batch-size", help="Batch size.")] = None,
+    validation_split: Annotated[
+        float | None, typer.Option("--validation-split", help="Fraction held out.")
+    ] = None,
+    gpus: Annotated[int, typer.Option("--gpus", help="GPUs (>0: the gpu queue).")] = 0,
+    name: Annotated[str | None, typer.Option("--name", help="A label.")] = None,
+    max_runtime_s: Annotated[
+        int | None, typer.Option("--max-runtime", help="Wall-clock limit in seconds.")
+    ] = None,
+    follow: Annotated[
+        bool, typer.Option("--follow", "-f", help="Watch it until it finishes.")
+    ] = False,
+    as_json: JsonOption = False,
+) -> None:
+    """Uploads the model source and data (once per content) and submits a training job."""
+    hyperparameters = parse_hyperparameters(hp or [])
+    training = {
+        key: value
+        for key, value in {
+            "epochs": epochs,
+            "batch_size": batch_size,
+            "validation_split": validation_split,
+        }.items()
+        if value is not None
+    }
+    with connect() as client:
+        model_id = upload_once(client, source, "model")
+        dataset_id = upload_once(client, data, "dataset")
+        job = client.create_job(
+            model_id,
+            dataset_id,
+            hyperparameters=hyperparameters,
+            training=training,
+            resources={"gpus": gpus},
+            name=name,
+            max_runtime_s=max_runtime_s,
+        )
+        if not follow:
+            if as_json:
+                print_json(job)
+            else:
+                typer.echo(job.id)
+                typer.echo(f"Follow it with `horn watch {job.id}`.", err=True)
+            return
+        typer.echo(f"Submitted {job.id}.", err=True)
+        job = watch_job(client, job.id)
+    if as_json:
+        print_json(job)
+    exit_for(job)
+
+
+def _format_metrics(values: dict) -> str:
+    parts = []
+    for key, value in values.items():
+        if isinstance(value, float):
+            parts.append(f"{key}: {value:.4f}")
+        elif value is not None:
+            parts.append(f"{key}: {value}")
+    return " - ".join(parts)
+
+
+def steps_per_epoch(client, job) -> int | None:
+    """Batches per epoch, from the dataset's rows and the job's settings; None if unknown."""
+    from server.client import HornError
+
+    try:
+        dataset = client.get_dataset(job.dataset_id)
+    except HornError:
+        return None
+    splits = dataset.summary.get("splits") or {}
+    count = splits.get("train", dataset.summary.get("rows"))
+    if not isinstance(count, int):
+        return None
+    split = job.training.get("validation_split") or 0.0
+    if "val" not in splits and split:
+        count = count - int(count * split)
+    return max(1, math.ceil(count / (job.training.get("batch_size") or 32)))
+
+
+def watch_job(client, job_id: str):
+    """Shows a job's progress live (a bar per epoch, with its metrics) and returns it finished.
+
+    On a terminal each epoch gets a progress bar like Keras's; otherwise one line per epoch.
+    Ends with a table of the metrics of every epoch.
+    """
+    from rich.console import Console
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+
+    from server.client import MetricEvent, StatusEvent
+
+    console = Console(soft_wrap=True)
+    job = client.get_job(job_id)
+    epochs = job.epochs or job.training.get("epochs") or 1
+    steps = steps_per_epoch(client, job)
+    live = console.is_terminal
+    progress = Progress(
+        TextColumn("Epoch {task.fields[epoch]}/" + str(epochs)),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TimeElapsedColumn(),
+        TextColumn("{task.fields[metrics]}"),
+        console=console,
+        disable=not live,
+    )
+    tasks: dict[int, int] = {}
+    last_status = None
+
+    def task_of(epoch: int) -> int:
+        if epoch not in tasks:
+            tasks[epoch] = progress.add_task("", total=steps, epoch=epoch, metrics="")
+        return tasks[epoch]
+
+    with progress:
+        for event in client.events(job_id):
+            if isinstance(event, StatusEvent):
+                if event.status != last_status:
+                    last_status = event.status
+                    line = f"[dim]{event.status}[/dim]"
+                    if event.message:
+                        line += f" [dim]- {event.message}[/dim]"
+                    console.print(line)
+            elif isinstance(event, MetricEvent):
+                task = task_of(event.epoch)
+                text = _format_metrics(event.values)
+                if event.step is not None:
+                    total = max(steps or 0, event.step) or None
+                    progress.update(task, completed=event.step, total=total, metrics=text)
+                    continue
+                done = max(steps or 0, int(progress.tasks[task].completed)) or 1
+                progress.update(task, completed=done, total=done, metrics=text)
+                if not live:
+                    console.print(f"Epoch {event.epoch}/{epochs} - {text}", highlight=False)
+    job = client.get_job(job_id)
+    history = client.metrics(job_id)
+    if history:
+        names = list(dict.fromkeys(name for row in history for name in row.values))
+        rows = [
+            [row.epoch, *(_format_value(row.values.get(name)) for name in names)] for row in history
+        ]
+        print_table(["epoch", *names], rows, title=f"{job.id} ({job.status})")
+    elapsed = ""
+    if job.started_at and job.finished_at:
+        elapsed = f" in {(job.finished_at - job.started_at).total_seconds():.1f} s"
+    console.print(
+        f"Job {job.id} {job.status} ({job.reason}){elapsed}: {job.message}", highlight=False
+    )
+    return job
+
+
+def _format_value(value: object) -> str:
+    return f"{value:.4f}" if isinstance(value, float) else str(value)
+
+
+def exit_for(job) -> None:
+    """Ends the command with status 1 and a one-line reason unless the job succeeded."""
+    if job.status != "succeeded":
+        fail(f"job {job.id} {job.status} ({job.reason}): {job.message}")
+
+
+@app.command()
+def watch(job_id: Annotated[str, typer.Argument(help="The job.")]) -> None:
+    """Shows a job's progress live until it finishes, then a summary of its epochs."""
+    with connect() as client:
+        job = watch_job(client, job_id)
+    exit_for(job)
+
+
+def _job_rows(jobs) -> list[list[object]]:
+    return [
+        [
+            job.id,
+            job.name or "",
+            job.status,
+            f"{job.epoch}/{job.epochs or '?'}",
+            _format_metrics({k: v for k, v in (job.metrics or {}).items() if k != "epoch"}),
+            job.attempts[-1].worker if job.attempts else "",
+            _when(job.created_at),
+        ]
+        for job in jobs
+    ]
+
+
+@jobs_app.command("ls")
+def jobs_ls(
+    status: Annotated[
+        list[str] | None, typer.Option("--status", help="Only these statuses (repeat).")
+    ] = None,
+    limit: Annotated[int, typer.Option("--limit", help="Most jobs shown.")] = 50,
+    as_json: JsonOption = False,
+) -> None:
+    """Lists jobs, newest first."""
+    with connect() as client:
+        jobs = client.list_jobs(status=status, limit=limit).items
+    if as_json:
+        print_json(jobs)
+        return
+    columns = ["id", "name", "status", "epoch", "metrics", "worker", "created"]
+    print_table(columns, _job_rows(jobs))
+
+
+@jobs_app.command("show")
+def jobs_show(
+    job_id: Annotated[str, typer.Argument(help="The job.")], as_json: JsonOption = False
+) -> None:
+    """Shows a job: status, progress, latest metrics, attempts."""
+    with connect() as client:
+        job = client.get_job(job_id)
+    if as_json:
+        print_json(job)
+        return
+    fields = [
+        ("id", job.id),
+        ("name", job.name),
+        ("status", f"{job.status} ({job.reason})"),
+        ("message", job.message),
+        ("progress", f"epoch {job.epoch}/{job.epochs}"),
+        ("metrics", _format_metrics(job.metrics or {})),
+        ("model", job.model_id),
+        ("dataset", job.dataset_id),
+        ("hyperparameters", json.dumps(job.hyperparameters)),
+        ("training", json.dumps(job.training)),
+        ("queue", job.queue),
+        ("created", _when(job.created_at)),
+        ("started", _when(job.started_at)),
+        ("finished", _when(job.finished_at)),
+    ]
+    for attempt in job.attempts:
+        fields.append(
+            (f"attempt {attempt.number}", f"{attempt.worker} {attempt.outcome or ''}".strip())
+        )
+    print_table(["field", "value"], [list(item) for item in fields])
+
+
+@jobs_app.command("cancel")
+def jobs_cancel(
+    job_id: Annotated[str, typer.Argument(help="The job.")], as_json: JsonOption = False
+) -> None:
+    """Cancels a job (a running one stops within seconds)."""
+    with connect() as client:
+        job = client.cancel_job(job_id)
+    if as_json:
+        print_json(job)
+        return
+    typer.echo(f"{job.id} {job.status}")
+
+
+@jobs_app.command("logs")
+def jobs_logs(
+    job_id: Annotated[str, typer.Argument(help="The job.")],
+    follow: Annotated[
+        bool, typer.Option("--follow", "-f", help="Keep printing until it finishes.")
+    ] = False,
+    tail: Annotated[int | None, typer.Option("--tail", help="Only the last N lines.")] = None,
+) -> None:
+    """Prints the training process's output."""
+    with connect() as client:
+        if not follow:
+            sys.stdout.write(client.logs(job_id, tail=tail))
+            return
+        for chunk in client.follow_logs(job_id):
+            sys.stdout.write(chunk)
+            sys.stdout.flush()
+
+
+@checkpoints_app.command("ls")
+def checkpoints_ls(
+    job_id: Annotated[str, typer.Argument(help="The job.")], as_json: JsonOption = False
+) -> None:
+    """Lists a job's checkpoints."""
+    with connect() as client:
+        checkpoints = client.list_checkpoints(job_id)
+    if as_json:
+        print_json(checkpoints)
+        return
+    rows = [
+        [c.epoch, c.size_bytes, _format_metrics(c.metrics or {}), _when(c.created_at)]
+        for c in checkpoints
+    ]
+    print_table(["epoch", "bytes", "metrics", "created"], rows)
+
+
+@checkpoints_app.command("pull")
+def checkpoints_pull(
+    job_id: Annotated[str, typer.Argument(help="The job.")],
+    epoch: Annotated[int | None, typer.Option("--epoch", help="Epoch (default latest).")] = None,
+    output: Annotated[
+        Path | None, typer.Option("--output", "-o", help="File or folder to write.")
+    ] = None,
+) -> None:
+    """Downloads a checkpoint (`.keras`; load it with `kerascore.models.load_model`)."""
+    with connect() as client:
+        path = client.download_checkpoint(job_id, output, epoch if epoch is not None else "latest")
+    typer.echo(str(path))
+
+
+@app.command()
+def predict(
+    job_id: Annotated[str, typer.Argument(help="The job.")],
+    file: Annotated[
+        Path,
+        typer.Option(
+            "--file",
+            help='JSON: a list of rows, or {"instances": [...]} or {"inputs": {...}}; - for stdin.',
+        ),
+    ],
+    as_json: JsonOption = False,
+) -> None:
+    """Predicts with a job's latest checkpoint; prints one prediction per line."""
+    try:
+        text = sys.stdin.read() if str(file) == "-" else file.read_text()
+        body = json.loads(text)
+    except OSError as error:
+        fail(f"Cannot read {str(file)!r}: {error.strerror}.", 2)
+    except ValueError as error:
+        fail(f"{file} is not valid JSON: {error}.", 2)
+    if isinstance(body, list):
+        body = {"instances": body}
+    if not isinstance(body, dict) or set(body) - {"instances", "inputs"} or not body:
+        fail(
+            f'Expected a list of rows, {{"instances": [...]}} or {{"inputs": {{...}}}} in {file}.',
+            2,
+        )
+    with connect() as client:
+        result = client.predict(job_id, body.get("instances"), body.get("inputs"))
+    if as_json:
+        print_json(result)
+        return
+    for row in result.predictions:
+        typer.echo(json.dumps(row))
 
 
 if __name__ == "__main__":

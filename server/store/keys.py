@@ -89,3 +89,36 @@ def revoke_api_key(session: Session, key: str) -> bool:
         return False
     api_key.revoked_at = utcnow()
     return True
+
+
+def list_api_keys(session: Session, tenant_name: str | None = None) -> list[tuple[ApiKey, Tenant]]:
+    """Returns every API key (only a tenant's with `tenant_name`) with its tenant, oldest first."""
+    query = select(ApiKey, Tenant).join(Tenant, Tenant.id == ApiKey.tenant_id)
+    if tenant_name is not None:
+        query = query.where(Tenant.name == tenant_name.strip())
+    return [(key, tenant) for key, tenant in session.execute(query.order_by(ApiKey.created_at))]
+
+
+def revoke_api_key_by_id(session: Session, key_id_or_prefix: str) -> ApiKey:
+    """Revokes the API key with this id (`key_...`) or display prefix; the caller commits.
+
+    Returns:
+        The revoked key (already revoked keys are returned unchanged).
+
+    Raises:
+        ValueError: when no key, or more than one, matches.
+    """
+    value = key_id_or_prefix.strip()
+    matches = list(
+        session.scalars(select(ApiKey).where((ApiKey.id == value) | (ApiKey.prefix == value)))
+    )
+    if len(matches) != 1:
+        problem = "No API key has" if not matches else f"{len(matches)} API keys have"
+        raise ValueError(
+            f"{problem} the id or prefix {value!r}. List them with `horn keys list` and give "
+            "the id (key_...)."
+        )
+    api_key = matches[0]
+    if api_key.revoked_at is None:
+        api_key.revoked_at = utcnow()
+    return api_key

@@ -149,3 +149,13 @@ def test_call_default_for_training_is_honoured():
 
     assert float(DefaultsToTraining()(np.ones((1, 1)))[0, 0]) == 1.0
     assert float(DefaultsToTraining()(np.ones((1, 1)), training=False)[0, 0]) == 0.0
+
+
+def test_export_writes_a_saved_model_with_serving_default(tmp_path):
+    model = keras.Sequential([keras.Input((4,), name="features"), layers.Dense(2)])
+    x = np.random.rand(3, 4).astype("float32")
+    model.export(str(tmp_path / "exported"), verbose=False)
+    restored = tf.saved_model.load(str(tmp_path / "exported"))
+    serving = restored.signatures["serving_default"]
+    outputs = list(serving(tf.constant(x)).values())[0]
+    np.testing.assert_allclose(outputs.numpy(), model.predict(x, verbose=0), rtol=1e-6)
