@@ -381,8 +381,10 @@ def print_json(value: object) -> None:
     typer.echo(json.dumps(to_json(value), indent=2))
 
 
-def print_table(columns: list[str], rows: list[list[object]], title: str | None = None) -> None:
-    """Prints a table on stdout."""
+def print_table(
+    columns: list[str], rows: list[list[object]], title: str | None = None, stderr: bool = False
+) -> None:
+    """Prints a table on stdout (or stderr)."""
     from rich.console import Console
     from rich.table import Table
 
@@ -391,9 +393,10 @@ def print_table(columns: list[str], rows: list[list[object]], title: str | None 
         table.add_column(column, no_wrap=index == 0)
     for row in rows:
         table.add_row(*("" if cell is None else str(cell) for cell in row))
-    console = Console()
+    console = Console(stderr=stderr)
     if not console.is_terminal:
-        console = Console(width=250)  # a pipe: keep rows whole rather than wrap at 80 columns
+        # A pipe: keep rows whole rather than wrap them at 80 columns.
+        console = Console(stderr=stderr, width=250)
     console.print(table)
 
 
@@ -682,7 +685,7 @@ def submit(
                 typer.echo(f"Follow it with `horn watch {job.id}`.", err=True)
             return
         typer.echo(f"Submitted {job.id}.", err=True)
-        job = watch_job(client, job.id)
+        job = watch_job(client, job.id, stderr=as_json)
     if as_json:
         print_json(job)
     exit_for(job)
@@ -716,18 +719,18 @@ def steps_per_epoch(client, job) -> int | None:
     return max(1, math.ceil(count / (job.training.get("batch_size") or 32)))
 
 
-def watch_job(client, job_id: str):
+def watch_job(client, job_id: str, stderr: bool = False):
     """Shows a job's progress live (a bar per epoch, with its metrics) and returns it finished.
 
     On a terminal each epoch gets a progress bar like Keras's; otherwise one line per epoch.
-    Ends with a table of the metrics of every epoch.
+    Ends with a table of the metrics of every epoch. `stderr` keeps stdout for JSON.
     """
     from rich.console import Console
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
     from server.client import MetricEvent, StatusEvent
 
-    console = Console(soft_wrap=True)
+    console = Console(soft_wrap=True, stderr=stderr)
     job = client.get_job(job_id)
     epochs = job.epochs or job.training.get("epochs") or 1
     steps = steps_per_epoch(client, job)
@@ -776,7 +779,7 @@ def watch_job(client, job_id: str):
         rows = [
             [row.epoch, *(_format_value(row.values.get(name)) for name in names)] for row in history
         ]
-        print_table(["epoch", *names], rows, title=f"{job.id} ({job.status})")
+        print_table(["epoch", *names], rows, title=f"{job.id} ({job.status})", stderr=stderr)
     elapsed = ""
     if job.started_at and job.finished_at:
         elapsed = f" in {(job.finished_at - job.started_at).total_seconds():.1f} s"
@@ -797,10 +800,17 @@ def exit_for(job) -> None:
 
 
 @app.command()
-def watch(job_id: Annotated[str, typer.Argument(help="The job.")]) -> None:
-    """Shows a job's progress live until it finishes, then a summary of its epochs."""
+def watch(
+    job_id: Annotated[str, typer.Argument(help="The job.")], as_json: JsonOption = False
+) -> None:
+    """Shows a job's progress live until it finishes, then a summary of its epochs.
+
+    With `--json` the progress goes to stderr and the finished job to stdout.
+    """
     with connect() as client:
-        job = watch_job(client, job_id)
+        job = watch_job(client, job_id, stderr=as_json)
+    if as_json:
+        print_json(job)
     exit_for(job)
 
 

@@ -3,7 +3,7 @@
 Example:
 
 ```python
-from server.client import Horn
+from server.client import Horn, MetricEvent
 
 with Horn("http://127.0.0.1:8000", api_key="horn_...") as horn:
     dataset = horn.push_dataset("digits.npz")

@@ -25,6 +25,22 @@ def _to_float_logs(logs):
     return result
 
 
+class _ModelStep:
+    """Wraps a step function so each model's compiled function is its own for TensorFlow's
+    retracing detector, which otherwise counts every model's first trace against one code
+    object and warns when models are built in a loop."""
+
+    def __init__(self, function):
+        self.function = function
+
+    def __call__(self, *args):
+        return self.function(*args)
+
+
+def _compile(function, **options):
+    return tf.function(_ModelStep(function), **options)
+
+
 def _in_strategy_scope(method):
     """Runs a public training method inside the scope of the model's distribution strategy,
     so that variables it creates (optimizer slots, metrics) are distributed like the model's."""
@@ -252,7 +268,7 @@ class Trainer:
     def _compile_fn(self, fn, signature=None):
         if self.run_eagerly:
             return fn
-        return tf.function(
+        return _compile(
             fn,
             input_signature=signature,
             jit_compile=self.jit_compile or None,
@@ -342,7 +358,7 @@ class Trainer:
         ]
         if self.run_eagerly:
             return run
-        return tf.function(run, input_signature=signature, jit_compile=self.jit_compile or None)
+        return _compile(run, input_signature=signature, jit_compile=self.jit_compile or None)
 
     def _iterator_runner(self, step_fn, class_table=None):
         """A function that runs `count` steps pulling batches from a dataset iterator; under a
@@ -385,7 +401,7 @@ class Trainer:
 
         if self.run_eagerly and strategy is None:
             return run
-        return tf.function(run, jit_compile=self.jit_compile or None, reduce_retracing=True)
+        return _compile(run, jit_compile=self.jit_compile or None, reduce_retracing=True)
 
     # ----------------------------------------------------------------- fit
     def _ensure_compiled(self, what):
@@ -802,7 +818,7 @@ class Trainer:
                 signature = [
                     tf.nest.map_structure(lambda t: tf.TensorSpec((None, *t.shape[1:]), t.dtype), x)
                 ]
-                function = tf.function(
+                function = _compile(
                     lambda inputs: self(inputs, training=False), input_signature=signature
                 )
             self._predict_functions["small"] = function

@@ -239,3 +239,15 @@ def test_lambda_losses_and_metrics_compile():
     x, y = data(rows=16)
     history = model.fit(x, y, epochs=1, verbose=0)
     assert set(history.history) == {"loss", "<lambda>"}
+
+
+def test_models_built_in_a_loop_raise_no_retracing_warning(caplog):
+    x, y = data(rows=70)
+    with caplog.at_level("WARNING", logger="tensorflow"):
+        for _ in range(7):
+            model = make_model()
+            model.compile(optimizer="adam", loss="mse")
+            model.fit(x, y, epochs=2, batch_size=32, validation_split=0.2, verbose=0)
+            model.predict(x[:3], verbose=0)
+            model.evaluate(x, y, verbose=0)
+    assert not [r for r in caplog.records if "retracing" in r.getMessage()]

@@ -150,6 +150,9 @@ def test_push_submit_follow_pull_and_predict(server, files, horn_cli, tmp_path):
     summary = horn_cli("watch", job["id"])
     assert summary.returncode == 0
     assert "epoch" in summary.stdout and "val_loss" in summary.stdout
+    scripted = horn_cli("watch", job["id"], "--json")
+    assert json_of(scripted)["status"] == "succeeded"
+    assert "Epoch 3/3 - loss: " in scripted.stderr  # the progress stays off stdout
     logs = horn_cli("jobs", "logs", job["id"], "--tail", "2")
     assert logs.stdout.count("\n") == 2
 
@@ -298,3 +301,27 @@ def test_python_client_errors_and_events(server):
         resumed = list(client.events(job.id, last_event_id=events[2].id))
         assert [e.id for e in resumed[:-1]] == [e.id for e in events[3:-1]]
         assert [m.epoch for m in client.metrics(job.id)] == [1, 2, 3]
+
+
+def test_rm_refuses_what_a_running_job_uses_then_deletes(server, files, horn_cli, tmp_path):
+    np.savez(tmp_path / "small.npz", x=np.zeros((8, 64), "float32"), y=np.zeros(8, "int64"))
+    dataset = json_of(horn_cli("datasets", "push", str(tmp_path / "small.npz"), "--json"))
+    source = tmp_path / "other_model.py"
+    source.write_text(files["model"].read_text() + "\n# another source\n")
+    model = json_of(horn_cli("models", "push", str(source), "--json"))
+    job_id = horn_cli(
+        "submit", model["id"], "--data", dataset["id"], "--epochs", "10000", "--batch-size", "1"
+    ).stdout.strip()
+    busy = horn_cli("datasets", "rm", dataset["id"])
+    assert busy.returncode == 1 and "(HTTP 409, in_use)" in busy.stderr and job_id in busy.stderr
+    assert horn_cli("jobs", "cancel", job_id).returncode == 0
+    with Horn(server.url, server.key) as client:
+        assert client.wait(job_id, timeout=30).status == "cancelled"
+
+    assert horn_cli("datasets", "rm", dataset["id"]).stdout == f"Deleted {dataset['id']}.\n"
+    assert horn_cli("models", "rm", model["id"]).returncode == 0
+    assert dataset["id"] not in {d["id"] for d in json_of(horn_cli("datasets", "ls", "--json"))}
+    assert model["id"] not in {m["id"] for m in json_of(horn_cli("models", "ls", "--json"))}
+    gone = horn_cli("models", "rm", model["id"])
+    assert gone.returncode == 5
+    assert f"model '{model['id']}' not found" in gone.stderr and "`horn models ls`" in gone.stderr
