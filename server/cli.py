@@ -386,13 +386,14 @@ def print_table(
 ) -> None:
     """Prints a table on stdout (or stderr)."""
     from rich.console import Console
+    from rich.markup import escape
     from rich.table import Table
 
-    table = Table(title=title, show_edge=False, header_style="bold")
+    table = Table(title=title and escape(title), show_edge=False, header_style="bold")
     for index, column in enumerate(columns):
         table.add_column(column, no_wrap=index == 0)
     for row in rows:
-        table.add_row(*("" if cell is None else str(cell) for cell in row))
+        table.add_row(*("" if cell is None else escape(str(cell)) for cell in row))
     console = Console(stderr=stderr)
     if not console.is_terminal:
         # A pipe: keep rows whole rather than wrap them at 80 columns.
@@ -443,6 +444,12 @@ def describe_error(error, url: str, key_source: str) -> tuple[str, int]:
         listing = {"job": "jobs", "dataset": "datasets", "model": "models"}.get(kind or "")
         if listing and resource:
             message = f"{kind} {resource!r} not found on {url}. List them with `horn {listing} ls`."
+        elif kind == "checkpoint" and resource:
+            job_id = resource.split("/")[0]
+            message = (
+                f"checkpoint {resource} not found on {url}. List them with "
+                f"`horn checkpoints ls {job_id}`."
+            )
         else:
             message = error.message
         code = EXIT_NOT_FOUND
@@ -726,6 +733,7 @@ def watch_job(client, job_id: str, stderr: bool = False):
     Ends with a table of the metrics of every epoch. `stderr` keeps stdout for JSON.
     """
     from rich.console import Console
+    from rich.markup import escape
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
     from server.client import MetricEvent, StatusEvent
@@ -757,21 +765,23 @@ def watch_job(client, job_id: str, stderr: bool = False):
             if isinstance(event, StatusEvent):
                 if event.status != last_status:
                     last_status = event.status
-                    line = f"[dim]{event.status}[/dim]"
+                    line = f"[dim]{escape(event.status)}[/dim]"
                     if event.message:
-                        line += f" [dim]- {event.message}[/dim]"
+                        line += f" [dim]- {escape(event.message)}[/dim]"
                     console.print(line)
             elif isinstance(event, MetricEvent):
                 task = task_of(event.epoch)
                 text = _format_metrics(event.values)
                 if event.step is not None:
                     total = max(steps or 0, event.step) or None
-                    progress.update(task, completed=event.step, total=total, metrics=text)
+                    progress.update(task, completed=event.step, total=total, metrics=escape(text))
                     continue
                 done = max(steps or 0, int(progress.tasks[task].completed)) or 1
-                progress.update(task, completed=done, total=done, metrics=text)
+                progress.update(task, completed=done, total=done, metrics=escape(text))
                 if not live:
-                    console.print(f"Epoch {event.epoch}/{epochs} - {text}", highlight=False)
+                    console.print(
+                        f"Epoch {event.epoch}/{epochs} - {text}", highlight=False, markup=False
+                    )
     job = client.get_job(job_id)
     history = client.metrics(job_id)
     if history:
@@ -784,7 +794,9 @@ def watch_job(client, job_id: str, stderr: bool = False):
     if job.started_at and job.finished_at:
         elapsed = f" in {(job.finished_at - job.started_at).total_seconds():.1f} s"
     console.print(
-        f"Job {job.id} {job.status} ({job.reason}){elapsed}: {job.message}", highlight=False
+        f"Job {job.id} {job.status} ({job.reason}){elapsed}: {job.message}",
+        highlight=False,
+        markup=False,
     )
     return job
 

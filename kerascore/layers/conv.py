@@ -26,6 +26,8 @@ __all__ = [
     "SeparableConvolution2D",
 ]
 
+import inspect
+
 import numpy as np
 import tensorflow as tf
 
@@ -177,12 +179,48 @@ def _check_no_strided_dilation(strides, dilation_rate):
 
 
 # ------------------------------------------------------------------ shared base
+_RESOLVERS = {
+    "initializer": initializers.get,
+    "regularizer": regularizers.get,
+    "constraint": constraints.get,
+}
+
+
+def rank_signature(cls, per_axis):
+    """The signature `help(cls)` shows: `cls.__init__`'s with Keras's per-rank defaults.
+
+    The arguments named in `per_axis` take an int for every spatial axis; for ranks above 1
+    Keras shows their default once per axis (`strides=(1, 1)` on `Conv2D`). Returns None
+    (the plain signature) when `cls` has no `rank` or defines its own `__init__`.
+    """
+    if not cls.rank or "__init__" in vars(cls):
+        return None
+    signature = inspect.signature(cls.__init__)
+    parameters = list(signature.parameters.values())[1:]
+    if cls.rank > 1:
+        parameters = [
+            p.replace(default=(p.default,) * cls.rank)
+            if p.name in per_axis and isinstance(p.default, int)
+            else p
+            for p in parameters
+        ]
+    return signature.replace(parameters=parameters)
+
+
 class _BaseConvLayer(Layer):
-    """What every convolution shares: arguments, layout handling, bias, activation."""
+    """What every convolution shares: arguments, layout handling, bias, activation.
+
+    Subclasses set `rank`, the number of spatial axes.
+    """
+
+    rank = None
+
+    def __init_subclass__(cls, **kwargs):
+        super().__init_subclass__(**kwargs)
+        cls.__signature__ = rank_signature(cls, ("strides", "dilation_rate"))
 
     def __init__(
         self,
-        rank,
         kernel_size,
         strides,
         padding,
@@ -198,7 +236,7 @@ class _BaseConvLayer(Layer):
         **kwargs,
     ):
         super().__init__(**kwargs)
-        self.rank = rank
+        rank = self.rank
         self.kernel_size = standardize_tuple(kernel_size, rank, "kernel_size")
         self.strides = standardize_tuple(strides, rank, "strides")
         self.dilation_rate = standardize_tuple(dilation_rate, rank, "dilation_rate")
@@ -206,11 +244,22 @@ class _BaseConvLayer(Layer):
         self.data_format = standardize_data_format(data_format)
         self.activation = activations.get(activation)
         self.use_bias = bool(use_bias)
-        self.bias_initializer = initializers.get(bias_initializer)
-        self.bias_regularizer = regularizers.get(bias_regularizer)
         self.activity_regularizer = regularizers.get(activity_regularizer)
-        self.bias_constraint = constraints.get(bias_constraint)
+        self._set_weight_options(
+            bias_initializer=bias_initializer,
+            bias_regularizer=bias_regularizer,
+            bias_constraint=bias_constraint,
+        )
         self.input_spec = InputSpec(ndim=rank + 2)
+
+    def _set_weight_options(self, **options):
+        """Resolves and stores `*_initializer`, `*_regularizer` and `*_constraint` arguments."""
+        for name, value in options.items():
+            setattr(self, name, _RESOLVERS[name.rsplit("_", 1)[1]](value))
+
+    def _weight_options_config(self, *names):
+        """The serialized weight options `names`, in that order, for `get_config`."""
+        return {name: serialize_keras_object(getattr(self, name)) for name in names}
 
     def _input_channels(self, input_shape):
         _, channels = spatial_and_channels(input_shape, self.data_format)
@@ -235,6 +284,27 @@ class _BaseConvLayer(Layer):
                 regularizer=self.bias_regularizer,
                 constraint=self.bias_constraint,
             )
+
+    def _add_kernel(self, name, shape, options_prefix):
+        """Adds a kernel weight using the `<options_prefix>_initializer` etc. options."""
+        return self.add_weight(
+            name=name,
+            shape=shape,
+            initializer=getattr(self, f"{options_prefix}_initializer"),
+            regularizer=getattr(self, f"{options_prefix}_regularizer"),
+            constraint=getattr(self, f"{options_prefix}_constraint"),
+        )
+
+    def _conv_output_shape(self, input_shape, channels, padding=None):
+        """The output shape of a (non-transposed) convolution with `channels` outputs."""
+        spatial, _ = spatial_and_channels(input_shape, self.data_format)
+        padding = padding or self.padding
+        output_spatial = tuple(
+            conv_output_length(length, k, s, padding, d)
+            for length, k, s, d in zip(spatial, self.kernel_size, self.strides, self.dilation_rate)
+        )
+        _check_positive_spatial(self, input_shape, output_spatial)
+        return assemble_shape(input_shape[0], output_spatial, channels, self.data_format)
 
     def call(self, inputs):
         if self.data_format == "channels_first":
@@ -275,7 +345,6 @@ class _Conv(_BaseConvLayer):
 
     def __init__(
         self,
-        rank,
         filters,
         kernel_size,
         strides=1,
@@ -303,7 +372,6 @@ class _Conv(_BaseConvLayer):
                 f"Received: groups={groups}, filters={filters}."
             )
         super().__init__(
-            rank,
             kernel_size,
             strides,
             padding,
@@ -315,14 +383,16 @@ class _Conv(_BaseConvLayer):
             bias_regularizer,
             activity_regularizer,
             bias_constraint,
-            allow_causal=rank == 1,
+            allow_causal=self.rank == 1,
             **kwargs,
         )
         self.filters = int(filters)
         self.groups = int(groups)
-        self.kernel_initializer = initializers.get(kernel_initializer)
-        self.kernel_regularizer = regularizers.get(kernel_regularizer)
-        self.kernel_constraint = constraints.get(kernel_constraint)
+        self._set_weight_options(
+            kernel_initializer=kernel_initializer,
+            kernel_regularizer=kernel_regularizer,
+            kernel_constraint=kernel_constraint,
+        )
         _check_no_strided_dilation(self.strides, self.dilation_rate)
 
     def build(self, input_shape):
@@ -334,12 +404,8 @@ class _Conv(_BaseConvLayer):
                 f"channels (full input shape is {tuple(input_shape)})."
             )
         self.compute_output_shape(input_shape)
-        self.kernel = self.add_weight(
-            name="kernel",
-            shape=(*self.kernel_size, channels // self.groups, self.filters),
-            initializer=self.kernel_initializer,
-            regularizer=self.kernel_regularizer,
-            constraint=self.kernel_constraint,
+        self.kernel = self._add_kernel(
+            "kernel", (*self.kernel_size, channels // self.groups, self.filters), "kernel"
         )
         self._add_bias(self.filters)
         self._set_input_spec(channels)
@@ -370,23 +436,17 @@ class _Conv(_BaseConvLayer):
         return tf.concat([convolve(x, k) for x, k in zip(input_groups, kernel_groups)], axis=-1)
 
     def compute_output_shape(self, input_shape):
-        spatial, _ = spatial_and_channels(input_shape, self.data_format)
         padding = "same" if self.padding == "causal" else self.padding
-        output_spatial = tuple(
-            conv_output_length(length, k, s, padding, d)
-            for length, k, s, d in zip(spatial, self.kernel_size, self.strides, self.dilation_rate)
-        )
-        _check_positive_spatial(self, input_shape, output_spatial)
-        return assemble_shape(input_shape[0], output_spatial, self.filters, self.data_format)
+        return self._conv_output_shape(input_shape, self.filters, padding)
 
     def get_config(self):
         return {
             **super().get_config(),
             "filters": self.filters,
             "groups": self.groups,
-            "kernel_initializer": initializers.serialize(self.kernel_initializer),
-            "kernel_regularizer": serialize_keras_object(self.kernel_regularizer),
-            "kernel_constraint": serialize_keras_object(self.kernel_constraint),
+            **self._weight_options_config(
+                "kernel_initializer", "kernel_regularizer", "kernel_constraint"
+            ),
         }
 
 
@@ -430,47 +490,7 @@ class Conv1D(_Conv):
         new_spatial="new_steps",
         example="5",
     )
-
-    def __init__(
-        self,
-        filters,
-        kernel_size,
-        strides=1,
-        padding="valid",
-        data_format=None,
-        dilation_rate=1,
-        groups=1,
-        activation=None,
-        use_bias=True,
-        kernel_initializer="glorot_uniform",
-        bias_initializer="zeros",
-        kernel_regularizer=None,
-        bias_regularizer=None,
-        activity_regularizer=None,
-        kernel_constraint=None,
-        bias_constraint=None,
-        **kwargs,
-    ):
-        super().__init__(
-            1,
-            filters,
-            kernel_size,
-            strides=strides,
-            padding=padding,
-            data_format=data_format,
-            dilation_rate=dilation_rate,
-            groups=groups,
-            activation=activation,
-            use_bias=use_bias,
-            kernel_initializer=kernel_initializer,
-            bias_initializer=bias_initializer,
-            kernel_regularizer=kernel_regularizer,
-            bias_regularizer=bias_regularizer,
-            activity_regularizer=activity_regularizer,
-            kernel_constraint=kernel_constraint,
-            bias_constraint=bias_constraint,
-            **kwargs,
-        )
+    rank = 1
 
 
 @register_builtin
@@ -483,47 +503,7 @@ class Conv2D(_Conv):
         new_spatial="new_rows, new_cols",
         example="5, 5",
     )
-
-    def __init__(
-        self,
-        filters,
-        kernel_size,
-        strides=(1, 1),
-        padding="valid",
-        data_format=None,
-        dilation_rate=(1, 1),
-        groups=1,
-        activation=None,
-        use_bias=True,
-        kernel_initializer="glorot_uniform",
-        bias_initializer="zeros",
-        kernel_regularizer=None,
-        bias_regularizer=None,
-        activity_regularizer=None,
-        kernel_constraint=None,
-        bias_constraint=None,
-        **kwargs,
-    ):
-        super().__init__(
-            2,
-            filters,
-            kernel_size,
-            strides=strides,
-            padding=padding,
-            data_format=data_format,
-            dilation_rate=dilation_rate,
-            groups=groups,
-            activation=activation,
-            use_bias=use_bias,
-            kernel_initializer=kernel_initializer,
-            bias_initializer=bias_initializer,
-            kernel_regularizer=kernel_regularizer,
-            bias_regularizer=bias_regularizer,
-            activity_regularizer=activity_regularizer,
-            kernel_constraint=kernel_constraint,
-            bias_constraint=bias_constraint,
-            **kwargs,
-        )
+    rank = 2
 
 
 @register_builtin
@@ -536,47 +516,7 @@ class Conv3D(_Conv):
         new_spatial="new_d1, new_d2, new_d3",
         example="5, 5, 5",
     )
-
-    def __init__(
-        self,
-        filters,
-        kernel_size,
-        strides=(1, 1, 1),
-        padding="valid",
-        data_format=None,
-        dilation_rate=(1, 1, 1),
-        groups=1,
-        activation=None,
-        use_bias=True,
-        kernel_initializer="glorot_uniform",
-        bias_initializer="zeros",
-        kernel_regularizer=None,
-        bias_regularizer=None,
-        activity_regularizer=None,
-        kernel_constraint=None,
-        bias_constraint=None,
-        **kwargs,
-    ):
-        super().__init__(
-            3,
-            filters,
-            kernel_size,
-            strides=strides,
-            padding=padding,
-            data_format=data_format,
-            dilation_rate=dilation_rate,
-            groups=groups,
-            activation=activation,
-            use_bias=use_bias,
-            kernel_initializer=kernel_initializer,
-            bias_initializer=bias_initializer,
-            kernel_regularizer=kernel_regularizer,
-            bias_regularizer=bias_regularizer,
-            activity_regularizer=activity_regularizer,
-            kernel_constraint=kernel_constraint,
-            bias_constraint=bias_constraint,
-            **kwargs,
-        )
+    rank = 3
 
 
 # ------------------------------------------------------------------ transposed convolution
@@ -598,7 +538,6 @@ class _ConvTranspose(_BaseConvLayer):
 
     def __init__(
         self,
-        rank,
         filters,
         kernel_size,
         strides=1,
@@ -619,7 +558,6 @@ class _ConvTranspose(_BaseConvLayer):
     ):
         _check_int(type(self).__name__, "filters", filters)
         super().__init__(
-            rank,
             kernel_size,
             strides,
             padding,
@@ -637,7 +575,7 @@ class _ConvTranspose(_BaseConvLayer):
         self.output_padding = None
         if output_padding is not None:
             self.output_padding = standardize_tuple(
-                output_padding, rank, "output_padding", allow_zero=True
+                output_padding, self.rank, "output_padding", allow_zero=True
             )
             for index, (pad, stride) in enumerate(zip(self.output_padding, self.strides)):
                 if pad >= stride:
@@ -647,19 +585,17 @@ class _ConvTranspose(_BaseConvLayer):
                         f"`strides` is {stride}. Received: output_padding="
                         f"{self.output_padding}, strides={self.strides}"
                     )
-        self.kernel_initializer = initializers.get(kernel_initializer)
-        self.kernel_regularizer = regularizers.get(kernel_regularizer)
-        self.kernel_constraint = constraints.get(kernel_constraint)
+        self._set_weight_options(
+            kernel_initializer=kernel_initializer,
+            kernel_regularizer=kernel_regularizer,
+            kernel_constraint=kernel_constraint,
+        )
         _check_no_strided_dilation(self.strides, self.dilation_rate)
 
     def build(self, input_shape):
         channels = self._input_channels(input_shape)
-        self.kernel = self.add_weight(
-            name="kernel",
-            shape=(*self.kernel_size, self.filters, channels),
-            initializer=self.kernel_initializer,
-            regularizer=self.kernel_regularizer,
-            constraint=self.kernel_constraint,
+        self.kernel = self._add_kernel(
+            "kernel", (*self.kernel_size, self.filters, channels), "kernel"
         )
         self._add_bias(self.filters)
         self._set_input_spec(channels)
@@ -699,9 +635,9 @@ class _ConvTranspose(_BaseConvLayer):
             **super().get_config(),
             "filters": self.filters,
             "output_padding": self.output_padding,
-            "kernel_initializer": initializers.serialize(self.kernel_initializer),
-            "kernel_regularizer": serialize_keras_object(self.kernel_regularizer),
-            "kernel_constraint": serialize_keras_object(self.kernel_constraint),
+            **self._weight_options_config(
+                "kernel_initializer", "kernel_regularizer", "kernel_constraint"
+            ),
         }
 
 
@@ -739,47 +675,7 @@ class Conv1DTranspose(_ConvTranspose):
     __doc__ = _CONV_TRANSPOSE_DOC.format(
         rank=1, spatial="steps", new_spatial="new_steps", example="5", doubled="10"
     )
-
-    def __init__(
-        self,
-        filters,
-        kernel_size,
-        strides=1,
-        padding="valid",
-        output_padding=None,
-        data_format=None,
-        dilation_rate=1,
-        activation=None,
-        use_bias=True,
-        kernel_initializer="glorot_uniform",
-        bias_initializer="zeros",
-        kernel_regularizer=None,
-        bias_regularizer=None,
-        activity_regularizer=None,
-        kernel_constraint=None,
-        bias_constraint=None,
-        **kwargs,
-    ):
-        super().__init__(
-            1,
-            filters,
-            kernel_size,
-            strides=strides,
-            padding=padding,
-            output_padding=output_padding,
-            data_format=data_format,
-            dilation_rate=dilation_rate,
-            activation=activation,
-            use_bias=use_bias,
-            kernel_initializer=kernel_initializer,
-            bias_initializer=bias_initializer,
-            kernel_regularizer=kernel_regularizer,
-            bias_regularizer=bias_regularizer,
-            activity_regularizer=activity_regularizer,
-            kernel_constraint=kernel_constraint,
-            bias_constraint=bias_constraint,
-            **kwargs,
-        )
+    rank = 1
 
 
 @register_builtin
@@ -791,47 +687,7 @@ class Conv2DTranspose(_ConvTranspose):
         example="5, 5",
         doubled="10, 10",
     )
-
-    def __init__(
-        self,
-        filters,
-        kernel_size,
-        strides=(1, 1),
-        padding="valid",
-        output_padding=None,
-        data_format=None,
-        dilation_rate=(1, 1),
-        activation=None,
-        use_bias=True,
-        kernel_initializer="glorot_uniform",
-        bias_initializer="zeros",
-        kernel_regularizer=None,
-        bias_regularizer=None,
-        activity_regularizer=None,
-        kernel_constraint=None,
-        bias_constraint=None,
-        **kwargs,
-    ):
-        super().__init__(
-            2,
-            filters,
-            kernel_size,
-            strides=strides,
-            padding=padding,
-            output_padding=output_padding,
-            data_format=data_format,
-            dilation_rate=dilation_rate,
-            activation=activation,
-            use_bias=use_bias,
-            kernel_initializer=kernel_initializer,
-            bias_initializer=bias_initializer,
-            kernel_regularizer=kernel_regularizer,
-            bias_regularizer=bias_regularizer,
-            activity_regularizer=activity_regularizer,
-            kernel_constraint=kernel_constraint,
-            bias_constraint=bias_constraint,
-            **kwargs,
-        )
+    rank = 2
 
 
 @register_builtin
@@ -843,47 +699,7 @@ class Conv3DTranspose(_ConvTranspose):
         example="5, 5, 5",
         doubled="10, 10, 10",
     )
-
-    def __init__(
-        self,
-        filters,
-        kernel_size,
-        strides=(1, 1, 1),
-        padding="valid",
-        output_padding=None,
-        data_format=None,
-        dilation_rate=(1, 1, 1),
-        activation=None,
-        use_bias=True,
-        kernel_initializer="glorot_uniform",
-        bias_initializer="zeros",
-        kernel_regularizer=None,
-        bias_regularizer=None,
-        activity_regularizer=None,
-        kernel_constraint=None,
-        bias_constraint=None,
-        **kwargs,
-    ):
-        super().__init__(
-            3,
-            filters,
-            kernel_size,
-            strides=strides,
-            padding=padding,
-            output_padding=output_padding,
-            data_format=data_format,
-            dilation_rate=dilation_rate,
-            activation=activation,
-            use_bias=use_bias,
-            kernel_initializer=kernel_initializer,
-            bias_initializer=bias_initializer,
-            kernel_regularizer=kernel_regularizer,
-            bias_regularizer=bias_regularizer,
-            activity_regularizer=activity_regularizer,
-            kernel_constraint=kernel_constraint,
-            bias_constraint=bias_constraint,
-            **kwargs,
-        )
+    rank = 3
 
 
 # ------------------------------------------------------------------ depthwise and separable
@@ -928,11 +744,10 @@ class _DepthwiseConv(_BaseConvLayer):
 
     def __init__(
         self,
-        rank,
-        depth_multiplier,
         kernel_size,
         strides=1,
         padding="valid",
+        depth_multiplier=1,
         data_format=None,
         dilation_rate=1,
         activation=None,
@@ -948,7 +763,6 @@ class _DepthwiseConv(_BaseConvLayer):
     ):
         _check_int(type(self).__name__, "depth_multiplier", depth_multiplier)
         super().__init__(
-            rank,
             kernel_size,
             strides,
             padding,
@@ -963,19 +777,17 @@ class _DepthwiseConv(_BaseConvLayer):
             **kwargs,
         )
         self.depth_multiplier = int(depth_multiplier)
-        self.depthwise_initializer = initializers.get(depthwise_initializer)
-        self.depthwise_regularizer = regularizers.get(depthwise_regularizer)
-        self.depthwise_constraint = constraints.get(depthwise_constraint)
+        self._set_weight_options(
+            depthwise_initializer=depthwise_initializer,
+            depthwise_regularizer=depthwise_regularizer,
+            depthwise_constraint=depthwise_constraint,
+        )
 
     def build(self, input_shape):
         channels = self._input_channels(input_shape)
         self.compute_output_shape(input_shape)
-        self.kernel = self.add_weight(
-            name="kernel",
-            shape=(*self.kernel_size, channels, self.depth_multiplier),
-            initializer=self.depthwise_initializer,
-            regularizer=self.depthwise_regularizer,
-            constraint=self.depthwise_constraint,
+        self.kernel = self._add_kernel(
+            "kernel", (*self.kernel_size, channels, self.depth_multiplier), "depthwise"
         )
         self._add_bias(channels * self.depth_multiplier)
         self._set_input_spec(channels)
@@ -991,22 +803,17 @@ class _DepthwiseConv(_BaseConvLayer):
         )
 
     def compute_output_shape(self, input_shape):
-        spatial, channels = spatial_and_channels(input_shape, self.data_format)
-        output_spatial = tuple(
-            conv_output_length(length, k, s, self.padding, d)
-            for length, k, s, d in zip(spatial, self.kernel_size, self.strides, self.dilation_rate)
-        )
-        _check_positive_spatial(self, input_shape, output_spatial)
+        _, channels = spatial_and_channels(input_shape, self.data_format)
         out_channels = None if channels is None else channels * self.depth_multiplier
-        return assemble_shape(input_shape[0], output_spatial, out_channels, self.data_format)
+        return self._conv_output_shape(input_shape, out_channels)
 
     def get_config(self):
         return {
             **super().get_config(),
             "depth_multiplier": self.depth_multiplier,
-            "depthwise_initializer": initializers.serialize(self.depthwise_initializer),
-            "depthwise_regularizer": serialize_keras_object(self.depthwise_regularizer),
-            "depthwise_constraint": serialize_keras_object(self.depthwise_constraint),
+            **self._weight_options_config(
+                "depthwise_initializer", "depthwise_regularizer", "depthwise_constraint"
+            ),
         }
 
 
@@ -1040,45 +847,7 @@ _DEPTHWISE_DOC = """{rank}D depthwise convolution: each input channel is convolv
 @register_builtin
 class DepthwiseConv1D(_DepthwiseConv):
     __doc__ = _DEPTHWISE_DOC.format(rank=1, spatial="steps", new_spatial="new_steps", example="5")
-
-    def __init__(
-        self,
-        kernel_size,
-        strides=1,
-        padding="valid",
-        depth_multiplier=1,
-        data_format=None,
-        dilation_rate=1,
-        activation=None,
-        use_bias=True,
-        depthwise_initializer="glorot_uniform",
-        bias_initializer="zeros",
-        depthwise_regularizer=None,
-        bias_regularizer=None,
-        activity_regularizer=None,
-        depthwise_constraint=None,
-        bias_constraint=None,
-        **kwargs,
-    ):
-        super().__init__(
-            1,
-            depth_multiplier,
-            kernel_size,
-            strides=strides,
-            padding=padding,
-            data_format=data_format,
-            dilation_rate=dilation_rate,
-            activation=activation,
-            use_bias=use_bias,
-            depthwise_initializer=depthwise_initializer,
-            bias_initializer=bias_initializer,
-            depthwise_regularizer=depthwise_regularizer,
-            bias_regularizer=bias_regularizer,
-            activity_regularizer=activity_regularizer,
-            depthwise_constraint=depthwise_constraint,
-            bias_constraint=bias_constraint,
-            **kwargs,
-        )
+    rank = 1
 
 
 @register_builtin
@@ -1086,45 +855,7 @@ class DepthwiseConv2D(_DepthwiseConv):
     __doc__ = _DEPTHWISE_DOC.format(
         rank=2, spatial="rows, cols", new_spatial="new_rows, new_cols", example="5, 5"
     )
-
-    def __init__(
-        self,
-        kernel_size,
-        strides=(1, 1),
-        padding="valid",
-        depth_multiplier=1,
-        data_format=None,
-        dilation_rate=(1, 1),
-        activation=None,
-        use_bias=True,
-        depthwise_initializer="glorot_uniform",
-        bias_initializer="zeros",
-        depthwise_regularizer=None,
-        bias_regularizer=None,
-        activity_regularizer=None,
-        depthwise_constraint=None,
-        bias_constraint=None,
-        **kwargs,
-    ):
-        super().__init__(
-            2,
-            depth_multiplier,
-            kernel_size,
-            strides=strides,
-            padding=padding,
-            data_format=data_format,
-            dilation_rate=dilation_rate,
-            activation=activation,
-            use_bias=use_bias,
-            depthwise_initializer=depthwise_initializer,
-            bias_initializer=bias_initializer,
-            depthwise_regularizer=depthwise_regularizer,
-            bias_regularizer=bias_regularizer,
-            activity_regularizer=activity_regularizer,
-            depthwise_constraint=depthwise_constraint,
-            bias_constraint=bias_constraint,
-            **kwargs,
-        )
+    rank = 2
 
 
 class _SeparableConv(_BaseConvLayer):
@@ -1132,7 +863,6 @@ class _SeparableConv(_BaseConvLayer):
 
     def __init__(
         self,
-        rank,
         filters,
         kernel_size,
         strides=1,
@@ -1158,7 +888,6 @@ class _SeparableConv(_BaseConvLayer):
         _check_int(name, "filters", filters)
         _check_int(name, "depth_multiplier", depth_multiplier)
         super().__init__(
-            rank,
             kernel_size,
             strides,
             padding,
@@ -1174,29 +903,25 @@ class _SeparableConv(_BaseConvLayer):
         )
         self.filters = int(filters)
         self.depth_multiplier = int(depth_multiplier)
-        self.depthwise_initializer = initializers.get(depthwise_initializer)
-        self.pointwise_initializer = initializers.get(pointwise_initializer)
-        self.depthwise_regularizer = regularizers.get(depthwise_regularizer)
-        self.pointwise_regularizer = regularizers.get(pointwise_regularizer)
-        self.depthwise_constraint = constraints.get(depthwise_constraint)
-        self.pointwise_constraint = constraints.get(pointwise_constraint)
+        self._set_weight_options(
+            depthwise_initializer=depthwise_initializer,
+            pointwise_initializer=pointwise_initializer,
+            depthwise_regularizer=depthwise_regularizer,
+            pointwise_regularizer=pointwise_regularizer,
+            depthwise_constraint=depthwise_constraint,
+            pointwise_constraint=pointwise_constraint,
+        )
 
     def build(self, input_shape):
         channels = self._input_channels(input_shape)
         self.compute_output_shape(input_shape)
-        self.depthwise_kernel = self.add_weight(
-            name="depthwise_kernel",
-            shape=(*self.kernel_size, channels, self.depth_multiplier),
-            initializer=self.depthwise_initializer,
-            regularizer=self.depthwise_regularizer,
-            constraint=self.depthwise_constraint,
+        self.depthwise_kernel = self._add_kernel(
+            "depthwise_kernel", (*self.kernel_size, channels, self.depth_multiplier), "depthwise"
         )
-        self.pointwise_kernel = self.add_weight(
-            name="pointwise_kernel",
-            shape=(*(1,) * self.rank, channels * self.depth_multiplier, self.filters),
-            initializer=self.pointwise_initializer,
-            regularizer=self.pointwise_regularizer,
-            constraint=self.pointwise_constraint,
+        self.pointwise_kernel = self._add_kernel(
+            "pointwise_kernel",
+            (*(1,) * self.rank, channels * self.depth_multiplier, self.filters),
+            "pointwise",
         )
         self._add_bias(self.filters)
         self._set_input_spec(channels)
@@ -1216,25 +941,21 @@ class _SeparableConv(_BaseConvLayer):
         )
 
     def compute_output_shape(self, input_shape):
-        spatial, _ = spatial_and_channels(input_shape, self.data_format)
-        output_spatial = tuple(
-            conv_output_length(length, k, s, self.padding, d)
-            for length, k, s, d in zip(spatial, self.kernel_size, self.strides, self.dilation_rate)
-        )
-        _check_positive_spatial(self, input_shape, output_spatial)
-        return assemble_shape(input_shape[0], output_spatial, self.filters, self.data_format)
+        return self._conv_output_shape(input_shape, self.filters)
 
     def get_config(self):
         return {
             **super().get_config(),
             "filters": self.filters,
             "depth_multiplier": self.depth_multiplier,
-            "depthwise_initializer": initializers.serialize(self.depthwise_initializer),
-            "pointwise_initializer": initializers.serialize(self.pointwise_initializer),
-            "depthwise_regularizer": serialize_keras_object(self.depthwise_regularizer),
-            "pointwise_regularizer": serialize_keras_object(self.pointwise_regularizer),
-            "depthwise_constraint": serialize_keras_object(self.depthwise_constraint),
-            "pointwise_constraint": serialize_keras_object(self.pointwise_constraint),
+            **self._weight_options_config(
+                "depthwise_initializer",
+                "pointwise_initializer",
+                "depthwise_regularizer",
+                "pointwise_regularizer",
+                "depthwise_constraint",
+                "pointwise_constraint",
+            ),
         }
 
 
@@ -1270,53 +991,7 @@ _SEPARABLE_DOC = """{rank}D separable convolution: a depthwise convolution, then
 @register_builtin
 class SeparableConv1D(_SeparableConv):
     __doc__ = _SEPARABLE_DOC.format(rank=1, spatial="steps", new_spatial="new_steps", example="5")
-
-    def __init__(
-        self,
-        filters,
-        kernel_size,
-        strides=1,
-        padding="valid",
-        data_format=None,
-        dilation_rate=1,
-        depth_multiplier=1,
-        activation=None,
-        use_bias=True,
-        depthwise_initializer="glorot_uniform",
-        pointwise_initializer="glorot_uniform",
-        bias_initializer="zeros",
-        depthwise_regularizer=None,
-        pointwise_regularizer=None,
-        bias_regularizer=None,
-        activity_regularizer=None,
-        depthwise_constraint=None,
-        pointwise_constraint=None,
-        bias_constraint=None,
-        **kwargs,
-    ):
-        super().__init__(
-            1,
-            filters,
-            kernel_size,
-            strides=strides,
-            padding=padding,
-            data_format=data_format,
-            dilation_rate=dilation_rate,
-            depth_multiplier=depth_multiplier,
-            activation=activation,
-            use_bias=use_bias,
-            depthwise_initializer=depthwise_initializer,
-            pointwise_initializer=pointwise_initializer,
-            bias_initializer=bias_initializer,
-            depthwise_regularizer=depthwise_regularizer,
-            pointwise_regularizer=pointwise_regularizer,
-            bias_regularizer=bias_regularizer,
-            activity_regularizer=activity_regularizer,
-            depthwise_constraint=depthwise_constraint,
-            pointwise_constraint=pointwise_constraint,
-            bias_constraint=bias_constraint,
-            **kwargs,
-        )
+    rank = 1
 
 
 @register_builtin
@@ -1324,53 +999,7 @@ class SeparableConv2D(_SeparableConv):
     __doc__ = _SEPARABLE_DOC.format(
         rank=2, spatial="rows, cols", new_spatial="new_rows, new_cols", example="5, 5"
     )
-
-    def __init__(
-        self,
-        filters,
-        kernel_size,
-        strides=(1, 1),
-        padding="valid",
-        data_format=None,
-        dilation_rate=(1, 1),
-        depth_multiplier=1,
-        activation=None,
-        use_bias=True,
-        depthwise_initializer="glorot_uniform",
-        pointwise_initializer="glorot_uniform",
-        bias_initializer="zeros",
-        depthwise_regularizer=None,
-        pointwise_regularizer=None,
-        bias_regularizer=None,
-        activity_regularizer=None,
-        depthwise_constraint=None,
-        pointwise_constraint=None,
-        bias_constraint=None,
-        **kwargs,
-    ):
-        super().__init__(
-            2,
-            filters,
-            kernel_size,
-            strides=strides,
-            padding=padding,
-            data_format=data_format,
-            dilation_rate=dilation_rate,
-            depth_multiplier=depth_multiplier,
-            activation=activation,
-            use_bias=use_bias,
-            depthwise_initializer=depthwise_initializer,
-            pointwise_initializer=pointwise_initializer,
-            bias_initializer=bias_initializer,
-            depthwise_regularizer=depthwise_regularizer,
-            pointwise_regularizer=pointwise_regularizer,
-            bias_regularizer=bias_regularizer,
-            activity_regularizer=activity_regularizer,
-            depthwise_constraint=depthwise_constraint,
-            pointwise_constraint=pointwise_constraint,
-            bias_constraint=bias_constraint,
-            **kwargs,
-        )
+    rank = 2
 
 
 Convolution1D = Conv1D

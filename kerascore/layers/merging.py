@@ -144,6 +144,23 @@ def _masked_merge(op, inputs, masks):
     return output
 
 
+def _sum(inputs):
+    """The sum of `inputs`, added left to right."""
+    output = inputs[0]
+    for x in inputs[1:]:
+        output = output + x
+    return output
+
+
+class _MaskedExtremum(_Merge):
+    """Maximum or minimum (`extremum`), where a masked entry takes the other operand's value."""
+
+    extremum = None
+
+    def _merge(self, inputs, masks):
+        return _masked_merge(self.extremum, inputs, masks)
+
+
 _MERGE_DOC = """{summary}
 
     Call it on a list of {count} tensors of the same shape (sizes of 1 broadcast; inputs
@@ -165,10 +182,7 @@ class Add(_Merge):
     __doc__ = _MERGE_DOC.format(summary="Adds a list of tensors.", count="two or more", name="Add")
 
     def _merge(self, inputs, masks):
-        output = inputs[0]
-        for x in inputs[1:]:
-            output = output + x
-        return output
+        return _sum(inputs)
 
 
 @register_builtin
@@ -210,34 +224,27 @@ class Average(_Merge):
     )
 
     def _merge(self, inputs, masks):
-        output = inputs[0]
-        for x in inputs[1:]:
-            output = output + x
-        return output / len(inputs)
+        return _sum(inputs) / len(inputs)
 
 
 @register_builtin
-class Maximum(_Merge):
+class Maximum(_MaskedExtremum):
     __doc__ = _MERGE_DOC.format(
         summary="The element-wise maximum of a list of tensors.",
         count="two or more",
         name="Maximum",
     )
-
-    def _merge(self, inputs, masks):
-        return _masked_merge(tf.maximum, inputs, masks)
+    extremum = staticmethod(tf.maximum)
 
 
 @register_builtin
-class Minimum(_Merge):
+class Minimum(_MaskedExtremum):
     __doc__ = _MERGE_DOC.format(
         summary="The element-wise minimum of a list of tensors.",
         count="two or more",
         name="Minimum",
     )
-
-    def _merge(self, inputs, masks):
-        return _masked_merge(tf.minimum, inputs, masks)
+    extremum = staticmethod(tf.minimum)
 
 
 @register_builtin
@@ -412,34 +419,24 @@ class Dot(_Merge):
         return {**super().get_config(), "axes": self.axes, "normalize": self.normalize}
 
 
-def add(inputs, **kwargs):
-    """Functional form of `Add`: `add([a, b])`."""
-    return Add(**kwargs)(inputs)
+def _functional_form(layer_class):
+    """`name(inputs, **kwargs)`: builds a `layer_class(**kwargs)` and calls it on `inputs`."""
+    name = layer_class.__name__.lower()
+
+    def merge(inputs, **kwargs):
+        return layer_class(**kwargs)(inputs)
+
+    merge.__name__ = merge.__qualname__ = name
+    merge.__doc__ = f"Functional form of `{layer_class.__name__}`: `{name}([a, b])`."
+    return merge
 
 
-def subtract(inputs, **kwargs):
-    """Functional form of `Subtract`: `subtract([a, b])`."""
-    return Subtract(**kwargs)(inputs)
-
-
-def multiply(inputs, **kwargs):
-    """Functional form of `Multiply`: `multiply([a, b])`."""
-    return Multiply(**kwargs)(inputs)
-
-
-def average(inputs, **kwargs):
-    """Functional form of `Average`: `average([a, b])`."""
-    return Average(**kwargs)(inputs)
-
-
-def maximum(inputs, **kwargs):
-    """Functional form of `Maximum`: `maximum([a, b])`."""
-    return Maximum(**kwargs)(inputs)
-
-
-def minimum(inputs, **kwargs):
-    """Functional form of `Minimum`: `minimum([a, b])`."""
-    return Minimum(**kwargs)(inputs)
+add = _functional_form(Add)
+subtract = _functional_form(Subtract)
+multiply = _functional_form(Multiply)
+average = _functional_form(Average)
+maximum = _functional_form(Maximum)
+minimum = _functional_form(Minimum)
 
 
 def concatenate(inputs, axis=-1, **kwargs):

@@ -60,6 +60,27 @@ def _to_float32(inputs):
     return tf.cast(inputs, tf.float32) if inputs.dtype in (tf.float16, tf.bfloat16) else inputs
 
 
+def _sorted_axes(axis):
+    """`axis` (an int or a list of ints) as a sorted list."""
+    return sorted(axis) if isinstance(axis, list) else [axis]
+
+
+def _axes_and_broadcast(inputs, axes):
+    """The non-negative sorted `axes` of `inputs`, and the shape that broadcasts a weight
+    spanning them against `inputs`."""
+    rank = inputs.shape.rank
+    axes = sorted(a % rank for a in axes)
+    broadcast = [1] * rank
+    for a in axes:
+        broadcast[a] = inputs.shape[a]
+    return axes, broadcast
+
+
+def _broadcast_weight(weight, dtype, shape):
+    """`weight` cast to `dtype` and reshaped to `shape` (None stays None)."""
+    return None if weight is None else tf.reshape(tf.cast(weight, dtype), shape)
+
+
 def _gamma_beta_config(layer):
     return {
         "beta_initializer": initializers.serialize(layer.beta_initializer),
@@ -74,47 +95,32 @@ def _gamma_beta_config(layer):
 class _ScaleOffsetMixin:
     """Resolves and creates the `gamma` (scale) and `beta` (offset) weights."""
 
-    def _init_scale_offset(
-        self,
-        center,
-        scale,
-        beta_initializer,
-        gamma_initializer,
-        beta_regularizer,
-        gamma_regularizer,
-        beta_constraint,
-        gamma_constraint,
-    ):
-        self.center = bool(center)
-        self.scale = bool(scale)
-        self.beta_initializer = initializers.get(beta_initializer)
-        self.gamma_initializer = initializers.get(gamma_initializer)
-        self.beta_regularizer = regularizers.get(beta_regularizer)
-        self.gamma_regularizer = regularizers.get(gamma_regularizer)
-        self.beta_constraint = constraints.get(beta_constraint)
-        self.gamma_constraint = constraints.get(gamma_constraint)
+    def _init_scale_offset(self, arguments):
+        """Stores `center`, `scale` and the `beta_*`/`gamma_*` options found in `arguments`
+        (the calling `__init__`'s `locals()`)."""
+        self.center = bool(arguments["center"])
+        self.scale = bool(arguments["scale"])
+        for weight in ("beta", "gamma"):
+            for option, resolve in (
+                ("initializer", initializers.get),
+                ("regularizer", regularizers.get),
+                ("constraint", constraints.get),
+            ):
+                name = f"{weight}_{option}"
+                setattr(self, name, resolve(arguments[name]))
 
-    def _add_gamma(self, shape, enabled):
-        self.gamma = None
+    def _add_scale_offset_weight(self, name, shape, enabled):
+        """Sets `self.<name>` (`gamma` or `beta`) to a new weight, or None if not `enabled`."""
+        weight = None
         if enabled:
-            self.gamma = self.add_weight(
-                name="gamma",
+            weight = self.add_weight(
+                name=name,
                 shape=shape,
-                initializer=self.gamma_initializer,
-                regularizer=self.gamma_regularizer,
-                constraint=self.gamma_constraint,
+                initializer=getattr(self, f"{name}_initializer"),
+                regularizer=getattr(self, f"{name}_regularizer"),
+                constraint=getattr(self, f"{name}_constraint"),
             )
-
-    def _add_beta(self, shape, enabled):
-        self.beta = None
-        if enabled:
-            self.beta = self.add_weight(
-                name="beta",
-                shape=shape,
-                initializer=self.beta_initializer,
-                regularizer=self.beta_regularizer,
-                constraint=self.beta_constraint,
-            )
+        setattr(self, name, weight)
 
 
 @register_builtin
@@ -195,16 +201,7 @@ class BatchNormalization(_ScaleOffsetMixin, Layer):
         self.axis = axis
         self.momentum = float(momentum)
         self.epsilon = _check_epsilon("BatchNormalization", epsilon)
-        self._init_scale_offset(
-            center,
-            scale,
-            beta_initializer,
-            gamma_initializer,
-            beta_regularizer,
-            gamma_regularizer,
-            beta_constraint,
-            gamma_constraint,
-        )
+        self._init_scale_offset(locals())
         self.moving_mean_initializer = initializers.get(moving_mean_initializer)
         self.moving_variance_initializer = initializers.get(moving_variance_initializer)
         self.renorm = False
@@ -222,8 +219,8 @@ class BatchNormalization(_ScaleOffsetMixin, Layer):
                 f"input shape {tuple(input_shape)}."
             )
         shape = (dim,)
-        self._add_gamma(shape, self.scale)
-        self._add_beta(shape, self.center)
+        self._add_scale_offset_weight("gamma", shape, self.scale)
+        self._add_scale_offset_weight("beta", shape, self.center)
         self.moving_mean = self.add_weight(
             name="moving_mean",
             shape=shape,
@@ -377,20 +374,11 @@ class LayerNormalization(_ScaleOffsetMixin, Layer):
         self.axis = _check_axis("LayerNormalization", axis)
         self.epsilon = _check_epsilon("LayerNormalization", epsilon)
         self.rms_scaling = rms_scaling
-        self._init_scale_offset(
-            center,
-            scale,
-            beta_initializer,
-            gamma_initializer,
-            beta_regularizer,
-            gamma_regularizer,
-            beta_constraint,
-            gamma_constraint,
-        )
+        self._init_scale_offset(locals())
         self.supports_masking = True
 
     def _axes(self):
-        return sorted(self.axis) if isinstance(self.axis, list) else [self.axis]
+        return _sorted_axes(self.axis)
 
     def build(self, input_shape):
         axes = self._axes()
@@ -401,24 +389,16 @@ class LayerNormalization(_ScaleOffsetMixin, Layer):
                 f"Layer '{self.name}' needs defined sizes along axis={self.axis}. Received "
                 f"input shape {tuple(input_shape)}."
             )
-        self._add_gamma(shape, self.scale or self.rms_scaling)
-        self._add_beta(shape, self.center and not self.rms_scaling)
+        self._add_scale_offset_weight("gamma", shape, self.scale or self.rms_scaling)
+        self._add_scale_offset_weight("beta", shape, self.center and not self.rms_scaling)
         self.built = True
 
     def call(self, inputs):
         compute_dtype = inputs.dtype
         inputs = _to_float32(inputs)
-        rank = inputs.shape.rank
-        axes = sorted(a % rank for a in self._axes())
-        broadcast = [1] * rank
-        for a in axes:
-            broadcast[a] = inputs.shape[a]
-        gamma = (
-            None if self.gamma is None else tf.reshape(tf.cast(self.gamma, inputs.dtype), broadcast)
-        )
-        beta = (
-            None if self.beta is None else tf.reshape(tf.cast(self.beta, inputs.dtype), broadcast)
-        )
+        axes, broadcast = _axes_and_broadcast(inputs, self._axes())
+        gamma = _broadcast_weight(self.gamma, inputs.dtype, broadcast)
+        beta = _broadcast_weight(self.beta, inputs.dtype, broadcast)
         if self.rms_scaling:
             _, variance = tf.nn.moments(inputs, axes=axes, keepdims=True)
             outputs = inputs * tf.math.rsqrt(variance + self.epsilon)
@@ -500,16 +480,7 @@ class GroupNormalization(_ScaleOffsetMixin, Layer):
         self.groups = int(groups)
         self.axis = axis
         self.epsilon = _check_epsilon("GroupNormalization", epsilon)
-        self._init_scale_offset(
-            center,
-            scale,
-            beta_initializer,
-            gamma_initializer,
-            beta_regularizer,
-            gamma_regularizer,
-            beta_constraint,
-            gamma_constraint,
-        )
+        self._init_scale_offset(locals())
         self.supports_masking = True
 
     def build(self, input_shape):
@@ -533,8 +504,8 @@ class GroupNormalization(_ScaleOffsetMixin, Layer):
                 f"Received: groups={self.groups}, input shape {tuple(input_shape)}."
             )
         self.input_spec = InputSpec(ndim=len(input_shape), axes={self.axis: dim})
-        self._add_gamma((dim,), self.scale)
-        self._add_beta((dim,), self.center)
+        self._add_scale_offset_weight("gamma", (dim,), self.scale)
+        self._add_scale_offset_weight("beta", (dim,), self.center)
         self.built = True
 
     def call(self, inputs):
@@ -551,12 +522,8 @@ class GroupNormalization(_ScaleOffsetMixin, Layer):
         mean, variance = tf.nn.moments(grouped, axes=reduction, keepdims=True)
         broadcast = [1] * (rank + 1)
         broadcast[axis], broadcast[axis + 1] = self.groups, static[axis] // self.groups
-        gamma = (
-            None if self.gamma is None else tf.reshape(tf.cast(self.gamma, inputs.dtype), broadcast)
-        )
-        beta = (
-            None if self.beta is None else tf.reshape(tf.cast(self.beta, inputs.dtype), broadcast)
-        )
+        gamma = _broadcast_weight(self.gamma, inputs.dtype, broadcast)
+        beta = _broadcast_weight(self.beta, inputs.dtype, broadcast)
         outputs = _normalize_moments(grouped, mean, variance, self.epsilon, gamma, beta)
         return tf.cast(tf.reshape(outputs, dynamic), compute_dtype)
 
@@ -632,7 +599,7 @@ class RMSNormalization(Layer):
         self.epsilon = _check_epsilon("RMSNormalization", epsilon)
 
     def _axes(self):
-        return sorted(self.axis) if isinstance(self.axis, list) else [self.axis]
+        return _sorted_axes(self.axis)
 
     def build(self, input_shape):
         _check_axes_in_range(self, input_shape, self._axes())
@@ -643,11 +610,7 @@ class RMSNormalization(Layer):
     def call(self, inputs):
         compute_dtype = inputs.dtype
         inputs = _to_float32(inputs)
-        rank = inputs.shape.rank
-        axes = sorted(a % rank for a in self._axes())
-        broadcast = [1] * rank
-        for a in axes:
-            broadcast[a] = inputs.shape[a]
+        axes, broadcast = _axes_and_broadcast(inputs, self._axes())
         mean_square = tf.reduce_mean(tf.square(inputs), axis=axes, keepdims=True)
         outputs = inputs * tf.math.rsqrt(mean_square + self.epsilon)
         outputs = outputs * tf.reshape(tf.cast(self.scale, inputs.dtype), broadcast)

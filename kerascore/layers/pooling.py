@@ -37,6 +37,7 @@ from kerascore.layers.conv import (
     TF_FORMATS,
     assemble_shape,
     conv_output_length,
+    rank_signature,
     spatial_and_channels,
     standardize_data_format,
     standardize_padding,
@@ -49,13 +50,21 @@ from kerascore.saving.serialization import register_builtin
 
 
 class _Pooling(Layer):
-    """Max or average over windows of `pool_size` moved by `strides` over the spatial axes."""
+    """Max or average over windows of `pool_size` moved by `strides` over the spatial axes.
 
+    Subclasses set `rank`, the number of spatial axes, and `pool_mode`.
+    """
+
+    rank = None
     pool_mode = None
 
-    def __init__(self, rank, pool_size, strides=None, padding="valid", data_format=None, **kwargs):
+    def __init_subclass__(cls, **kwargs):
+        super().__init_subclass__(**kwargs)
+        cls.__signature__ = rank_signature(cls, ("pool_size",))
+
+    def __init__(self, pool_size=2, strides=None, padding="valid", data_format=None, **kwargs):
         super().__init__(**kwargs)
-        self.rank = rank
+        rank = self.rank
         self.pool_size = standardize_tuple(pool_size, rank, "pool_size")
         self.strides = standardize_tuple(pool_size if strides is None else strides, rank, "strides")
         self.padding = standardize_padding(padding)
@@ -107,6 +116,8 @@ class _Pooling(Layer):
         }
 
 
+_SPATIAL_NAMES = {1: "steps", 2: "rows, cols", 3: "d1, d2, d3"}
+
 _POOLING_DOC = """{rank}D {mode} pooling: the {mode} of each window of `pool_size`.
 
     Args:
@@ -129,7 +140,7 @@ _POOLING_DOC = """{rank}D {mode} pooling: the {mode} of each window of `pool_siz
 
 
 def _pooling_doc(rank, mode, name):
-    spatial = {1: "steps", 2: "rows, cols", 3: "d1, d2, d3"}[rank]
+    spatial = _SPATIAL_NAMES[rank]
     pooled = {
         1: "pooled_steps",
         2: "pooled_rows, pooled_cols",
@@ -152,69 +163,57 @@ def _pooling_doc(rank, mode, name):
 class MaxPooling1D(_Pooling):
     __doc__ = _pooling_doc(1, "max", "MaxPooling1D")
     pool_mode = "max"
-
-    def __init__(self, pool_size=2, strides=None, padding="valid", data_format=None, **kwargs):
-        super().__init__(1, pool_size, strides, padding, data_format, **kwargs)
+    rank = 1
 
 
 @register_builtin
 class MaxPooling2D(_Pooling):
     __doc__ = _pooling_doc(2, "max", "MaxPooling2D")
     pool_mode = "max"
-
-    def __init__(self, pool_size=(2, 2), strides=None, padding="valid", data_format=None, **kwargs):
-        super().__init__(2, pool_size, strides, padding, data_format, **kwargs)
+    rank = 2
 
 
 @register_builtin
 class MaxPooling3D(_Pooling):
     __doc__ = _pooling_doc(3, "max", "MaxPooling3D")
     pool_mode = "max"
-
-    def __init__(
-        self, pool_size=(2, 2, 2), strides=None, padding="valid", data_format=None, **kwargs
-    ):
-        super().__init__(3, pool_size, strides, padding, data_format, **kwargs)
+    rank = 3
 
 
 @register_builtin
 class AveragePooling1D(_Pooling):
     __doc__ = _pooling_doc(1, "average", "AveragePooling1D")
     pool_mode = "average"
-
-    def __init__(self, pool_size=2, strides=None, padding="valid", data_format=None, **kwargs):
-        super().__init__(1, pool_size, strides, padding, data_format, **kwargs)
+    rank = 1
 
 
 @register_builtin
 class AveragePooling2D(_Pooling):
     __doc__ = _pooling_doc(2, "average", "AveragePooling2D")
     pool_mode = "average"
-
-    def __init__(self, pool_size=(2, 2), strides=None, padding="valid", data_format=None, **kwargs):
-        super().__init__(2, pool_size, strides, padding, data_format, **kwargs)
+    rank = 2
 
 
 @register_builtin
 class AveragePooling3D(_Pooling):
     __doc__ = _pooling_doc(3, "average", "AveragePooling3D")
     pool_mode = "average"
-
-    def __init__(
-        self, pool_size=(2, 2, 2), strides=None, padding="valid", data_format=None, **kwargs
-    ):
-        super().__init__(3, pool_size, strides, padding, data_format, **kwargs)
+    rank = 3
 
 
 class _GlobalPooling(Layer):
-    """Reduces all spatial axes (max or mean), keeping them as size 1 with `keepdims`."""
+    """Reduces all spatial axes (max or mean), keeping them as size 1 with `keepdims`.
 
-    def __init__(self, rank, data_format=None, keepdims=False, **kwargs):
+    Subclasses set `rank`, the number of spatial axes.
+    """
+
+    rank = None
+
+    def __init__(self, data_format=None, keepdims=False, **kwargs):
         super().__init__(**kwargs)
-        self.rank = rank
         self.data_format = standardize_data_format(data_format)
         self.keepdims = bool(keepdims)
-        self.input_spec = InputSpec(ndim=rank + 2)
+        self.input_spec = InputSpec(ndim=self.rank + 2)
 
     def _spatial_axes(self):
         first = 1 if self.data_format == "channels_last" else 2
@@ -254,7 +253,7 @@ def _global_doc(rank, mode, name, mask_note=""):
         mode=mode,
         name=name,
         mask_note=mask_note,
-        spatial={1: "steps", 2: "rows, cols", 3: "d1, d2, d3"}[rank],
+        spatial=_SPATIAL_NAMES[rank],
         ones=", ".join(["1"] * rank),
         example=", ".join(["4"] * rank),
     )
@@ -273,25 +272,19 @@ class _GlobalAveragePooling(_GlobalPooling):
 @register_builtin
 class GlobalMaxPooling1D(_GlobalMaxPooling):
     __doc__ = _global_doc(1, "max", "GlobalMaxPooling1D")
-
-    def __init__(self, data_format=None, keepdims=False, **kwargs):
-        super().__init__(1, data_format, keepdims, **kwargs)
+    rank = 1
 
 
 @register_builtin
 class GlobalMaxPooling2D(_GlobalMaxPooling):
     __doc__ = _global_doc(2, "max", "GlobalMaxPooling2D")
-
-    def __init__(self, data_format=None, keepdims=False, **kwargs):
-        super().__init__(2, data_format, keepdims, **kwargs)
+    rank = 2
 
 
 @register_builtin
 class GlobalMaxPooling3D(_GlobalMaxPooling):
     __doc__ = _global_doc(3, "max", "GlobalMaxPooling3D")
-
-    def __init__(self, data_format=None, keepdims=False, **kwargs):
-        super().__init__(3, data_format, keepdims, **kwargs)
+    rank = 3
 
 
 @register_builtin
@@ -307,8 +300,10 @@ class GlobalAveragePooling1D(_GlobalAveragePooling):
         ),
     )
 
+    rank = 1
+
     def __init__(self, data_format=None, keepdims=False, **kwargs):
-        super().__init__(1, data_format, keepdims, **kwargs)
+        super().__init__(data_format, keepdims, **kwargs)
         self.supports_masking = True
 
     def call(self, inputs, mask=None):
@@ -329,17 +324,13 @@ class GlobalAveragePooling1D(_GlobalAveragePooling):
 @register_builtin
 class GlobalAveragePooling2D(_GlobalAveragePooling):
     __doc__ = _global_doc(2, "average", "GlobalAveragePooling2D")
-
-    def __init__(self, data_format=None, keepdims=False, **kwargs):
-        super().__init__(2, data_format, keepdims, **kwargs)
+    rank = 2
 
 
 @register_builtin
 class GlobalAveragePooling3D(_GlobalAveragePooling):
     __doc__ = _global_doc(3, "average", "GlobalAveragePooling3D")
-
-    def __init__(self, data_format=None, keepdims=False, **kwargs):
-        super().__init__(3, data_format, keepdims, **kwargs)
+    rank = 3
 
 
 MaxPool1D = MaxPooling1D

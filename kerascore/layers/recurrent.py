@@ -90,6 +90,15 @@ def _project_sequence(sequences, kernel, bias, masks, gates):
     return tf.reshape(projected, tf.concat([shape[:2], [kernel.shape[-1]]], axis=0))
 
 
+def _init_arguments(init_locals, *exclude):
+    """The named arguments of an `__init__`, read from its `locals()` before any assignment.
+
+    Leaves out `self`, `kwargs` and the names in `exclude`.
+    """
+    skip = {"self", "__class__", "kwargs", *exclude}
+    return {name: value for name, value in init_locals.items() if name not in skip}
+
+
 class _FusedCell(Layer):
     """Shared machinery of the built-in cells.
 
@@ -178,6 +187,18 @@ class _FusedCell(Layer):
             regularizer=self.recurrent_regularizer,
             constraint=self.recurrent_constraint,
         )
+
+    def _build_bias(self, shape, initializer=None):
+        """Adds `bias` of `shape` (None without `use_bias`); `bias_initializer` by default."""
+        self.bias = None
+        if self.use_bias:
+            self.bias = self.add_weight(
+                name="bias",
+                shape=shape,
+                initializer=initializer or self.bias_initializer,
+                regularizer=self.bias_regularizer,
+                constraint=self.bias_constraint,
+            )
 
     def _input_bias(self):
         if self.bias is None:
@@ -270,24 +291,7 @@ class SimpleRNNCell(_FusedCell):
         seed=None,
         **kwargs,
     ):
-        super().__init__(
-            units,
-            activation,
-            use_bias,
-            kernel_initializer,
-            recurrent_initializer,
-            bias_initializer,
-            kernel_regularizer,
-            recurrent_regularizer,
-            bias_regularizer,
-            kernel_constraint,
-            recurrent_constraint,
-            bias_constraint,
-            dropout,
-            recurrent_dropout,
-            seed,
-            **kwargs,
-        )
+        super().__init__(**_init_arguments(locals()), **kwargs)
         self.state_size = self.units
 
     def _mask_count(self):
@@ -295,15 +299,7 @@ class SimpleRNNCell(_FusedCell):
 
     def build(self, input_shape):
         self._build_kernels(input_shape[-1])
-        self.bias = None
-        if self.use_bias:
-            self.bias = self.add_weight(
-                name="bias",
-                shape=(self.units,),
-                initializer=self.bias_initializer,
-                regularizer=self.bias_regularizer,
-                constraint=self.bias_constraint,
-            )
+        self._build_bias((self.units,))
         self.built = True
 
     def make_step(self, recurrent_masks=None):
@@ -369,22 +365,7 @@ class LSTMCell(_FusedCell):
         **kwargs,
     ):
         super().__init__(
-            units,
-            activation,
-            use_bias,
-            kernel_initializer,
-            recurrent_initializer,
-            bias_initializer,
-            kernel_regularizer,
-            recurrent_regularizer,
-            bias_regularizer,
-            kernel_constraint,
-            recurrent_constraint,
-            bias_constraint,
-            dropout,
-            recurrent_dropout,
-            seed,
-            **kwargs,
+            **_init_arguments(locals(), "recurrent_activation", "unit_forget_bias"), **kwargs
         )
         self.recurrent_activation = activations.get(recurrent_activation)
         self.unit_forget_bias = unit_forget_bias
@@ -392,29 +373,21 @@ class LSTMCell(_FusedCell):
 
     def build(self, input_shape):
         self._build_kernels(input_shape[-1])
-        self.bias = None
-        if self.use_bias:
-            initializer = self.bias_initializer
-            if self.unit_forget_bias:
-                units, base = self.units, self.bias_initializer
+        initializer = self.bias_initializer
+        if self.unit_forget_bias:
+            units, base = self.units, self.bias_initializer
 
-                def initializer(_, dtype=None):
-                    return tf.concat(
-                        [
-                            base((units,), dtype=dtype),
-                            tf.ones((units,), dtype=dtype),
-                            base((units * 2,), dtype=dtype),
-                        ],
-                        axis=0,
-                    )
+            def initializer(_, dtype=None):
+                return tf.concat(
+                    [
+                        base((units,), dtype=dtype),
+                        tf.ones((units,), dtype=dtype),
+                        base((units * 2,), dtype=dtype),
+                    ],
+                    axis=0,
+                )
 
-            self.bias = self.add_weight(
-                name="bias",
-                shape=(self.units * 4,),
-                initializer=initializer,
-                regularizer=self.bias_regularizer,
-                constraint=self.bias_constraint,
-            )
+        self._build_bias((self.units * 4,), initializer)
         self.built = True
 
     def make_step(self, recurrent_masks=None):
@@ -489,22 +462,7 @@ class GRUCell(_FusedCell):
         **kwargs,
     ):
         super().__init__(
-            units,
-            activation,
-            use_bias,
-            kernel_initializer,
-            recurrent_initializer,
-            bias_initializer,
-            kernel_regularizer,
-            recurrent_regularizer,
-            bias_regularizer,
-            kernel_constraint,
-            recurrent_constraint,
-            bias_constraint,
-            dropout,
-            recurrent_dropout,
-            seed,
-            **kwargs,
+            **_init_arguments(locals(), "recurrent_activation", "reset_after"), **kwargs
         )
         self.recurrent_activation = activations.get(recurrent_activation)
         self.reset_after = reset_after
@@ -512,16 +470,7 @@ class GRUCell(_FusedCell):
 
     def build(self, input_shape):
         self._build_kernels(input_shape[-1])
-        self.bias = None
-        if self.use_bias:
-            shape = (2, 3 * self.units) if self.reset_after else (3 * self.units,)
-            self.bias = self.add_weight(
-                name="bias",
-                shape=shape,
-                initializer=self.bias_initializer,
-                regularizer=self.bias_regularizer,
-                constraint=self.bias_constraint,
-            )
+        self._build_bias((2, 3 * self.units) if self.reset_after else (3 * self.units,))
         self.built = True
 
     def _input_bias(self):
@@ -1018,19 +967,20 @@ class _BuiltinRNN(RNN):
     """SimpleRNN, LSTM and GRU: an RNN whose config flattens its cell's arguments."""
 
     _cell_class = None
+    _RNN_ARGUMENTS = (
+        "return_sequences",
+        "return_state",
+        "go_backwards",
+        "stateful",
+        "unroll",
+        "activity_regularizer",
+    )
 
-    def __init__(
-        self,
-        cell_kwargs,
-        return_sequences,
-        return_state,
-        go_backwards,
-        stateful,
-        unroll,
-        activity_regularizer,
-        use_cudnn,
-        kwargs,
-    ):
+    def __init__(self, arguments, kwargs):
+        """`arguments`: the subclass's named arguments; those not of `RNN` go to the cell."""
+        cell_kwargs = dict(arguments)
+        rnn_kwargs = {name: cell_kwargs.pop(name) for name in self._RNN_ARGUMENTS}
+        use_cudnn = cell_kwargs.pop("use_cudnn", "auto")
         if use_cudnn not in ("auto", True, False):
             raise ValueError(
                 "Invalid value received for argument `use_cudnn`. Expected one of "
@@ -1043,16 +993,7 @@ class _BuiltinRNN(RNN):
             trainable=kwargs.get("trainable", True),
             name=f"{type(self).__name__.lower().replace('simplernn', 'simple_rnn')}_cell",
         )
-        super().__init__(
-            cell,
-            return_sequences=return_sequences,
-            return_state=return_state,
-            go_backwards=go_backwards,
-            stateful=stateful,
-            unroll=unroll,
-            activity_regularizer=activity_regularizer,
-            **kwargs,
-        )
+        super().__init__(cell, **rnn_kwargs, **kwargs)
         self.use_cudnn = use_cudnn
         self.input_spec = InputSpec(ndim=3)
 
@@ -1144,34 +1085,7 @@ class SimpleRNN(_BuiltinRNN):
         unroll=False,
         **kwargs,
     ):
-        cell_kwargs = dict(
-            units=units,
-            activation=activation,
-            use_bias=use_bias,
-            kernel_initializer=kernel_initializer,
-            recurrent_initializer=recurrent_initializer,
-            bias_initializer=bias_initializer,
-            kernel_regularizer=kernel_regularizer,
-            recurrent_regularizer=recurrent_regularizer,
-            bias_regularizer=bias_regularizer,
-            kernel_constraint=kernel_constraint,
-            recurrent_constraint=recurrent_constraint,
-            bias_constraint=bias_constraint,
-            dropout=dropout,
-            recurrent_dropout=recurrent_dropout,
-            seed=seed,
-        )
-        super().__init__(
-            cell_kwargs,
-            return_sequences,
-            return_state,
-            go_backwards,
-            stateful,
-            unroll,
-            activity_regularizer,
-            "auto",
-            kwargs,
-        )
+        super().__init__(_init_arguments(locals()), kwargs)
 
 
 @register_builtin
@@ -1227,36 +1141,7 @@ class LSTM(_BuiltinRNN):
         use_cudnn="auto",
         **kwargs,
     ):
-        cell_kwargs = dict(
-            units=units,
-            activation=activation,
-            recurrent_activation=recurrent_activation,
-            use_bias=use_bias,
-            kernel_initializer=kernel_initializer,
-            recurrent_initializer=recurrent_initializer,
-            bias_initializer=bias_initializer,
-            unit_forget_bias=unit_forget_bias,
-            kernel_regularizer=kernel_regularizer,
-            recurrent_regularizer=recurrent_regularizer,
-            bias_regularizer=bias_regularizer,
-            kernel_constraint=kernel_constraint,
-            recurrent_constraint=recurrent_constraint,
-            bias_constraint=bias_constraint,
-            dropout=dropout,
-            recurrent_dropout=recurrent_dropout,
-            seed=seed,
-        )
-        super().__init__(
-            cell_kwargs,
-            return_sequences,
-            return_state,
-            go_backwards,
-            stateful,
-            unroll,
-            activity_regularizer,
-            use_cudnn,
-            kwargs,
-        )
+        super().__init__(_init_arguments(locals()), kwargs)
 
 
 @register_builtin
@@ -1311,36 +1196,7 @@ class GRU(_BuiltinRNN):
         use_cudnn="auto",
         **kwargs,
     ):
-        cell_kwargs = dict(
-            units=units,
-            activation=activation,
-            recurrent_activation=recurrent_activation,
-            use_bias=use_bias,
-            kernel_initializer=kernel_initializer,
-            recurrent_initializer=recurrent_initializer,
-            bias_initializer=bias_initializer,
-            kernel_regularizer=kernel_regularizer,
-            recurrent_regularizer=recurrent_regularizer,
-            bias_regularizer=bias_regularizer,
-            kernel_constraint=kernel_constraint,
-            recurrent_constraint=recurrent_constraint,
-            bias_constraint=bias_constraint,
-            dropout=dropout,
-            recurrent_dropout=recurrent_dropout,
-            reset_after=reset_after,
-            seed=seed,
-        )
-        super().__init__(
-            cell_kwargs,
-            return_sequences,
-            return_state,
-            go_backwards,
-            stateful,
-            unroll,
-            activity_regularizer,
-            use_cudnn,
-            kwargs,
-        )
+        super().__init__(_init_arguments(locals()), kwargs)
 
 
 def _clone_layer(layer, name, go_backwards=None):

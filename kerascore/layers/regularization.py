@@ -34,17 +34,31 @@ def _check_rate(layer_name, rate):
     return float(rate)
 
 
-class _SpatialDropout(Layer):
-    """Drops whole feature maps (channels) instead of single entries."""
+class _TrainingNoise(Layer):
+    """A layer that changes its inputs only in training; shape and mask pass through."""
 
-    def __init__(self, rank, rate, data_format=None, seed=None, **kwargs):
+    def __init__(self, seed=None, **kwargs):
         super().__init__(**kwargs)
-        self.rank = rank
-        self.rate = _check_rate(type(self).__name__, rate)
-        self.data_format = standardize_data_format(data_format)
         self.seed = seed
         self.supports_masking = True
-        self.input_spec = InputSpec(ndim=rank + 2)
+
+    def compute_output_shape(self, input_shape):
+        return tuple(input_shape)
+
+
+class _SpatialDropout(_TrainingNoise):
+    """Drops whole feature maps (channels) instead of single entries.
+
+    Subclasses set `rank`, the number of spatial axes.
+    """
+
+    rank = None
+
+    def __init__(self, rate, data_format=None, seed=None, **kwargs):
+        super().__init__(seed=seed, **kwargs)
+        self.rate = _check_rate(type(self).__name__, rate)
+        self.data_format = standardize_data_format(data_format)
+        self.input_spec = InputSpec(ndim=self.rank + 2)
 
     def call(self, inputs, training=None):
         if not training or self.rate == 0:
@@ -57,9 +71,6 @@ class _SpatialDropout(Layer):
         return tf.nn.dropout(
             inputs, rate=self.rate, noise_shape=tf.stack(noise_shape), seed=self.seed
         )
-
-    def compute_output_shape(self, input_shape):
-        return tuple(input_shape)
 
     def get_config(self):
         config = {**super().get_config(), "rate": self.rate, "seed": self.seed}
@@ -99,29 +110,26 @@ def _spatial_doc(rank, what, example):
 @register_builtin
 class SpatialDropout1D(_SpatialDropout):
     __doc__ = _spatial_doc(1, "time steps", "4")
+    rank = 1
 
     def __init__(self, rate, seed=None, **kwargs):
-        super().__init__(1, rate, seed=seed, **kwargs)
+        super().__init__(rate, seed=seed, **kwargs)
 
 
 @register_builtin
 class SpatialDropout2D(_SpatialDropout):
     __doc__ = _spatial_doc(2, "pixels", "4, 4")
-
-    def __init__(self, rate, data_format=None, seed=None, **kwargs):
-        super().__init__(2, rate, data_format=data_format, seed=seed, **kwargs)
+    rank = 2
 
 
 @register_builtin
 class SpatialDropout3D(_SpatialDropout):
     __doc__ = _spatial_doc(3, "voxels", "4, 4, 4")
-
-    def __init__(self, rate, data_format=None, seed=None, **kwargs):
-        super().__init__(3, rate, data_format=data_format, seed=seed, **kwargs)
+    rank = 3
 
 
 @register_builtin
-class GaussianNoise(Layer):
+class GaussianNoise(_TrainingNoise):
     """Adds zero-mean Gaussian noise of standard deviation `stddev` in training.
 
     Args:
@@ -137,15 +145,13 @@ class GaussianNoise(Layer):
     """
 
     def __init__(self, stddev, seed=None, **kwargs):
-        super().__init__(**kwargs)
+        super().__init__(seed=seed, **kwargs)
         if not isinstance(stddev, (int, float)) or isinstance(stddev, bool) or stddev < 0:
             raise ValueError(
                 "Invalid value received for argument `stddev` of GaussianNoise: expected a "
                 f"non-negative float. Received: stddev={stddev!r}"
             )
         self.stddev = float(stddev)
-        self.seed = seed
-        self.supports_masking = True
 
     def call(self, inputs, training=None):
         if not training or self.stddev == 0:
@@ -155,15 +161,12 @@ class GaussianNoise(Layer):
         )
         return inputs + noise
 
-    def compute_output_shape(self, input_shape):
-        return tuple(input_shape)
-
     def get_config(self):
         return {**super().get_config(), "stddev": self.stddev, "seed": self.seed}
 
 
 @register_builtin
-class GaussianDropout(Layer):
+class GaussianDropout(_TrainingNoise):
     """Multiplies inputs by Gaussian noise of mean 1 and standard deviation
     `sqrt(rate / (1 - rate))` in training.
 
@@ -180,10 +183,8 @@ class GaussianDropout(Layer):
     """
 
     def __init__(self, rate, seed=None, **kwargs):
-        super().__init__(**kwargs)
+        super().__init__(seed=seed, **kwargs)
         self.rate = _check_rate("GaussianDropout", rate)
-        self.seed = seed
-        self.supports_masking = True
 
     def call(self, inputs, training=None):
         if not training or self.rate == 0:
@@ -194,15 +195,12 @@ class GaussianDropout(Layer):
         )
         return inputs * noise
 
-    def compute_output_shape(self, input_shape):
-        return tuple(input_shape)
-
     def get_config(self):
         return {**super().get_config(), "rate": self.rate, "seed": self.seed}
 
 
 @register_builtin
-class AlphaDropout(Layer):
+class AlphaDropout(_TrainingNoise):
     """Dropout for self-normalizing (SELU) networks: in training, dropped inputs are set to
     SELU's negative saturation value and an affine correction keeps the mean and variance.
 
@@ -220,11 +218,9 @@ class AlphaDropout(Layer):
     """
 
     def __init__(self, rate, noise_shape=None, seed=None, **kwargs):
-        super().__init__(**kwargs)
+        super().__init__(seed=seed, **kwargs)
         self.rate = _check_rate("AlphaDropout", rate)
         self.noise_shape = None if noise_shape is None else list(noise_shape)
-        self.seed = seed
-        self.supports_masking = True
 
     def call(self, inputs, training=None):
         if not training or self.rate == 0:
@@ -242,9 +238,6 @@ class AlphaDropout(Layer):
         a = ((1 - self.rate) * (1 + self.rate * alpha_p**2)) ** -0.5
         b = -a * alpha_p * self.rate
         return a * (inputs * kept + alpha_p * (1 - kept)) + b
-
-    def compute_output_shape(self, input_shape):
-        return tuple(input_shape)
 
     def get_config(self):
         return {

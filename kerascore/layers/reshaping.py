@@ -136,18 +136,22 @@ class _SpatialLayer(Layer):
         first = 1 if self.data_format == "channels_last" else 2
         return list(range(first, first + self.rank))
 
+    def _standardize_margins(self, value, name):
+        """Returns `value` as stored in the config (one pair in 1D, else a pair per axis)
+        and as a (before, after) pair per spatial axis."""
+        if self.rank == 1:
+            pair = standardize_tuple(value, 2, name, allow_zero=True)
+            return pair, (pair,)
+        pairs = _standardize_pairs(value, self.rank, name)
+        return pairs, pairs
+
 
 class _Cropping(_SpatialLayer):
     """Removes `cropping` (before, after) entries along each spatial axis."""
 
     def __init__(self, rank, cropping, data_format=None, **kwargs):
         super().__init__(rank, data_format, **kwargs)
-        if rank == 1:
-            self.cropping = standardize_tuple(cropping, 2, "cropping", allow_zero=True)
-            self._pairs = (self.cropping,)
-        else:
-            self.cropping = _standardize_pairs(cropping, rank, "cropping")
-            self._pairs = self.cropping
+        self.cropping, self._pairs = self._standardize_margins(cropping, "cropping")
 
     def build(self, input_shape):
         self.compute_output_shape(input_shape)
@@ -232,12 +236,7 @@ class _ZeroPadding(_SpatialLayer):
 
     def __init__(self, rank, padding, data_format=None, **kwargs):
         super().__init__(rank, data_format, **kwargs)
-        if rank == 1:
-            self.padding = standardize_tuple(padding, 2, "padding", allow_zero=True)
-            self._pairs = (self.padding,)
-        else:
-            self.padding = _standardize_pairs(padding, rank, "padding")
-            self._pairs = self.padding
+        self.padding, self._pairs = self._standardize_margins(padding, "padding")
 
     def call(self, inputs):
         paddings = [[0, 0]] * inputs.shape.rank

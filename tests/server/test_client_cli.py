@@ -131,6 +131,9 @@ def test_push_submit_follow_pull_and_predict(server, files, horn_cli, tmp_path):
     pulled = horn_cli("checkpoints", "pull", job["id"], "--epoch", "2", "-o", str(target))
     assert pulled.returncode == 0, pulled.stderr
     assert pulled.stdout.strip() == str(target)
+    missing = horn_cli("checkpoints", "pull", job["id"], "--epoch", "9")
+    assert missing.returncode == 5
+    assert f"`horn checkpoints ls {job['id']}`" in missing.stderr
     latest = horn_cli("checkpoints", "pull", job["id"], "-o", str(tmp_path))
     latest_path = Path(latest.stdout.strip())
     assert latest_path.name == f"{job['id']}-epoch-0003.keras"
@@ -325,3 +328,15 @@ def test_rm_refuses_what_a_running_job_uses_then_deletes(server, files, horn_cli
     gone = horn_cli("models", "rm", model["id"])
     assert gone.returncode == 5
     assert f"model '{model['id']}' not found" in gone.stderr and "`horn models ls`" in gone.stderr
+
+
+def test_the_client_and_the_cli_import_no_tensorflow():
+    probe = (
+        "import sys, server.cli, server.client; "
+        "print(sorted(set(sys.modules) & {'tensorflow', 'kerascore', 'keras'}))"
+    )
+    result = subprocess.run(
+        [sys.executable, "-c", probe], cwd=REPO_ROOT, capture_output=True, text=True
+    )
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.strip() == "[]"
