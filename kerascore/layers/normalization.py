@@ -100,12 +100,12 @@ class _ScaleOffsetMixin:
         (the calling `__init__`'s `locals()`)."""
         self.center = bool(arguments["center"])
         self.scale = bool(arguments["scale"])
-        for weight in ("beta", "gamma"):
-            for option, resolve in (
-                ("initializer", initializers.get),
-                ("regularizer", regularizers.get),
-                ("constraint", constraints.get),
-            ):
+        for option, resolve in (
+            ("initializer", initializers.get),
+            ("regularizer", regularizers.get),
+            ("constraint", constraints.get),
+        ):
+            for weight in ("beta", "gamma"):
                 name = f"{weight}_{option}"
                 setattr(self, name, resolve(arguments[name]))
 

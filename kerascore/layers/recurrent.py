@@ -195,7 +195,7 @@ class _FusedCell(Layer):
             self.bias = self.add_weight(
                 name="bias",
                 shape=shape,
-                initializer=initializer or self.bias_initializer,
+                initializer=self.bias_initializer if initializer is None else initializer,
                 regularizer=self.bias_regularizer,
                 constraint=self.bias_constraint,
             )

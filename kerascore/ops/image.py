@@ -10,7 +10,8 @@ AFFINE_INTERPOLATIONS = ("nearest", "bilinear")
 AFFINE_FILL_MODES = ("constant", "nearest", "wrap", "reflect")
 
 
-def _data_format(data_format):
+def standardize_data_format(data_format):
+    """Returns `data_format`, `channels_last` when None, after checking it."""
     data_format = data_format or "channels_last"
     if data_format not in ("channels_last", "channels_first"):
         raise ValueError(
@@ -82,7 +83,7 @@ def resize(
     Returns:
         The resized images, in the input dtype (integers rounded).
     """
-    data_format = _data_format(data_format)
+    data_format = standardize_data_format(data_format)
     if interpolation not in RESIZE_INTERPOLATIONS:
         raise ValueError(
             f"Invalid value for argument `interpolation`. Expected one of "
@@ -144,7 +145,7 @@ def extract_patches(images, size, strides=None, dilation_rate=1, padding="valid"
     Returns:
         `(batch, rows, cols, patch_h * patch_w * channels)` (batch axis only if given).
     """
-    data_format = _data_format(data_format)
+    data_format = standardize_data_format(data_format)
     size = (size, size) if isinstance(size, int) else tuple(size)
     if len(size) != 2:
         raise ValueError(f"Expected an int or a pair for `size`. Received: size={size}")
@@ -197,7 +198,7 @@ def affine_transform(
         fill_value: the value outside the image for `"constant"`.
         data_format: `"channels_last"` (default) or `"channels_first"`.
     """
-    data_format = _data_format(data_format)
+    data_format = standardize_data_format(data_format)
     if interpolation not in AFFINE_INTERPOLATIONS:
         raise ValueError(
             f"Invalid value for argument `interpolation`. Expected one of "
@@ -238,7 +239,7 @@ def affine_transform(
 @op("image.rgb_to_grayscale")
 def rgb_to_grayscale(images, data_format=None):
     """Converts RGB images to one-channel grayscale (ITU-R 601 weights)."""
-    data_format = _data_format(data_format)
+    data_format = standardize_data_format(data_format)
     images = _convert(images)
     _check_rank(images)
     original_dtype = images.dtype

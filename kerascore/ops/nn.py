@@ -7,7 +7,7 @@ from kerascore import activations, backend, losses
 from kerascore.ops.core import _convert
 from kerascore.ops.dtypes import result_type
 from kerascore.ops.math import norm
-from kerascore.ops.symbolic import op
+from kerascore.ops.symbolic import named_op, op
 
 
 def _float(x):
@@ -19,10 +19,7 @@ def _activation(name, function, doc, **defaults):
     def apply(x, **kwargs):
         return function(_float(x), **{**defaults, **kwargs})
 
-    apply.__name__ = name
-    apply.__qualname__ = name
-    apply.__doc__ = doc
-    return op(name)(apply)
+    return named_op(name, apply, doc)
 
 
 @op("relu")

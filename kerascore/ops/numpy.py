@@ -8,7 +8,7 @@ import tensorflow as tf
 from kerascore import backend
 from kerascore.ops.core import _convert
 from kerascore.ops.dtypes import dtype_of, result_type
-from kerascore.ops.symbolic import op
+from kerascore.ops.symbolic import named_op, op
 
 
 def _promote(*values, extra=()):
@@ -297,66 +297,36 @@ def logaddexp(x1, x2):
     return larger + tf.math.log1p(tf.exp(-tf.abs(x1 - x2)))
 
 
-def _comparison(function):
+def _comparison(name, function, doc):
     def compare(x1, x2):
         x1, x2 = _promote(x1, x2)
         return function(x1, x2)
 
-    return compare
+    return named_op(name, compare, doc)
 
 
-@op("equal")
-def equal(x1, x2):
-    """Elementwise `x1 == x2`."""
-    return _comparison(tf.equal)(x1, x2)
+equal = _comparison("equal", tf.equal, "Elementwise `x1 == x2`.")
+not_equal = _comparison("not_equal", tf.not_equal, "Elementwise `x1 != x2`.")
+greater = _comparison("greater", tf.greater, "Elementwise `x1 > x2`.")
+greater_equal = _comparison("greater_equal", tf.greater_equal, "Elementwise `x1 >= x2`.")
+less = _comparison("less", tf.less, "Elementwise `x1 < x2`.")
+less_equal = _comparison("less_equal", tf.less_equal, "Elementwise `x1 <= x2`.")
 
 
-@op("not_equal")
-def not_equal(x1, x2):
-    """Elementwise `x1 != x2`."""
-    return _comparison(tf.not_equal)(x1, x2)
+def _logical(name, function, doc):
+    def logical(x1, x2):
+        return function(_convert(x1, "bool"), _convert(x2, "bool"))
+
+    return named_op(name, logical, doc)
 
 
-@op("greater")
-def greater(x1, x2):
-    """Elementwise `x1 > x2`."""
-    return _comparison(tf.greater)(x1, x2)
-
-
-@op("greater_equal")
-def greater_equal(x1, x2):
-    """Elementwise `x1 >= x2`."""
-    return _comparison(tf.greater_equal)(x1, x2)
-
-
-@op("less")
-def less(x1, x2):
-    """Elementwise `x1 < x2`."""
-    return _comparison(tf.less)(x1, x2)
-
-
-@op("less_equal")
-def less_equal(x1, x2):
-    """Elementwise `x1 <= x2`."""
-    return _comparison(tf.less_equal)(x1, x2)
-
-
-@op("logical_and")
-def logical_and(x1, x2):
-    """Elementwise logical and (inputs cast to bool)."""
-    return tf.logical_and(_convert(x1, "bool"), _convert(x2, "bool"))
-
-
-@op("logical_or")
-def logical_or(x1, x2):
-    """Elementwise logical or (inputs cast to bool)."""
-    return tf.logical_or(_convert(x1, "bool"), _convert(x2, "bool"))
-
-
-@op("logical_xor")
-def logical_xor(x1, x2):
-    """Elementwise logical exclusive or (inputs cast to bool)."""
-    return tf.math.logical_xor(_convert(x1, "bool"), _convert(x2, "bool"))
+logical_and = _logical(
+    "logical_and", tf.logical_and, "Elementwise logical and (inputs cast to bool)."
+)
+logical_or = _logical("logical_or", tf.logical_or, "Elementwise logical or (inputs cast to bool).")
+logical_xor = _logical(
+    "logical_xor", tf.math.logical_xor, "Elementwise logical exclusive or (inputs cast to bool)."
+)
 
 
 @op("logical_not")
@@ -390,10 +360,7 @@ def _float_unary(name, function, doc, wide_int64=False):
             return function(tf.cast(x, "float64"))
         return function(_to_float(x))
 
-    unary.__name__ = name
-    unary.__qualname__ = name
-    unary.__doc__ = doc
-    return op(name)(unary)
+    return named_op(name, unary, doc)
 
 
 sqrt = _float_unary("sqrt", tf.sqrt, "Elementwise square root (a float result).")
@@ -1482,6 +1449,7 @@ __all__ = [
         "backend",
         "builtins",
         "dtype_of",
+        "named_op",
         "np",
         "op",
         "result_type",

@@ -64,6 +64,16 @@ def op(name):
     return decorate
 
 
+def named_op(name, function, doc):
+    """Registers `function` as the op `name`, giving it that name and docstring `doc`.
+
+    For ops built by a factory from a shared inner function.
+    """
+    function.__name__ = function.__qualname__ = name
+    function.__doc__ = doc
+    return op(name)(function)
+
+
 def _encode(value, tensors, keras_tensor):
     if isinstance(value, keras_tensor):
         tensors.append(value)

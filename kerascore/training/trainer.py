@@ -314,6 +314,7 @@ class Trainer:
             x, y, sample_weight = batch
             return data_module.pack_x_y_sample_weight(x, y, sample_weight)
 
+        returns_metrics = self._step_returns_metrics(step_fn)
         step_fn = backend.autograph_user_code_lazy(step_fn)
 
         if collect:
@@ -337,6 +338,18 @@ class Trainer:
                 )
                 return tf.nest.map_structure(lambda a: a.concat(), arrays)
 
+        elif returns_metrics:
+            # The built-in steps return the metrics: the step is traced once, as the loop body,
+            # and the metrics are read after the loop (half the graph of the general case).
+
+            def run(data, order, begin, end):
+                def body(step):
+                    step_fn(packed(batch_at(data, order, step)))
+                    return (step + 1,)
+
+                tf.while_loop(lambda step: step < end, body, (begin,), parallel_iterations=1)
+                return self.get_metrics_result()
+
         else:
 
             def run(data, order, begin, end):
@@ -359,6 +372,15 @@ class Trainer:
         if self.run_eagerly:
             return run
         return _compile(run, input_signature=signature, jit_compile=self.jit_compile or None)
+
+    def _step_returns_metrics(self, step_fn):
+        """Whether `step_fn` is a built-in train/test step returning `get_metrics_result()`."""
+        return (
+            backend.is_library_code(step_fn)
+            and getattr(step_fn, "__name__", "") in ("train_step", "test_step")
+            and type(self).compute_metrics is Trainer.compute_metrics
+            and type(self).get_metrics_result is Trainer.get_metrics_result
+        )
 
     def _iterator_runner(self, step_fn, class_table=None):
         """A function that runs `count` steps pulling batches from a dataset iterator; under a

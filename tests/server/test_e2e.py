@@ -279,7 +279,8 @@ def horn(request, tmp_path_factory):
     database = f"horn_e2e_{uuid.uuid4().hex[:10]}"
     with psycopg.connect("postgresql://postgres@127.0.0.1:5432/test", autocommit=True) as conn:
         conn.execute(f'CREATE DATABASE "{database}"')
-    redis_url = f"redis://127.0.0.1:6379/{random.randint(1, 15)}"
+    # 11 and 13 belong to the scale-out and store tests.
+    redis_url = f"redis://127.0.0.1:6379/{random.randint(1, 10)}"
     server = start_horn(
         tmp_path,
         {

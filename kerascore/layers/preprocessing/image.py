@@ -20,16 +20,6 @@ _FILL_MODES = ("reflect", "wrap", "constant", "nearest")
 _INTERPOLATIONS = ("nearest", "bilinear")
 
 
-def _data_format(data_format):
-    data_format = data_format or "channels_last"
-    if data_format not in ("channels_last", "channels_first"):
-        raise ValueError(
-            "Expected data_format 'channels_last' or 'channels_first'. Received: "
-            f"data_format={data_format!r}"
-        )
-    return data_format
-
-
 def _spatial_axes(rank, data_format):
     """The (height, width) axes of a rank-3 or rank-4 image tensor."""
     if data_format == "channels_first":
@@ -42,6 +32,12 @@ def _set_image_shape(shape, data_format, height, width):
     h_axis, w_axis = _spatial_axes(len(shape), data_format)
     shape[h_axis], shape[w_axis] = height, width
     return tuple(shape)
+
+
+def _check_size(height, width):
+    for name, value in (("height", height), ("width", width)):
+        if not isinstance(value, int) or value < 1:
+            raise ValueError(f"Expected a positive int for `{name}`. Received: {name}={value!r}")
 
 
 def _check_image_rank(layer, inputs):
@@ -87,11 +83,7 @@ class Resizing(Layer):
         **kwargs,
     ):
         super().__init__(**kwargs)
-        for name, value in (("height", height), ("width", width)):
-            if not isinstance(value, int) or value < 1:
-                raise ValueError(
-                    f"Expected a positive int for `{name}`. Received: {name}={value!r}"
-                )
+        _check_size(height, width)
         if interpolation not in image_ops.RESIZE_INTERPOLATIONS:
             raise ValueError(
                 f"Expected interpolation in {image_ops.RESIZE_INTERPOLATIONS}. Received: "
@@ -105,7 +97,7 @@ class Resizing(Layer):
         self.fill_mode = fill_mode
         self.fill_value = fill_value
         self.antialias = antialias
-        self.data_format = _data_format(data_format)
+        self.data_format = image_ops.standardize_data_format(data_format)
 
     def call(self, inputs):
         _check_image_rank(self, inputs)
@@ -153,14 +145,10 @@ class CenterCrop(Layer):
 
     def __init__(self, height, width, data_format=None, **kwargs):
         super().__init__(**kwargs)
-        for name, value in (("height", height), ("width", width)):
-            if not isinstance(value, int) or value < 1:
-                raise ValueError(
-                    f"Expected a positive int for `{name}`. Received: {name}={value!r}"
-                )
+        _check_size(height, width)
         self.height = height
         self.width = width
-        self.data_format = _data_format(data_format)
+        self.data_format = image_ops.standardize_data_format(data_format)
 
     def call(self, inputs):
         _check_image_rank(self, inputs)
@@ -206,7 +194,7 @@ class _RandomImageLayer(Layer):
             raise ValueError(f"Expected an int or None for `seed`. Received: seed={seed!r}")
         self.seed = seed
         self.generator = random.SeedGenerator(seed)
-        self.data_format = _data_format(data_format)
+        self.data_format = image_ops.standardize_data_format(data_format)
 
     def call(self, inputs, training=None):
         _check_image_rank(self, inputs)
@@ -265,14 +253,54 @@ def _factor_range(factor, name, symmetric=True, bound=None):
     return lower, upper
 
 
-def _transform(images, transforms, layer):
-    return image_ops.affine_transform(
-        images,
-        transforms,
-        interpolation=layer.interpolation,
-        fill_mode=layer.fill_mode,
-        fill_value=layer.fill_value,
-    )
+def _batch_height_width(images):
+    """The batch size, and the height and width as floats, of `(batch, h, w, c)` images."""
+    shape = tf.shape(images)
+    return shape[0], tf.cast(shape[1], "float32"), tf.cast(shape[2], "float32")
+
+
+class _RandomAffine(_RandomImageLayer):
+    """A random augmentation by affine transforms, with `affine_transform`'s fill options.
+
+    Subclasses validate their factors before calling `__init__` (so those errors come
+    first) and list them in `_factor_config`.
+    """
+
+    def __init__(
+        self,
+        fill_mode="reflect",
+        interpolation="bilinear",
+        seed=None,
+        fill_value=0.0,
+        data_format=None,
+        **kwargs,
+    ):
+        super().__init__(seed=seed, data_format=data_format, **kwargs)
+        _check_fill(fill_mode, interpolation)
+        self.fill_mode = fill_mode
+        self.interpolation = interpolation
+        self.fill_value = fill_value
+
+    def _transform(self, images, transforms):
+        return image_ops.affine_transform(
+            images,
+            transforms,
+            interpolation=self.interpolation,
+            fill_mode=self.fill_mode,
+            fill_value=self.fill_value,
+        )
+
+    def _factor_config(self):
+        raise NotImplementedError
+
+    def get_config(self):
+        return {
+            **super().get_config(),
+            **self._factor_config(),
+            "fill_mode": self.fill_mode,
+            "interpolation": self.interpolation,
+            "fill_value": self.fill_value,
+        }
 
 
 @register_builtin
@@ -309,7 +337,7 @@ class RandomFlip(_RandomImageLayer):
 
 
 @register_builtin
-class RandomRotation(_RandomImageLayer):
+class RandomRotation(_RandomAffine):
     """Randomly rotates images during training.
 
     Args:
@@ -332,18 +360,12 @@ class RandomRotation(_RandomImageLayer):
         data_format=None,
         **kwargs,
     ):
-        super().__init__(seed=seed, data_format=data_format, **kwargs)
-        self.factor = _factor_range(factor, "factor")
-        _check_fill(fill_mode, interpolation)
-        self.fill_mode = fill_mode
-        self.interpolation = interpolation
-        self.fill_value = fill_value
+        factor = _factor_range(factor, "factor")
+        super().__init__(fill_mode, interpolation, seed, fill_value, data_format, **kwargs)
+        self.factor = factor
 
     def augment(self, images):
-        shape = tf.shape(images)
-        batch = shape[0]
-        height = tf.cast(shape[1], "float32")
-        width = tf.cast(shape[2], "float32")
+        batch, height, width = _batch_height_width(images)
         angles = random.uniform(
             (batch,),
             self.factor[0] * 2 * math.pi,
@@ -355,20 +377,14 @@ class RandomRotation(_RandomImageLayer):
         y_offset = ((height - 1) - (sin * (width - 1) + cos * (height - 1))) / 2.0
         zeros = tf.zeros_like(angles)
         transforms = tf.stack([cos, -sin, x_offset, sin, cos, y_offset, zeros, zeros], axis=1)
-        return _transform(images, transforms, self)
+        return self._transform(images, transforms)
 
-    def get_config(self):
-        return {
-            **super().get_config(),
-            "factor": list(self.factor),
-            "fill_mode": self.fill_mode,
-            "interpolation": self.interpolation,
-            "fill_value": self.fill_value,
-        }
+    def _factor_config(self):
+        return {"factor": list(self.factor)}
 
 
 @register_builtin
-class RandomZoom(_RandomImageLayer):
+class RandomZoom(_RandomAffine):
     """Randomly zooms images during training.
 
     Args:
@@ -389,27 +405,20 @@ class RandomZoom(_RandomImageLayer):
         data_format=None,
         **kwargs,
     ):
-        super().__init__(seed=seed, data_format=data_format, **kwargs)
-        self.height_factor = _factor_range(height_factor, "height_factor")
-        self.width_factor = (
-            None if width_factor is None else _factor_range(width_factor, "width_factor")
-        )
-        for factor in (self.height_factor, self.width_factor):
+        height_range = _factor_range(height_factor, "height_factor")
+        width_range = None if width_factor is None else _factor_range(width_factor, "width_factor")
+        for factor in (height_range, width_range):
             if factor is not None and factor[0] < -1.0:
                 raise ValueError(
                     "Zoom factors must be at least -1. Received: "
                     f"height_factor={height_factor}, width_factor={width_factor}"
                 )
-        _check_fill(fill_mode, interpolation)
-        self.fill_mode = fill_mode
-        self.interpolation = interpolation
-        self.fill_value = fill_value
+        super().__init__(fill_mode, interpolation, seed, fill_value, data_format, **kwargs)
+        self.height_factor = height_range
+        self.width_factor = width_range
 
     def augment(self, images):
-        shape = tf.shape(images)
-        batch = shape[0]
-        height = tf.cast(shape[1], "float32")
-        width = tf.cast(shape[2], "float32")
+        batch, height, width = _batch_height_width(images)
         zoom_y = 1.0 + random.uniform(
             (batch,), self.height_factor[0], self.height_factor[1], seed=self.generator
         )
@@ -425,21 +434,17 @@ class RandomZoom(_RandomImageLayer):
         transforms = tf.stack(
             [zoom_x, zeros, x_offset, zeros, zoom_y, y_offset, zeros, zeros], axis=1
         )
-        return _transform(images, transforms, self)
+        return self._transform(images, transforms)
 
-    def get_config(self):
+    def _factor_config(self):
         return {
-            **super().get_config(),
             "height_factor": list(self.height_factor),
             "width_factor": None if self.width_factor is None else list(self.width_factor),
-            "fill_mode": self.fill_mode,
-            "interpolation": self.interpolation,
-            "fill_value": self.fill_value,
         }
 
 
 @register_builtin
-class RandomTranslation(_RandomImageLayer):
+class RandomTranslation(_RandomAffine):
     """Randomly shifts images during training.
 
     Args:
@@ -460,19 +465,14 @@ class RandomTranslation(_RandomImageLayer):
         data_format=None,
         **kwargs,
     ):
-        super().__init__(seed=seed, data_format=data_format, **kwargs)
-        self.height_factor = _factor_range(height_factor, "height_factor", bound=1.0)
-        self.width_factor = _factor_range(width_factor, "width_factor", bound=1.0)
-        _check_fill(fill_mode, interpolation)
-        self.fill_mode = fill_mode
-        self.interpolation = interpolation
-        self.fill_value = fill_value
+        height_range = _factor_range(height_factor, "height_factor", bound=1.0)
+        width_range = _factor_range(width_factor, "width_factor", bound=1.0)
+        super().__init__(fill_mode, interpolation, seed, fill_value, data_format, **kwargs)
+        self.height_factor = height_range
+        self.width_factor = width_range
 
     def augment(self, images):
-        shape = tf.shape(images)
-        batch = shape[0]
-        height = tf.cast(shape[1], "float32")
-        width = tf.cast(shape[2], "float32")
+        batch, height, width = _batch_height_width(images)
         dy = height * random.uniform(
             (batch,), self.height_factor[0], self.height_factor[1], seed=self.generator
         )
@@ -481,17 +481,10 @@ class RandomTranslation(_RandomImageLayer):
         )
         ones, zeros = tf.ones_like(dx), tf.zeros_like(dx)
         transforms = tf.stack([ones, zeros, -dx, zeros, ones, -dy, zeros, zeros], axis=1)
-        return _transform(images, transforms, self)
+        return self._transform(images, transforms)
 
-    def get_config(self):
-        return {
-            **super().get_config(),
-            "height_factor": list(self.height_factor),
-            "width_factor": list(self.width_factor),
-            "fill_mode": self.fill_mode,
-            "interpolation": self.interpolation,
-            "fill_value": self.fill_value,
-        }
+    def _factor_config(self):
+        return {"height_factor": list(self.height_factor), "width_factor": list(self.width_factor)}
 
 
 @register_builtin

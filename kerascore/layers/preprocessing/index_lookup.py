@@ -28,6 +28,23 @@ def _as_numpy_tokens(values, dtype):
     return [int(v) for v in array.tolist()]
 
 
+def standardize_output_mode(output_mode):
+    """Returns `output_mode` with the Keras aliases `binary` and `tf-idf` resolved.
+
+    Raises:
+        ValueError: if it is not one of `int`, `one_hot`, `multi_hot`, `count`, `tf_idf`.
+    """
+    if output_mode == "binary":
+        output_mode = "multi_hot"
+    if output_mode == "tf-idf":
+        output_mode = "tf_idf"
+    if output_mode not in _OUTPUT_MODES:
+        raise ValueError(
+            f"Expected output_mode in {_OUTPUT_MODES}. Received: output_mode={output_mode!r}"
+        )
+    return output_mode
+
+
 class IndexLookup(Layer):
     """The shared implementation of `StringLookup` and `IntegerLookup`."""
 
@@ -61,14 +78,7 @@ class IndexLookup(Layer):
                 "`num_oov_indices` must be greater than or equal to 0. Received: "
                 f"num_oov_indices={num_oov_indices}"
             )
-        if output_mode == "binary":
-            output_mode = "multi_hot"
-        if output_mode == "tf-idf":
-            output_mode = "tf_idf"
-        if output_mode not in _OUTPUT_MODES:
-            raise ValueError(
-                f"Expected output_mode in {_OUTPUT_MODES}. Received: output_mode={output_mode!r}"
-            )
+        output_mode = standardize_output_mode(output_mode)
         if invert and output_mode != "int":
             raise ValueError(
                 "`output_mode` must be 'int' when `invert` is true. Received: "

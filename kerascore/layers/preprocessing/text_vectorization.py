@@ -6,7 +6,7 @@ import numpy as np
 import tensorflow as tf
 
 from kerascore import backend
-from kerascore.layers.preprocessing.index_lookup import StringLookup
+from kerascore.layers.preprocessing.index_lookup import StringLookup, standardize_output_mode
 from kerascore.models.layer import Layer
 from kerascore.saving.serialization import (
     deserialize_keras_object,
@@ -79,15 +79,7 @@ class TextVectorization(Layer):
             raise ValueError(
                 f"Expected split in {_SPLIT}, None or a callable. Received: split={split!r}"
             )
-        if output_mode == "binary":
-            output_mode = "multi_hot"
-        if output_mode == "tf-idf":
-            output_mode = "tf_idf"
-        modes = ("int", "one_hot", "multi_hot", "count", "tf_idf")
-        if output_mode not in modes:
-            raise ValueError(
-                f"Expected output_mode in {modes}. Received: output_mode={output_mode!r}"
-            )
+        output_mode = standardize_output_mode(output_mode)
         if isinstance(ngrams, list):
             ngrams = tuple(ngrams)
         if not (
