@@ -93,3 +93,10 @@ def autograph_user_code_lazy(function):
         return autograph_user_code(function)(*args, **kwargs)
 
     return call
+
+
+def release_cached_kernels():
+    """Drops the kernels TensorFlow's eager runtime cached for every op and function it ran."""
+    from tensorflow.python.eager import context
+
+    context.context().clear_kernel_cache()

@@ -16,8 +16,13 @@ _CALL_CONTEXT = threading.local()
 
 
 def clear_session():
-    """Resets the automatic layer names (`dense`, `dense_1`, ...) and TensorFlow's graph state."""
+    """Resets the automatic layer names (`dense`, `dense_1`, ...) and releases the kernels
+    TensorFlow cached for models that no longer exist."""
+    import gc
+
     _NAME_COUNTS.clear()
+    gc.collect()
+    backend.release_cached_kernels()
 
 
 def to_snake_case(name):
