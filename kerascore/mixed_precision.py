@@ -45,9 +45,15 @@ def set_global_policy(policy):
     _GLOBAL_POLICY = DTypePolicy(policy) if policy is not None else None
 
 
+set_dtype_policy = set_global_policy
+
+
 def global_policy():
     """Returns the policy layers get when created without a `dtype`."""
     return _GLOBAL_POLICY or DTypePolicy(backend.floatx())
+
+
+dtype_policy = global_policy
 
 
 def resolve(dtype):

@@ -113,6 +113,13 @@ class Trainer:
                 f"steps_per_execution={steps_per_execution!r}"
             )
         self.optimizer = optimizers.get(optimizer)
+        if auto_scale_loss and self._computes_in_float16():
+            # float16 gradients underflow without loss scaling; Keras wraps the optimizer too.
+            loss_scale_optimizer = getattr(optimizers, "LossScaleOptimizer", None)
+            if loss_scale_optimizer is not None and not isinstance(
+                self.optimizer, loss_scale_optimizer
+            ):
+                self.optimizer = loss_scale_optimizer(self.optimizer)
         self._compile_loss = CompileLoss(loss, loss_weights) if loss is not None else None
         all_metrics = metrics
         if weighted_metrics:
@@ -140,6 +147,9 @@ class Trainer:
         self._predict_functions = {}
         self.compiled = True
         self.stop_training = False
+
+    def _computes_in_float16(self):
+        return any(layer.compute_dtype == "float16" for layer in self._flatten_layers())
 
     def get_compile_config(self):
         """Returns `compile`'s arguments, serialized, or None if not compiled."""
@@ -235,20 +245,21 @@ class Trainer:
         x, y, sample_weight = unpack_x_y_sample_weight(data)
         variables = self._trainable_for_step()
         with tf.GradientTape() as tape:
-            y_pred = self(x, training=True)
+            y_pred = _outputs_in_float32(self(x, training=True))
             loss = self.compute_loss(x=x, y=y, y_pred=y_pred, sample_weight=sample_weight)
+            scaled_loss = self.optimizer.scale_loss(loss)
         self._loss_tracker.update_state(
             losses_module.unscale_loss_for_distribution(loss), sample_weight=self._batch_size_of(x)
         )
         if variables:
-            gradients = tape.gradient(loss, variables)
+            gradients = tape.gradient(scaled_loss, variables)
             self.optimizer.apply_gradients(zip(gradients, variables))
         return self.compute_metrics(x, y, y_pred, sample_weight)
 
     def test_step(self, data):
         """Computes loss and metrics on a batch without updating weights; returns the logs."""
         x, y, sample_weight = unpack_x_y_sample_weight(data)
-        y_pred = self(x, training=False)
+        y_pred = _outputs_in_float32(self(x, training=False))
         loss = self.compute_loss(
             x=x, y=y, y_pred=y_pred, sample_weight=sample_weight, training=False
         )
@@ -260,7 +271,7 @@ class Trainer:
     def predict_step(self, data):
         """Returns the model's outputs for a batch."""
         x, _, _ = unpack_x_y_sample_weight(data)
-        return self(x, training=False)
+        return _outputs_in_float32(self(x, training=False))
 
     def _trainable_for_step(self):
         return self.trainable_variables
@@ -843,13 +854,14 @@ class Trainer:
         function = self._predict_functions.get("small")
         if function is None:
             if self.run_eagerly:
-                function = lambda inputs: self(inputs, training=False)  # noqa: E731
+                function = lambda inputs: _outputs_in_float32(self(inputs, training=False))  # noqa: E731
             else:
                 signature = [
                     tf.nest.map_structure(lambda t: tf.TensorSpec((None, *t.shape[1:]), t.dtype), x)
                 ]
                 function = _compile(
-                    lambda inputs: self(inputs, training=False), input_signature=signature
+                    lambda inputs: _outputs_in_float32(self(inputs, training=False)),
+                    input_signature=signature,
                 )
             self._predict_functions["small"] = function
             self._small_predict_key = _spec_key(x)
@@ -891,6 +903,18 @@ class Trainer:
         feed = data_module.make_feed(x, batch_size=None)
         self._build_for_feed(feed)
         return _to_numpy(self._small_predict(feed.x))
+
+
+def _outputs_in_float32(outputs):
+    """Under mixed precision the last layer computes in float16/bfloat16; losses, metrics and
+    predictions get float32, as Keras recommends for numerical stability."""
+
+    def cast(value):
+        if tf.is_tensor(value) and value.dtype in (tf.float16, tf.bfloat16):
+            return tf.cast(value, tf.float32)
+        return value
+
+    return tf.nest.map_structure(cast, outputs)
 
 
 def _format_result(logs, return_dict):

@@ -251,3 +251,19 @@ def test_models_built_in_a_loop_raise_no_retracing_warning(caplog):
             model.predict(x[:3], verbose=0)
             model.evaluate(x, y, verbose=0)
     assert not [r for r in caplog.records if "retracing" in r.getMessage()]
+
+
+def test_mixed_float16_trains_with_float32_weights_and_outputs():
+    keras.mixed_precision.set_dtype_policy("mixed_float16")
+    try:
+        model = make_model(outputs=3)
+        assert model.layers[0].compute_dtype == "float16"
+        assert model.layers[0].kernel.dtype == tf.float32
+        model.compile(optimizer="adam", loss="mse")
+        x, _ = data()
+        y = np.random.default_rng(0).normal(size=(96, 3)).astype("float32")
+        history = model.fit(x, y, epochs=3, verbose=0)
+        assert history.history["loss"][-1] < history.history["loss"][0]
+        assert model.predict(x[:2], verbose=0).dtype == np.float32
+    finally:
+        keras.mixed_precision.set_dtype_policy("float32")
