@@ -233,7 +233,7 @@ def _run_child(script):
 
 _MEMORY_CHILD = textwrap.dedent(
     """
-    import json, resource, time
+    import json, time
     START = time.perf_counter()
     import os
     os.environ["KERAS_BACKEND"] = "tensorflow"
@@ -252,7 +252,9 @@ _MEMORY_CHILD = textwrap.dedent(
     model.compile(optimizer=lib.optimizers.Adam(1e-3), loss="sparse_categorical_crossentropy",
                   metrics=["accuracy"])
     model.fit(x, y, batch_size=128, epochs={epochs}, verbose=0, callbacks=[FirstStep()])
-    peak_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    # VmHWM, not ru_maxrss: Linux carries ru_maxrss over from the parent across fork/exec.
+    with open("/proc/self/status") as status:
+        peak_mb = next(int(line.split()[1]) for line in status if line.startswith("VmHWM")) / 1024
     print(json.dumps({{"peak_mb": peak_mb, "first_step_s": first_step["seconds"]}}))
     """
 )

@@ -11,31 +11,28 @@ from sklearn.datasets import load_digits
 from sklearn.model_selection import train_test_split
 
 import kerascore as keras
-from kerascore import layers
 
 keras.utils.set_random_seed(42)
 
 digits = load_digits()
 x = (digits.images / 16.0).astype("float32")[..., np.newaxis]  # (1797, 8, 8, 1)
 y = digits.target
-x_train, x_test, y_train, y_test = train_test_split(
-    x, y, test_size=0.2, random_state=0, stratify=y
-)
+x_train, x_test, y_train, y_test = train_test_split(x, y, test_size=0.2, random_state=0, stratify=y)
 print(f"x_train: {x_train.shape}, x_test: {x_test.shape}")
 
 model = keras.Sequential(
     [
         keras.Input(shape=(8, 8, 1)),
-        layers.Conv2D(32, kernel_size=3, padding="same", use_bias=False),
-        layers.BatchNormalization(),
-        layers.Activation("relu"),
-        layers.Conv2D(64, kernel_size=3, padding="same", activation="relu"),
-        layers.MaxPooling2D(pool_size=2),
-        layers.Dropout(0.25),
-        layers.Flatten(),
-        layers.Dense(128, activation="relu"),
-        layers.Dropout(0.4),
-        layers.Dense(10, activation="softmax"),
+        keras.layers.Conv2D(32, kernel_size=3, padding="same", use_bias=False),
+        keras.layers.BatchNormalization(),
+        keras.layers.Activation("relu"),
+        keras.layers.Conv2D(64, kernel_size=3, padding="same", activation="relu"),
+        keras.layers.MaxPooling2D(pool_size=2),
+        keras.layers.Dropout(0.25),
+        keras.layers.Flatten(),
+        keras.layers.Dense(128, activation="relu"),
+        keras.layers.Dropout(0.4),
+        keras.layers.Dense(10, activation="softmax"),
     ]
 )
 model.summary()

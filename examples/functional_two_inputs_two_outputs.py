@@ -12,7 +12,6 @@ Run: python examples/functional_two_inputs_two_outputs.py
 import numpy as np
 
 import kerascore as keras
-from kerascore import layers
 
 NUM_WORDS = 60  # three departments, twenty words each
 NUM_TAGS = 12  # the first four are urgent
@@ -38,17 +37,15 @@ def make_tickets(num_samples, rng):
 title_input = keras.Input(shape=(TITLE_LENGTH,), dtype="int32", name="title")
 tags_input = keras.Input(shape=(NUM_TAGS,), name="tags")
 
-title_features = layers.Embedding(NUM_WORDS, 16)(title_input)
-title_features = layers.GlobalAveragePooling1D()(title_features)
-x = layers.Concatenate()([title_features, tags_input])
-x = layers.Dense(32, activation="relu")(x)
+title_features = keras.layers.Embedding(NUM_WORDS, 16)(title_input)
+title_features = keras.layers.GlobalAveragePooling1D()(title_features)
+x = keras.layers.Concatenate()([title_features, tags_input])
+x = keras.layers.Dense(32, activation="relu")(x)
 
-priority_output = layers.Dense(1, activation="sigmoid", name="priority")(x)
-department_output = layers.Dense(NUM_DEPARTMENTS, activation="softmax", name="department")(x)
+priority_output = keras.layers.Dense(1, activation="sigmoid", name="priority")(x)
+department_output = keras.layers.Dense(NUM_DEPARTMENTS, activation="softmax", name="department")(x)
 
-model = keras.Model(
-    inputs=[title_input, tags_input], outputs=[priority_output, department_output]
-)
+model = keras.Model(inputs=[title_input, tags_input], outputs=[priority_output, department_output])
 model.summary()
 
 model.compile(

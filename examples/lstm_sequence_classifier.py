@@ -11,7 +11,6 @@ Run: python examples/lstm_sequence_classifier.py
 import numpy as np
 
 import kerascore as keras
-from kerascore import layers
 
 SEQUENCE_LENGTH = 16
 VOCAB_SIZE = 12  # 0 is padding, 1 is marker A, 2 is marker B, 3.. are filler
@@ -35,9 +34,9 @@ def build_model(body):
     model = keras.Sequential(
         [
             keras.Input(shape=(SEQUENCE_LENGTH,), dtype="int32"),
-            layers.Embedding(VOCAB_SIZE, 16),
+            keras.layers.Embedding(VOCAB_SIZE, 16),
             body,
-            layers.Dense(1, activation="sigmoid"),
+            keras.layers.Dense(1, activation="sigmoid"),
         ]
     )
     model.compile(
@@ -53,9 +52,9 @@ x_train, y_train = make_sequences(3000, rng)
 x_test, y_test = make_sequences(1000, rng)
 
 bodies = {
-    "LSTM": layers.LSTM(32),
-    "GRU": layers.GRU(32),
-    "Bag of features": layers.GlobalAveragePooling1D(),
+    "LSTM": keras.layers.LSTM(32),
+    "GRU": keras.layers.GRU(32),
+    "Bag of features": keras.layers.GlobalAveragePooling1D(),
 }
 results = {}
 for name, body in bodies.items():

@@ -42,6 +42,14 @@ from kerascore.saving.serialization import (
 
 __all__ = [
     "AUC",
+    "F1Score",
+    "FBetaScore",
+    "FalseNegatives",
+    "FalsePositives",
+    "MeanIoU",
+    "R2Score",
+    "TrueNegatives",
+    "TruePositives",
     "Accuracy",
     "BinaryAccuracy",
     "BinaryCrossentropy",
@@ -1163,6 +1171,392 @@ class AUC(Metric):
         return config
 
 
+class _ConfusionMatrixConditionCount(Metric):
+    """Shared body of `TruePositives`, `FalsePositives`, `TrueNegatives`, `FalseNegatives`."""
+
+    _condition = None
+
+    def __init__(self, thresholds=None, name=None, dtype=None):
+        super().__init__(name=name, dtype=dtype)
+        self.init_thresholds = thresholds
+        self.thresholds = _parse_thresholds(thresholds, default_threshold=0.5)
+        self.accumulator = self.add_variable(shape=(len(self.thresholds),), name="accumulator")
+
+    def update_state(self, y_true, y_pred, sample_weight=None):
+        """Accumulates the (weighted) count of one batch at each threshold."""
+        update_confusion_matrix_variables(
+            {self._condition: self.accumulator},
+            y_true,
+            y_pred,
+            thresholds=self.thresholds,
+            sample_weight=sample_weight,
+        )
+
+    def result(self):
+        return tf.convert_to_tensor(
+            self.accumulator[0] if len(self.thresholds) == 1 else self.accumulator
+        )
+
+    def get_config(self):
+        return {**super().get_config(), "thresholds": self.init_thresholds}
+
+
+_COUNT_ARGS = """
+
+    Args:
+        thresholds: Threshold or list of thresholds in `[0, 1]` (default 0.5); a prediction
+            above a threshold is positive. With a list the result has one count per threshold.
+        name: Name of the metric.
+        dtype: Dtype of the metric.
+    """
+
+
+@register_builtin
+class TruePositives(_ConfusionMatrixConditionCount):
+    __doc__ = "Counts (weighted) true positives." + _COUNT_ARGS
+    _condition = ConfusionMatrix.TRUE_POSITIVES
+
+
+@register_builtin
+class FalsePositives(_ConfusionMatrixConditionCount):
+    __doc__ = "Counts (weighted) false positives." + _COUNT_ARGS
+    _condition = ConfusionMatrix.FALSE_POSITIVES
+
+
+@register_builtin
+class TrueNegatives(_ConfusionMatrixConditionCount):
+    __doc__ = "Counts (weighted) true negatives." + _COUNT_ARGS
+    _condition = ConfusionMatrix.TRUE_NEGATIVES
+
+
+@register_builtin
+class FalseNegatives(_ConfusionMatrixConditionCount):
+    __doc__ = "Counts (weighted) false negatives." + _COUNT_ARGS
+    _condition = ConfusionMatrix.FALSE_NEGATIVES
+
+
+def _check_2d(metric_name, y_true_shape, y_pred_shape):
+    if len(y_pred_shape) != 2 or len(y_true_shape) != 2 or y_pred_shape[-1] is None:
+        raise ValueError(
+            f"{metric_name} expects 2D inputs with shape (batch_size, output_dim), with "
+            f"output_dim fully defined. Received input shapes: y_pred.shape={y_pred_shape} "
+            f"and y_true.shape={y_true_shape}."
+        )
+
+
+@register_builtin
+class FBetaScore(Metric):
+    """F-beta score: `(1 + beta**2) * precision * recall / (beta**2 * precision + recall)`.
+
+    The state is created at the first `update_state`, from the number of classes.
+
+    Args:
+        average: `None` (one score per class), `"micro"` (global counts), `"macro"` (mean
+            of the per-class scores) or `"weighted"` (mean weighted by class support).
+        beta: Weight of recall relative to precision, a float > 0.
+        threshold: Predictions above it count as positive; `None` marks the argmax of each
+            sample as the positive.
+        name: Name of the metric.
+        dtype: Dtype of the metric.
+
+    Raises:
+        ValueError: for an invalid `average`, `beta` or `threshold`, or non-2D inputs.
+    """
+
+    _direction = "up"
+
+    def __init__(self, average=None, beta=1.0, threshold=None, name="fbeta_score", dtype=None):
+        super().__init__(name=name, dtype=dtype)
+        if average not in (None, "micro", "macro", "weighted"):
+            raise ValueError(
+                "Invalid `average` argument value. Expected one of: {None, 'micro', 'macro', "
+                f"'weighted'}}. Received: average={average!r}"
+            )
+        if not isinstance(beta, float) or beta <= 0.0:
+            raise ValueError(
+                f"Invalid `beta` argument value. It should be a Python float > 0. "
+                f"Received: beta={beta!r}"
+            )
+        if threshold is not None and (
+            not isinstance(threshold, float) or not 0.0 < threshold <= 1.0
+        ):
+            raise ValueError(
+                "Invalid `threshold` argument value. It should be a Python float with "
+                f"0 < threshold <= 1. Received: threshold={threshold!r}"
+            )
+        self.average = average
+        self.beta = beta
+        self.threshold = threshold
+        self.axis = None if average == "micro" else 0
+        self._built = False
+
+    def _build(self, y_true_shape, y_pred_shape):
+        _check_2d(type(self).__name__, y_true_shape, y_pred_shape)
+        shape = () if self.average == "micro" else (y_pred_shape[-1],)
+        self.true_positives = self.add_variable(shape, name="true_positives")
+        self.false_positives = self.add_variable(shape, name="false_positives")
+        self.false_negatives = self.add_variable(shape, name="false_negatives")
+        self.intermediate_weights = self.add_variable(shape, name="intermediate_weights")
+        self._built = True
+
+    def update_state(self, y_true, y_pred, sample_weight=None):
+        """Accumulates per-class true positives, false positives and false negatives."""
+        y_true = tf.cast(tf.convert_to_tensor(y_true), self.dtype)
+        y_pred = tf.cast(tf.convert_to_tensor(y_pred), self.dtype)
+        if not self._built:
+            self._build(y_true.shape, y_pred.shape)
+        if self.threshold is None:
+            threshold = tf.reduce_max(y_pred, axis=-1, keepdims=True)
+            y_pred = tf.logical_and(y_pred >= threshold, tf.abs(y_pred) > 1e-9)
+        else:
+            y_pred = y_pred > self.threshold
+        y_pred = tf.cast(y_pred, self.dtype)
+        if sample_weight is not None:
+            sample_weight = tf.expand_dims(tf.cast(sample_weight, self.dtype), 1)
+
+        def weighted_sum(values):
+            if sample_weight is not None:
+                values = values * sample_weight
+            return tf.reduce_sum(values, axis=self.axis)
+
+        self.true_positives.assign_add(weighted_sum(y_pred * y_true))
+        self.false_positives.assign_add(weighted_sum(y_pred * (1 - y_true)))
+        self.false_negatives.assign_add(weighted_sum((1 - y_pred) * y_true))
+        self.intermediate_weights.assign_add(weighted_sum(y_true))
+
+    def result(self):
+        if not self._built:
+            return tf.constant(0.0, self.dtype)
+        epsilon = backend.epsilon()
+        precision = self.true_positives / (self.true_positives + self.false_positives + epsilon)
+        recall = self.true_positives / (self.true_positives + self.false_negatives + epsilon)
+        beta_squared = self.beta**2
+        score = (precision * recall) / (beta_squared * precision + recall + epsilon)
+        score = score * (1 + beta_squared)
+        if self.average == "weighted":
+            weights = self.intermediate_weights / (
+                tf.reduce_sum(self.intermediate_weights) + epsilon
+            )
+            return tf.reduce_sum(score * weights)
+        if self.average is not None:
+            return tf.reduce_mean(score)
+        return score
+
+    def get_config(self):
+        return {
+            **super().get_config(),
+            "average": self.average,
+            "beta": self.beta,
+            "threshold": self.threshold,
+        }
+
+
+@register_builtin
+class F1Score(FBetaScore):
+    """F1 score: the harmonic mean of precision and recall (`FBetaScore` with `beta=1`).
+
+    Args:
+        average: `None`, `"micro"`, `"macro"` or `"weighted"` (see `FBetaScore`).
+        threshold: Predictions above it count as positive; `None` takes the argmax.
+        name: Name of the metric.
+        dtype: Dtype of the metric.
+    """
+
+    def __init__(self, average=None, threshold=None, name="f1_score", dtype=None):
+        super().__init__(average=average, beta=1.0, threshold=threshold, name=name, dtype=dtype)
+
+    def get_config(self):
+        config = super().get_config()
+        del config["beta"]
+        return config
+
+
+@register_builtin
+class R2Score(Metric):
+    """Coefficient of determination, `1 - residual sum of squares / total sum of squares`.
+
+    Args:
+        class_aggregation: `"uniform_average"` (mean over outputs),
+            `"variance_weighted_average"` (weighted by each output's variance) or `None`
+            (one score per output).
+        num_regressors: Number of independent regressors, for the adjusted R2 score (0 for
+            the plain score; the plain score is also returned when there are too few
+            samples for the adjustment).
+        name: Name of the metric.
+        dtype: Dtype of the metric.
+
+    Raises:
+        ValueError: for an invalid `class_aggregation` or a negative `num_regressors`.
+    """
+
+    _direction = "up"
+
+    def __init__(
+        self, class_aggregation="uniform_average", num_regressors=0, name="r2_score", dtype=None
+    ):
+        super().__init__(name=name, dtype=dtype)
+        valid = (None, "uniform_average", "variance_weighted_average")
+        if class_aggregation not in valid:
+            raise ValueError(
+                f"Invalid value for argument `class_aggregation`. Expected one of {valid}. "
+                f"Received: class_aggregation={class_aggregation!r}"
+            )
+        if num_regressors < 0:
+            raise ValueError(
+                "Invalid value for argument `num_regressors`. Expected a value >= 0. "
+                f"Received: num_regressors={num_regressors}"
+            )
+        self.class_aggregation = class_aggregation
+        self.num_regressors = num_regressors
+        self.num_samples = self.add_variable((), name="num_samples")
+        self._built = False
+
+    def _build(self, y_true_shape, y_pred_shape):
+        _check_2d(type(self).__name__, y_true_shape, y_pred_shape)
+        num_outputs = y_pred_shape[-1]
+        self.squared_sum = self.add_variable((num_outputs,), name="squared_sum")
+        self.sum = self.add_variable((num_outputs,), name="sum")
+        self.total_mse = self.add_variable((num_outputs,), name="residual")
+        self.count = self.add_variable((num_outputs,), name="count")
+        self._built = True
+
+    def update_state(self, y_true, y_pred, sample_weight=None):
+        """Accumulates per-output sums of targets, squared targets and squared residuals."""
+        y_true = tf.cast(tf.convert_to_tensor(y_true), self.dtype)
+        y_pred = tf.cast(tf.convert_to_tensor(y_pred), self.dtype)
+        y_true, y_pred = squeeze_or_expand_to_same_rank(y_true, y_pred)
+        if not self._built:
+            self._build(y_true.shape, y_pred.shape)
+        sample_weight = tf.cast(1 if sample_weight is None else sample_weight, self.dtype)
+        if len(sample_weight.shape) == 1:
+            sample_weight = tf.expand_dims(sample_weight, axis=1)
+        sample_weight = tf.broadcast_to(sample_weight, tf.shape(y_true))
+        weighted_y_true = y_true * sample_weight
+        self.sum.assign_add(tf.reduce_sum(weighted_y_true, axis=0))
+        self.squared_sum.assign_add(tf.reduce_sum(y_true * weighted_y_true, axis=0))
+        self.total_mse.assign_add(tf.reduce_sum((y_true - y_pred) ** 2 * sample_weight, axis=0))
+        self.count.assign_add(tf.reduce_sum(sample_weight, axis=0))
+        self.num_samples.assign_add(tf.cast(tf.size(y_true), self.dtype))
+
+    def result(self):
+        if not self._built:
+            return tf.constant(0.0, self.dtype)
+        mean = self.sum / self.count
+        total = self.squared_sum - self.sum * mean
+        raw_scores = 1 - (self.total_mse / total)
+        raw_scores = tf.where(tf.math.is_inf(raw_scores), tf.zeros_like(raw_scores), raw_scores)
+        if self.class_aggregation == "uniform_average":
+            r2_score = tf.reduce_mean(raw_scores)
+        elif self.class_aggregation == "variance_weighted_average":
+            r2_score = tf.reduce_sum(total * raw_scores) / tf.reduce_sum(total)
+        else:
+            r2_score = raw_scores
+        if self.num_regressors == 0:
+            return r2_score
+        n = self.num_samples
+        p = tf.cast(self.num_regressors, self.dtype)
+        adjusted = 1.0 - (1.0 - r2_score) * (n - 1.0) / (n - p - 1.0)
+        # With p >= n - 1 the adjustment is undefined; Keras falls back to the plain score.
+        return tf.where(p < n - 1.0, adjusted, r2_score)
+
+    def get_config(self):
+        return {
+            **super().get_config(),
+            "class_aggregation": self.class_aggregation,
+            "num_regressors": self.num_regressors,
+        }
+
+
+@register_builtin
+class MeanIoU(Metric):
+    """Mean intersection-over-union over classes, from an accumulated confusion matrix.
+
+    Classes absent from both labels and predictions are left out of the mean.
+
+    Args:
+        num_classes: Number of classes (the confusion matrix is `num_classes` square).
+        name: Name of the metric.
+        dtype: Dtype of the confusion matrix; defaults to int64 (the result is float32).
+        ignore_class: A label value whose samples are not counted.
+        sparse_y_true: Whether labels are class ids (else one-hot, reduced by argmax).
+        sparse_y_pred: Whether predictions are class ids (else scores, reduced by argmax).
+        axis: Class axis for the argmax of non-sparse inputs.
+
+    Raises:
+        ValueError: if `num_classes` is not an integer >= 1.
+    """
+
+    _direction = "up"
+
+    def __init__(
+        self,
+        num_classes,
+        name=None,
+        dtype=None,
+        ignore_class=None,
+        sparse_y_true=True,
+        sparse_y_pred=True,
+        axis=-1,
+    ):
+        if isinstance(num_classes, bool) or not isinstance(num_classes, int) or num_classes < 1:
+            raise ValueError(
+                "Expected `num_classes` to be an integer >= 1. "
+                f"Received: num_classes={num_classes!r}"
+            )
+        super().__init__(name=name, dtype=dtype or "int64")
+        self.num_classes = num_classes
+        self.ignore_class = ignore_class
+        self.sparse_y_true = sparse_y_true
+        self.sparse_y_pred = sparse_y_pred
+        self.axis = axis
+        self.target_class_ids = list(range(num_classes))
+        self.total_cm = self.add_variable((num_classes, num_classes), name="total_confusion_matrix")
+
+    def update_state(self, y_true, y_pred, sample_weight=None):
+        """Adds the (weighted) confusion matrix of one batch; out-of-range ids are dropped."""
+        if not self.sparse_y_true:
+            y_true = tf.argmax(y_true, axis=self.axis)
+        if not self.sparse_y_pred:
+            y_pred = tf.argmax(y_pred, axis=self.axis)
+        y_true = tf.reshape(tf.cast(y_true, self.dtype), [-1])
+        y_pred = tf.reshape(tf.cast(y_pred, self.dtype), [-1])
+        sample_weight = tf.cast(1 if sample_weight is None else sample_weight, self.dtype)
+        sample_weight = tf.broadcast_to(tf.reshape(sample_weight, [-1]), tf.shape(y_true))
+        num_classes = tf.cast(self.num_classes, self.dtype)
+        in_bounds = (y_true >= 0) & (y_true < num_classes) & (y_pred >= 0) & (y_pred < num_classes)
+        if self.ignore_class is not None:
+            in_bounds &= tf.not_equal(y_true, tf.cast(self.ignore_class, self.dtype))
+        zeros = tf.zeros_like(y_true)
+        y_true = tf.where(in_bounds, y_true, zeros)
+        y_pred = tf.where(in_bounds, y_pred, zeros)
+        sample_weight = tf.where(in_bounds, sample_weight, tf.zeros_like(sample_weight))
+        self.total_cm.assign_add(
+            tf.math.confusion_matrix(
+                y_true, y_pred, self.num_classes, weights=sample_weight, dtype=self.dtype
+            )
+        )
+
+    def result(self):
+        sum_over_row = tf.cast(tf.reduce_sum(self.total_cm, axis=0), "float32")
+        sum_over_col = tf.cast(tf.reduce_sum(self.total_cm, axis=1), "float32")
+        true_positives = tf.cast(tf.linalg.diag_part(self.total_cm), "float32")
+        denominator = sum_over_row + sum_over_col - true_positives
+        valid = denominator > 1e-9
+        iou = tf.where(valid, true_positives / (denominator + backend.epsilon()), 0.0)
+        num_valid = tf.reduce_sum(tf.cast(valid, "float32"))
+        return tf.reduce_sum(iou, axis=self.axis) / (num_valid + backend.epsilon())
+
+    def get_config(self):
+        return {
+            **super().get_config(),
+            "num_classes": self.num_classes,
+            "ignore_class": self.ignore_class,
+            "sparse_y_true": self.sparse_y_true,
+            "sparse_y_pred": self.sparse_y_pred,
+            "axis": self.axis,
+        }
+
+
 # ------------------------------------------------------------------------- registry
 
 for _fn in (
@@ -1191,6 +1585,14 @@ _CLASSES = (
     AUC,
     Precision,
     Recall,
+    TruePositives,
+    FalsePositives,
+    TrueNegatives,
+    FalseNegatives,
+    FBetaScore,
+    F1Score,
+    R2Score,
+    MeanIoU,
     Hinge,
     SquaredHinge,
     CategoricalHinge,

@@ -1,11 +1,15 @@
 """Optimizers, resolvable by name with `get("adam")`, and learning rate `schedules`."""
 
 from kerascore.optimizers import schedules
+from kerascore.optimizers.adadelta import Adadelta
 from kerascore.optimizers.adagrad import Adagrad
 from kerascore.optimizers.adam import Adam
 from kerascore.optimizers.adamax import Adamax
 from kerascore.optimizers.adamw import AdamW
 from kerascore.optimizers.base import Optimizer
+from kerascore.optimizers.ftrl import Ftrl
+from kerascore.optimizers.lion import Lion
+from kerascore.optimizers.loss_scale_optimizer import LossScaleOptimizer
 from kerascore.optimizers.nadam import Nadam
 from kerascore.optimizers.rmsprop import RMSprop
 from kerascore.optimizers.sgd import SGD
@@ -17,10 +21,14 @@ from kerascore.saving.serialization import (
 )
 
 __all__ = [
+    "Adadelta",
     "Adagrad",
     "Adam",
     "Adamax",
     "AdamW",
+    "Ftrl",
+    "Lion",
+    "LossScaleOptimizer",
     "Nadam",
     "Optimizer",
     "RMSprop",
@@ -35,7 +43,20 @@ register_builtin(Optimizer)
 
 ALL_OBJECTS_DICT = {
     cls.__name__.lower(): cls
-    for cls in (Optimizer, Adam, SGD, RMSprop, AdamW, Adagrad, Adamax, Nadam)
+    for cls in (
+        Optimizer,
+        Adam,
+        SGD,
+        RMSprop,
+        AdamW,
+        Adagrad,
+        Adamax,
+        Nadam,
+        Adadelta,
+        Ftrl,
+        Lion,
+        LossScaleOptimizer,
+    )
 }
 
 

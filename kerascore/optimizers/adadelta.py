@@ -63,9 +63,7 @@ class Adadelta(Optimizer):
 
         accumulated_grad.assign(rho * accumulated_grad + (1 - rho) * tf.square(gradient))
         delta_var = -(rms(accumulated_delta_var) * gradient) / rms(accumulated_grad)
-        accumulated_delta_var.assign(
-            rho * accumulated_delta_var + (1 - rho) * tf.square(delta_var)
-        )
+        accumulated_delta_var.assign(rho * accumulated_delta_var + (1 - rho) * tf.square(delta_var))
         variable.assign_add(lr * delta_var)
 
     def get_config(self):

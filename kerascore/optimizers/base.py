@@ -372,7 +372,7 @@ class Optimizer:
                 "You are calling `set_weights()` on an optimizer that has not been built. "
                 "Call `optimizer.build(trainable_variables)` first."
             )
-        for variable, weight in zip(self._variables, weights, strict=False):
+        for variable, weight in zip(self.variables, weights, strict=False):
             if tuple(variable.shape) != tuple(getattr(weight, "shape", ())):
                 raise ValueError(
                     f"Optimizer variable {variable.name} has shape {tuple(variable.shape)}, not "
@@ -382,7 +382,7 @@ class Optimizer:
 
     def get_weights(self):
         """Returns the values of `variables` as NumPy arrays."""
-        return [v.numpy() for v in self._variables]
+        return [v.numpy() for v in self.variables]
 
     def save_own_variables(self, store):
         """Writes `variables` into `store` under keys "0", "1", ..."""
@@ -409,7 +409,7 @@ class Optimizer:
         raise NotImplementedError
 
     def scale_loss(self, loss):
-        """Multiplies `loss` by `loss_scale_factor` when one is set."""
+        """Returns `loss` multiplied by `loss_scale_factor`, or unchanged when none is set."""
         if self.loss_scale_factor is not None:
             return loss * self.loss_scale_factor
         return loss

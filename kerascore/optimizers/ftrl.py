@@ -96,8 +96,7 @@ class Ftrl(Optimizer):
         grad_to_use = gradient + 2 * self.l2_shrinkage_regularization_strength * variable
         new_accum = accum + tf.square(gradient)
         linear.assign_add(
-            grad_to_use
-            - (tf.pow(new_accum, -lr_power) - tf.pow(accum, -lr_power)) / lr * variable
+            grad_to_use - (tf.pow(new_accum, -lr_power) - tf.pow(accum, -lr_power)) / lr * variable
         )
         quadratic = tf.pow(new_accum, -lr_power) / lr + 2 * l2_reg
         l1 = self.l1_regularization_strength

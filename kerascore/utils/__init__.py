@@ -8,6 +8,7 @@ from kerascore.utils.dataset_utils import (
     text_dataset_from_directory,
     timeseries_dataset_from_array,
 )
+from kerascore.utils.model_visualization import plot_model
 from kerascore.utils.numerical_utils import normalize, to_categorical
 from kerascore.utils.progbar import Progbar
 from kerascore.utils.rng_utils import get_random_seed, set_random_seed
@@ -20,6 +21,7 @@ __all__ = [
     "normalize",
     "pack_x_y_sample_weight",
     "pad_sequences",
+    "plot_model",
     "set_random_seed",
     "split_dataset",
     "text_dataset_from_directory",

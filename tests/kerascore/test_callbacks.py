@@ -470,3 +470,64 @@ def test_backup_and_restore_resumes_as_if_never_interrupted(tmp_path):
         resumed.history["loss"], uninterrupted.history["loss"][2:], rtol=1e-5
     )
     assert not (tmp_path / "backup" / "latest.weights.h5").exists()
+
+
+# SwapEMAWeights
+
+
+def make_ema_model(learning_rate=0.05):
+    keras.utils.set_random_seed(0)
+    model = keras.Sequential(
+        [keras.Input((8,)), keras.layers.Dense(4, activation="relu"), keras.layers.Dense(1)]
+    )
+    optimizer = keras.optimizers.SGD(learning_rate=learning_rate, use_ema=True, ema_momentum=0.5)
+    model.compile(optimizer=optimizer, loss="mse")
+    return model
+
+
+def ema_weights(model):
+    averages = model.optimizer._model_variables_moving_average
+    return [average.numpy() for average in averages]
+
+
+def test_swap_ema_weights_validates_and_predicts_with_averages():
+    model = make_ema_model()
+    x, y = make_data()
+    x_val, y_val = make_data(rows=16, seed=1)
+    history = fit(
+        model, epochs=2, validation_data=(x_val, y_val), callbacks=[callbacks.SwapEMAWeights()]
+    )
+    trained = model.get_weights()
+    averages = ema_weights(model)
+    assert not weights_equal(trained, averages)
+    swapped_predictions = model.predict(x_val, verbose=0, callbacks=[callbacks.SwapEMAWeights()])
+    swapped_loss = model.evaluate(x_val, y_val, verbose=0, callbacks=[callbacks.SwapEMAWeights()])
+    # The training weights are back after each swap.
+    assert weights_equal(model.get_weights(), trained)
+    assert weights_equal(ema_weights(model), averages)
+    model.set_weights(averages)
+    np.testing.assert_allclose(swapped_predictions, model.predict(x_val, verbose=0), rtol=1e-6)
+    expected_loss = model.evaluate(x_val, y_val, verbose=0)
+    np.testing.assert_allclose(swapped_loss, expected_loss, rtol=1e-6)
+    np.testing.assert_allclose(history.history["val_loss"][-1], expected_loss, rtol=1e-6)
+    model.set_weights(trained)
+    assert not np.isclose(model.evaluate(x_val, y_val, verbose=0), expected_loss, rtol=1e-4)
+
+
+def test_swap_ema_weights_on_epoch_end_exposes_averages_to_later_callbacks():
+    model = make_ema_model()
+    recorder = WeightsPerEpoch()
+    fit(model, epochs=2, callbacks=[callbacks.SwapEMAWeights(swap_on_epoch=True), recorder])
+    # At each epoch end the model holds the EMA weights; training ends with them in place.
+    assert weights_equal(recorder.weights[-1], model.get_weights())
+    assert weights_equal(model.get_weights(), ema_weights(model))
+    assert not weights_equal(recorder.weights[0], recorder.weights[1])
+
+
+def test_swap_ema_weights_requires_use_ema():
+    model = make_model()
+    x, y = make_data()
+    with pytest.raises(ValueError, match="use_ema=False"):
+        model.fit(
+            x, y, epochs=1, verbose=0, validation_split=0.25, callbacks=[callbacks.SwapEMAWeights()]
+        )

@@ -38,6 +38,20 @@ PARITY_CASES = [
     ("CategoricalCrossentropy", {"label_smoothing": 0.2}, ONE_HOT, PROBS),
     ("CategoricalCrossentropy", {"from_logits": True}, ONE_HOT, Y_PRED * 3),
     ("CategoricalFocalCrossentropy", {"from_logits": True}, ONE_HOT, Y_PRED * 3),
+    (
+        "BinaryFocalCrossentropy",
+        {"from_logits": True, "gamma": 3.0, "label_smoothing": 0.1},
+        BINARY,
+        Y_PRED * 4 - 2,
+    ),
+    (
+        "BinaryFocalCrossentropy",
+        {"apply_class_balancing": True, "alpha": 0.4, "from_logits": True},
+        BINARY,
+        Y_PRED * 4 - 2,
+    ),
+    ("CategoricalFocalCrossentropy", {"alpha": 0.5, "gamma": 1.5}, ONE_HOT, PROBS),
+    ("CategoricalFocalCrossentropy", {"label_smoothing": 0.2}, ONE_HOT, PROBS),
     ("SparseCategoricalCrossentropy", {}, SPARSE, PROBS),
     ("SparseCategoricalCrossentropy", {"from_logits": True, "ignore_class": 2}, SPARSE, Y_PRED),
 ]
@@ -221,3 +235,25 @@ def test_loss_with_spaces_in_name_works_in_tf_function():
         return loss(tf.ones((2, 1)), tf.zeros((2, 1)))
 
     assert float(compute()) == pytest.approx(1.0)
+
+
+@pytest.mark.parametrize(
+    "name,kwargs,y_true,y_pred",
+    [
+        ("binary_focal_crossentropy", {"gamma": 2.5}, BINARY, np.clip(Y_PRED, 0, 1)),
+        ("binary_focal_crossentropy", {"from_logits": True, "alpha": 0.3}, BINARY, Y_PRED - 0.5),
+        ("categorical_focal_crossentropy", {"gamma": 1.0}, ONE_HOT, PROBS),
+        ("categorical_focal_crossentropy", {"from_logits": True}, ONE_HOT, Y_PRED * 2),
+        ("hinge", {}, BINARY, Y_PRED * 2 - 1),
+        ("log_cosh", {}, Y_TRUE, Y_PRED),
+        ("poisson", {}, Y_TRUE, Y_PRED),
+        ("kl_divergence", {}, PROBS, PROBS[::-1]),
+    ],
+)
+def test_loss_functions_match_keras(name, kwargs, y_true, y_pred):
+    np.testing.assert_allclose(
+        np.asarray(getattr(losses, name)(y_true, y_pred, **kwargs)),
+        np.asarray(getattr(keras.losses, name)(y_true, y_pred, **kwargs)),
+        rtol=1e-5,
+        atol=1e-6,
+    )

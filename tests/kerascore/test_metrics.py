@@ -46,6 +46,27 @@ PARITY_CASES = [
     ("AUC", {"curve": "PR", "summation_method": "minoring"}, BINARY, Y_PRED),
     ("AUC", {"multi_label": True}, BINARY, Y_PRED),
     ("AUC", {"thresholds": [0.1, 0.5, 0.9]}, BINARY, Y_PRED),
+    ("TruePositives", {}, BINARY, Y_PRED),
+    ("FalsePositives", {"thresholds": [0.2, 0.8]}, BINARY, Y_PRED),
+    ("TrueNegatives", {"thresholds": 0.3}, BINARY, Y_PRED),
+    ("FalseNegatives", {}, BINARY, Y_PRED),
+    ("F1Score", {}, ONE_HOT, PROBS),
+    ("F1Score", {"average": "macro", "threshold": 0.5}, BINARY, Y_PRED),
+    ("F1Score", {"average": "micro", "threshold": 0.4}, BINARY, Y_PRED),
+    ("FBetaScore", {"beta": 2.0, "average": "weighted", "threshold": 0.6}, BINARY, Y_PRED),
+    ("FBetaScore", {"beta": 0.5}, ONE_HOT, PROBS),
+    ("R2Score", {}, Y_TRUE, Y_PRED),
+    ("R2Score", {"class_aggregation": None}, Y_TRUE, Y_PRED),
+    ("R2Score", {"class_aggregation": "variance_weighted_average"}, Y_TRUE, Y_PRED),
+    ("R2Score", {"num_regressors": 2}, Y_TRUE[:, :1], Y_PRED[:, :1]),
+    ("MeanIoU", {"num_classes": 5, "sparse_y_pred": False}, SPARSE, PROBS),
+    ("MeanIoU", {"num_classes": 5, "dtype": "float32", "ignore_class": 2}, SPARSE, SPARSE[::-1]),
+    (
+        "MeanIoU",
+        {"num_classes": 5, "sparse_y_true": False, "sparse_y_pred": False},
+        ONE_HOT,
+        PROBS,
+    ),
 ]
 
 
@@ -167,6 +188,11 @@ def test_mean_metric_wrapper_with_function():
         metrics.AUC(curve="PR", num_thresholds=50),
         metrics.CategoricalCrossentropy(label_smoothing=0.1),
         metrics.MeanMetricWrapper(metrics.binary_accuracy, threshold=0.2),
+        metrics.TrueNegatives(thresholds=[0.2, 0.4]),
+        metrics.F1Score(average="macro", threshold=0.3),
+        metrics.FBetaScore(average="weighted", beta=2.0),
+        metrics.R2Score(class_aggregation=None, num_regressors=1),
+        metrics.MeanIoU(num_classes=3, ignore_class=0, sparse_y_pred=False),
     ],
 )
 def test_config_round_trip_through_json(metric):
@@ -194,3 +220,48 @@ def test_invalid_arguments_name_the_value():
         metrics.Precision(thresholds=1.5)
     with pytest.raises(ValueError, match="curve='XY'"):
         metrics.AUC(curve="XY")
+
+
+def test_f1_r2_and_mean_iou_match_hand_computation():
+    f1 = metrics.F1Score(threshold=0.5)
+    f1.update_state([[1, 0], [1, 1], [0, 1]], [[0.9, 0.8], [0.2, 0.7], [0.1, 0.6]])
+    # Class 0: tp=1, fp=0, fn=1 -> 2/3. Class 1: tp=2, fp=1, fn=0 -> 0.8.
+    np.testing.assert_allclose(f1.result().numpy(), [2 / 3, 0.8], rtol=1e-5)
+
+    r2 = metrics.R2Score()
+    r2.update_state([[1.0], [2.0], [3.0]], [[1.0], [2.0], [2.0]])
+    np.testing.assert_allclose(float(r2.result()), 0.5, rtol=1e-6)
+
+    iou = metrics.MeanIoU(num_classes=3)
+    iou.update_state([0, 0, 1, 1], [0, 1, 1, 1])
+    # Class 0: 1 / 2, class 1: 2 / 3, class 2 absent and ignored.
+    np.testing.assert_allclose(float(iou.result()), (1 / 2 + 2 / 3) / 2, rtol=1e-5)
+    iou.reset_state()
+    assert float(iou.result()) == 0.0
+
+
+def test_lazily_built_metrics_work_in_tf_function_and_reject_bad_shapes():
+    f1 = metrics.F1Score(average="micro")
+    r2 = metrics.R2Score()
+
+    @tf.function
+    def update(y_true, y_pred):
+        f1.update_state(y_true, y_pred)
+        r2.update_state(y_true, y_pred)
+
+    update(tf.constant(ONE_HOT[:8]), tf.constant(PROBS[:8]))
+    update(tf.constant(ONE_HOT[8:]), tf.constant(PROBS[8:]))
+    keras_f1 = keras.metrics.F1Score(average="micro")
+    keras_f1.update_state(ONE_HOT, PROBS)
+    np.testing.assert_allclose(float(f1.result()), float(keras_f1.result()), rtol=1e-6)
+    assert len(r2.variables) == 5
+    with pytest.raises(ValueError, match=r"y_pred.shape=\(4,\)"):
+        metrics.F1Score().update_state(np.ones(4), np.ones(4))
+    with pytest.raises(ValueError, match="average='mean'"):
+        metrics.F1Score(average="mean")
+    with pytest.raises(ValueError, match="beta=2"):
+        metrics.FBetaScore(beta=2)
+    with pytest.raises(ValueError, match="class_aggregation='median'"):
+        metrics.R2Score(class_aggregation="median")
+    with pytest.raises(ValueError, match="num_classes=0"):
+        metrics.MeanIoU(num_classes=0)

@@ -27,6 +27,22 @@ PARITY_CASES = [
     ("Adagrad", {"learning_rate": 0.1}),
     ("Adamax", {"learning_rate": 0.01}),
     ("Nadam", {"learning_rate": 0.01}),
+    ("Adadelta", {"learning_rate": 1.0}),
+    ("Adadelta", {"learning_rate": 0.5, "rho": 0.8, "clipnorm": 1.0}),
+    ("Ftrl", {"learning_rate": 0.1}),
+    (
+        "Ftrl",
+        {
+            "learning_rate": 0.2,
+            "learning_rate_power": -0.3,
+            "l1_regularization_strength": 0.05,
+            "l2_regularization_strength": 0.1,
+            "l2_shrinkage_regularization_strength": 0.02,
+            "beta": 0.5,
+        },
+    ),
+    ("Lion", {"learning_rate": 0.01}),
+    ("Lion", {"learning_rate": 0.01, "beta_1": 0.5, "beta_2": 0.9, "weight_decay": 0.1}),
 ]
 
 
@@ -232,6 +248,12 @@ def test_invalid_arguments_name_the_value():
         optimizers.AdamW(learning_rate=schedules.CosineDecay(0.1, 100, warmup_target=0.2)),
         optimizers.RMSprop(centered=True, global_clipnorm=2.0),
         optimizers.Nadam(name="my_nadam"),
+        optimizers.Adadelta(rho=0.9, epsilon=1e-6),
+        optimizers.Ftrl(l1_regularization_strength=0.1, beta=0.2),
+        optimizers.Lion(beta_1=0.8, use_ema=True),
+        optimizers.LossScaleOptimizer(
+            optimizers.Adam(0.01), initial_scale=256.0, dynamic_growth_steps=3
+        ),
     ],
 )
 def test_config_round_trip_through_json(opt):
@@ -285,3 +307,120 @@ def test_optimizer_with_spaces_in_name_works_in_tf_function():
 
     step()
     np.testing.assert_allclose(var.numpy(), [0.5])
+
+
+LSO_GRADS = [
+    [g * 256.0 for g in GRADS[0]],
+    [np.where(np.arange(12).reshape(3, 4) == 5, np.inf, GRADS[1][0]), GRADS[1][1] * 256.0],
+    [g * 128.0 for g in GRADS[2]],
+    [np.full_like(GRADS[3][0], np.nan), GRADS[3][1]],
+    [g * 64.0 for g in GRADS[4]],
+    [g * 64.0 for g in GRADS[0]],
+]
+
+
+def test_loss_scale_optimizer_equals_keras_with_skipped_steps():
+    optimizer = optimizers.LossScaleOptimizer(
+        optimizers.Adam(0.01), initial_scale=256.0, dynamic_growth_steps=2
+    )
+    keras_optimizer = keras.optimizers.LossScaleOptimizer(
+        keras.optimizers.Adam(0.01), initial_scale=256.0, dynamic_growth_steps=2
+    )
+    variables = [tf.Variable(w) for w in INITIAL]
+    keras_variables = [keras.Variable(w) for w in INITIAL]
+
+    @tf.function
+    def step(grads):
+        optimizer.apply_gradients(zip(grads, variables, strict=True))
+
+    scales = []
+    for grads in LSO_GRADS:
+        grads = [tf.constant(g, "float32") for g in grads]
+        step(grads)
+        keras_optimizer.apply_gradients(zip(grads, keras_variables, strict=True))
+        scales.append(float(optimizer.dynamic_scale.numpy()))
+        assert scales[-1] == float(keras_optimizer.dynamic_scale.numpy())
+    # Step 2 (inf) and step 4 (nan) are skipped and halve the scale; two good steps double it.
+    assert scales == [256.0, 128.0, 128.0, 64.0, 64.0, 128.0]
+    assert int(optimizer.iterations) == 4
+    for ours, theirs in zip(variables, keras_variables, strict=True):
+        assert np.all(np.isfinite(ours.numpy()))
+        np.testing.assert_allclose(ours.numpy(), np.asarray(theirs), atol=1e-6)
+    assert len(optimizer.variables) == len(keras_optimizer.variables)
+    for ours, theirs in zip(optimizer.variables, keras_optimizer.variables, strict=True):
+        np.testing.assert_allclose(np.asarray(ours), np.asarray(theirs), atol=1e-6)
+
+
+def test_loss_scale_optimizer_scales_loss_and_delegates():
+    inner = optimizers.SGD(0.5, loss_scale_factor=4.0)
+    optimizer = optimizers.LossScaleOptimizer(inner, initial_scale=8.0)
+    assert inner.loss_scale_factor is None
+    assert float(optimizer.scale_loss(tf.constant(2.0))) == 16.0
+    half = optimizer.scale_loss(tf.constant(2.0, "float16"))
+    assert half.dtype == tf.float32 and float(half) == 16.0
+    var = tf.Variable([1.0, 2.0])
+    with tf.GradientTape() as tape:
+        loss = optimizer.scale_loss(tf.reduce_sum(var**2))
+    optimizer.apply_gradients([(tape.gradient(loss, var), var)])
+    np.testing.assert_allclose(var.numpy(), [0.0, 0.0])
+    assert float(optimizer.learning_rate) == 0.5
+    optimizer.learning_rate = 0.25
+    assert float(inner.learning_rate) == 0.25
+    assert float(optimizers.SGD().scale_loss(3.0)) == 3.0
+    with pytest.raises(ValueError, match="clipnorm"):
+        optimizers.LossScaleOptimizer(optimizers.SGD(), clipnorm=1.0)
+    with pytest.raises(ValueError, match="dynamic_growth_steps=0"):
+        optimizers.LossScaleOptimizer(optimizers.SGD(), dynamic_growth_steps=0)
+
+
+def test_loss_scale_optimizer_state_round_trips():
+    variables = [tf.Variable(w) for w in INITIAL]
+    optimizer = optimizers.LossScaleOptimizer(optimizers.Adam(0.01), initial_scale=32.0)
+    optimizer.apply_gradients(zip([tf.constant(g) for g in LSO_GRADS[1]], variables, strict=True))
+    optimizer.apply_gradients(zip([tf.constant(g) for g in LSO_GRADS[0]], variables, strict=True))
+    store = {}
+    optimizer.save_own_variables(store)
+    restored = optimizers.get(json.loads(json.dumps(optimizers.serialize(optimizer))))
+    assert isinstance(restored.inner_optimizer, optimizers.Adam)
+    restored.build([tf.Variable(w) for w in INITIAL])
+    restored.load_own_variables(store)
+    assert float(restored.dynamic_scale.numpy()) == 16.0
+    assert int(restored.iterations) == 1
+    for ours, theirs in zip(restored.get_weights(), optimizer.get_weights(), strict=True):
+        np.testing.assert_allclose(ours, theirs)
+
+
+def test_new_optimizers_reject_invalid_arguments():
+    with pytest.raises(ValueError, match="learning_rate_power=0.5"):
+        optimizers.Ftrl(learning_rate_power=0.5)
+    with pytest.raises(ValueError, match="l1_regularization_strength=-1"):
+        optimizers.Ftrl(l1_regularization_strength=-1)
+    with pytest.raises(ValueError, match="beta_1=0"):
+        optimizers.Lion(beta_1=0)
+    assert isinstance(optimizers.get("adadelta"), optimizers.Adadelta)
+    assert isinstance(optimizers.get("Lion"), optimizers.Lion)
+
+
+def test_loss_scale_optimizer_under_mirrored_strategy_skips_non_finite_steps():
+    strategy = tf.distribute.MirroredStrategy(["/cpu:0"])
+    with strategy.scope():
+        var = tf.Variable([1.0, 2.0])
+        optimizer = optimizers.LossScaleOptimizer(optimizers.SGD(0.25), initial_scale=4.0)
+    optimizer.build([var])
+
+    @tf.function
+    def step(poison):
+        def replica_fn():
+            with tf.GradientTape() as tape:
+                loss = optimizer.scale_loss(tf.reduce_sum(var**2))
+            gradient = tape.gradient(loss, var) * poison
+            optimizer.apply_gradients([(gradient, var)])
+
+        strategy.run(replica_fn)
+
+    step(tf.constant(1.0))
+    np.testing.assert_allclose(var.numpy(), [0.5, 1.0])
+    step(tf.constant(np.inf))
+    np.testing.assert_allclose(var.numpy(), [0.5, 1.0])
+    assert float(optimizer.dynamic_scale.numpy()) == 2.0
+    assert int(tf.convert_to_tensor(optimizer.iterations)) == 1
