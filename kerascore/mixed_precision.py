@@ -70,3 +70,12 @@ def resolve(dtype):
     policy = DTypePolicy.__new__(DTypePolicy)
     policy.name = policy.compute_dtype = policy.variable_dtype = name
     return policy
+
+
+def __getattr__(name):
+    # `keras.mixed_precision.LossScaleOptimizer`, without importing optimizers at start-up.
+    if name == "LossScaleOptimizer":
+        from kerascore.optimizers import LossScaleOptimizer
+
+        return LossScaleOptimizer
+    raise AttributeError(f"module 'kerascore.mixed_precision' has no attribute {name!r}")

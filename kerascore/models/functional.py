@@ -141,6 +141,19 @@ def trace_output_spec(layer, input_shape=None, args=None, kwargs=None):
     )
 
 
+def adjust_input_rank(value, expected_shape):
+    """Adds or drops a trailing dimension of size 1 where only that differs from the input's
+    declared shape (`(batch,)` data for an `Input((1,))`), as Keras does."""
+    rank = value.shape.rank
+    if rank is None:
+        return value
+    if rank == len(expected_shape) - 1 and expected_shape[-1] == 1:
+        return tf.expand_dims(value, -1)
+    if rank == len(expected_shape) + 1 and value.shape[-1] == 1:
+        return tf.squeeze(value, -1)
+    return value
+
+
 def _keras_tensors_for_shapes(shapes, dtype):
     """KerasTensors for what `compute_output_shape` returned: one shape, or a list/tuple/dict
     of shapes (a tuple of ints is one shape, not a structure)."""
@@ -382,6 +395,7 @@ class Functional(Model):
         flat_values = []
         for tensor, value in zip(self.inputs, self._flatten_call_inputs(inputs)):
             value = tf.convert_to_tensor(value) if not tf.is_tensor(value) else value
+            value = adjust_input_rank(value, tensor.shape)
             if value.dtype != tensor.dtype and (value.dtype.is_floating or value.dtype.is_integer):
                 value = tf.cast(value, tensor.dtype)
             flat_values.append(value)

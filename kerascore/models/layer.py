@@ -26,8 +26,10 @@ def clear_session():
 
 
 def to_snake_case(name):
+    """`Conv2D` → `conv2d`, `MaxPooling2D` → `max_pooling2d`, as Keras names layers."""
+    name = re.sub(r"\W+", "", name)
     name = re.sub(r"(.)([A-Z][a-z]+)", r"\1_\2", name)
-    return re.sub(r"([a-z0-9])([A-Z])", r"\1_\2", name).lower()
+    return re.sub(r"([a-z])([A-Z])", r"\1_\2", name).lower()
 
 
 def unique_name(base):

@@ -24,10 +24,11 @@ class Model(Trainer, Layer):
     """
 
     def __new__(cls, *args, **kwargs):
-        if cls is Model and (len(args) >= 2 or "inputs" in kwargs or "outputs" in kwargs):
+        if len(args) >= 2 or "inputs" in kwargs or "outputs" in kwargs:
             from kerascore.models.functional import Functional
 
-            return Functional(*args, **kwargs)
+            if not issubclass(cls, Functional):
+                cls = Functional if cls is Model else _functional_variant(cls)
         return super().__new__(cls)
 
     def __init__(self, *args, **kwargs):
@@ -113,11 +114,11 @@ class Model(Trainer, Layer):
     @classmethod
     def from_config(cls, config, custom_objects=None):
         """Rebuilds a model; a functional config (with `layers` and `input_layers`) gives a
-        functional model, as `keras.Model.from_config` does."""
-        if cls is Model and "layers" in config and "input_layers" in config:
+        functional model of this class, as `keras.Model.from_config` does."""
+        if "layers" in config and "input_layers" in config:
             from kerascore.models.functional import Functional
 
-            return Functional.from_config(config, custom_objects=custom_objects)
+            return Functional.from_config.__func__(cls, config, custom_objects=custom_objects)
         return super().from_config(config)
 
     def get_config(self):
@@ -176,3 +177,18 @@ class Model(Trainer, Layer):
         tf.saved_model.save(module, filepath, signatures={"serving_default": serve})
         if verbose:
             print(f"Saved artifact at '{filepath}'.")
+
+
+_FUNCTIONAL_VARIANTS = {}
+
+
+def _functional_variant(cls):
+    """`cls` mixed with `Functional`, for a Model subclass called with inputs and outputs
+    (its `train_step` and other overrides kept, the layer graph from the functional API)."""
+    from kerascore.models.functional import Functional
+
+    if cls not in _FUNCTIONAL_VARIANTS:
+        variant = type(cls.__name__, (cls, Functional), {"__module__": cls.__module__})
+        variant._registered_name = getattr(cls, "_registered_name", cls.__name__)
+        _FUNCTIONAL_VARIANTS[cls] = variant
+    return _FUNCTIONAL_VARIANTS[cls]

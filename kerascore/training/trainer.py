@@ -483,6 +483,10 @@ class Trainer:
                 continue
             received = tuple(spec.shape.as_list())
             expected = tensor.shape
+            if len(received) == len(expected) - 1 and expected[-1] == 1:
+                received = (*received, 1)
+            elif len(received) == len(expected) + 1 and received[-1] == 1:
+                received = received[:-1]
             compatible = len(received) == len(expected) and all(
                 e is None or r is None or e == r for e, r in zip(expected[1:], received[1:])
             )
@@ -629,6 +633,9 @@ class Trainer:
             if self.stop_training:
                 break
         callbacks.on_train_end(training_logs)
+        # With use_ema, the model ends training with the averaged weights, as in Keras.
+        if epochs > initial_epoch and hasattr(self.optimizer, "finalize_variable_values"):
+            self.optimizer.finalize_variable_values(self.trainable_variables)
         return self.history
 
     def _class_table(self, class_weight):

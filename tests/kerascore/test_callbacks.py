@@ -494,12 +494,22 @@ def test_swap_ema_weights_validates_and_predicts_with_averages():
     model = make_ema_model()
     x, y = make_data()
     x_val, y_val = make_data(rows=16, seed=1)
-    history = fit(
-        model, epochs=2, validation_data=(x_val, y_val), callbacks=[callbacks.SwapEMAWeights()]
+    raw = {}
+    keep_raw_weights = callbacks.LambdaCallback(
+        on_train_end=lambda logs: raw.setdefault("weights", model.get_weights())
     )
-    trained = model.get_weights()
+    history = fit(
+        model,
+        epochs=2,
+        validation_data=(x_val, y_val),
+        callbacks=[callbacks.SwapEMAWeights(), keep_raw_weights],
+    )
     averages = ema_weights(model)
+    # As in Keras, fit ends with the averaged weights in the model.
+    assert weights_equal(model.get_weights(), averages)
+    trained = raw["weights"]
     assert not weights_equal(trained, averages)
+    model.set_weights(trained)
     swapped_predictions = model.predict(x_val, verbose=0, callbacks=[callbacks.SwapEMAWeights()])
     swapped_loss = model.evaluate(x_val, y_val, verbose=0, callbacks=[callbacks.SwapEMAWeights()])
     # The training weights are back after each swap.

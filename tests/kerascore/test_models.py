@@ -159,3 +159,36 @@ def test_export_writes_a_saved_model_with_serving_default(tmp_path):
     serving = restored.signatures["serving_default"]
     outputs = list(serving(tf.constant(x)).values())[0]
     np.testing.assert_allclose(outputs.numpy(), model.predict(x, verbose=0), rtol=1e-6)
+
+
+def test_model_subclass_called_with_inputs_and_outputs_keeps_its_train_step():
+    class Counting(keras.Model):
+        def train_step(self, data):
+            self.steps_seen = getattr(self, "steps_seen", 0) + 1
+            return super().train_step(data)
+
+    inputs = keras.Input((4,))
+    model = Counting(inputs, layers.Dense(1)(inputs))
+    assert isinstance(model, Counting) and model.name.startswith("counting")
+    model.compile(optimizer="sgd", loss="mse")
+    model.fit(np.zeros((8, 4)), np.zeros((8, 1)), verbose=0)
+    assert model.steps_seen >= 1
+    clone = Counting.from_config(model.get_config())
+    assert isinstance(clone, Counting) and len(clone.weights) == 2
+
+
+def test_data_without_the_trailing_unit_dimension_is_accepted():
+    inputs = keras.Input((1,))
+    model = keras.Model(inputs, layers.Dense(2)(inputs))
+    assert model.predict(np.zeros((3,), "float32"), verbose=0).shape == (3, 2)
+
+
+def test_automatic_names_follow_keras():
+    assert layers.Dense(1).name.startswith("dense")
+    names = [
+        layers.Conv2D(2, 3).name,
+        layers.MaxPooling2D().name,
+        layers.GlobalAveragePooling1D().name,
+    ]
+    assert names[0].startswith("conv2d") and names[1].startswith("max_pooling2d")
+    assert names[2].startswith("global_average_pooling1d")

@@ -267,3 +267,13 @@ def test_mixed_float16_trains_with_float32_weights_and_outputs():
         assert model.predict(x[:2], verbose=0).dtype == np.float32
     finally:
         keras.mixed_precision.set_dtype_policy("float32")
+
+
+def test_use_ema_ends_fit_with_the_averaged_weights():
+    model = make_model()
+    model.compile(optimizer=keras.optimizers.SGD(0.05, use_ema=True, ema_momentum=0.9), loss="mse")
+    x, y = data()
+    model.fit(x, y, epochs=2, verbose=0)
+    averaged = [v.numpy() for v in model.optimizer._model_variables_moving_average]
+    for weight, average in zip(model.trainable_weights, averaged):
+        np.testing.assert_allclose(weight.numpy(), average, rtol=1e-6)
