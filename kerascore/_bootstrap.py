@@ -3,7 +3,8 @@
 `import tensorflow` eagerly imports `keras.src.optimizers` when keras is installed (it is a
 TensorFlow dependency), which costs about a second and puts Keras in the process. kerascore
 never uses it, so the import is refused while TensorFlow loads; TensorFlow tolerates that
-(it wraps the import in `try/except ImportError`), and TensorFlow's `keras` attribute stays a lazy loader.
+(it wraps the import in `try/except ImportError`), and TensorFlow's `keras` attribute stays a
+lazy loader.
 """
 
 import importlib.abc
