@@ -68,6 +68,22 @@ class Adam(Optimizer):
         index = self._get_variable_index(variable)
         m = self._momentums[index]
         v = self._velocities[index]
+        if not self.amsgrad and not tf.distribute.has_strategy():
+            # One fused kernel per variable (the same update as below) instead of ~10 ops.
+            tf.raw_ops.ResourceApplyAdam(
+                var=variable.handle,
+                m=m.handle,
+                v=v.handle,
+                beta1_power=beta_1_power,
+                beta2_power=beta_2_power,
+                lr=lr,
+                beta1=tf.cast(self.beta_1, dtype),
+                beta2=tf.cast(self.beta_2, dtype),
+                epsilon=tf.cast(self.epsilon, dtype),
+                grad=gradient,
+                use_locking=False,
+            )
+            return
         alpha = lr * tf.sqrt(1 - beta_2_power) / (1 - beta_1_power)
         m.assign_add((gradient - m) * (1 - self.beta_1))
         v.assign_add((tf.square(gradient) - v) * (1 - self.beta_2))

@@ -83,7 +83,8 @@ def test_schedule_learning_rate_equals_keras():
         ours.apply_gradients(zip([tf.constant(g) for g in grads], variables, strict=True))
     keras_weights, _ = _run_keras("Adam", theirs_kwargs)
     for v, expected in zip(variables, keras_weights, strict=True):
-        np.testing.assert_allclose(v.numpy(), expected, atol=1e-6)
+        # Adam runs TensorFlow's fused kernel: the same update, rounded in another order.
+        np.testing.assert_allclose(v.numpy(), expected, atol=1e-5)
     assert float(ours.learning_rate) == pytest.approx(0.1 * 0.5 ** (5 / 2))
 
 
