@@ -78,7 +78,8 @@ class SessionSigner:
 
     def verify(self, value: str) -> BrowserSession | None:
         """The session of a cookie value, or None if it is forged, expired or signed out."""
-        parts = value.split(".")
+        # A cookie header is decoded as Latin-1: non-ASCII bytes cannot be ours.
+        parts = value.split(".") if value.isascii() else []
         if len(parts) != 4 or not parts[1].isdigit():
             return None
         key_id, expires, nonce, signature = parts
@@ -157,7 +158,11 @@ def check_same_origin(request: Request) -> None:
     source = origin if origin is not None else request.headers.get("referer")
     if source is None:
         return
-    if urlsplit(source).netloc != host or not host:
+    try:
+        netloc = urlsplit(source).netloc
+    except ValueError:  # e.g. an unbalanced IPv6 bracket
+        netloc = None
+    if netloc != host or not host:
         raise ApiError(
             403,
             "cross_origin_request",

@@ -20,6 +20,9 @@ from server.api.errors import ApiError
 from server.store.artifacts import ArtifactStore, PendingUpload, UploadTooLargeError
 
 MAX_FIELD_BYTES = 64 * 1024
+# The database columns the upload's name and file name are stored in.
+MAX_NAME_CHARS = 200
+MAX_FILENAME_CHARS = 255
 # After the limit is passed, up to this many more bytes are read (and dropped) so that the client
 # receives the 413 instead of a connection reset while it is still sending.
 DRAIN_BYTES = 16 * 1024 * 1024
@@ -220,5 +223,18 @@ async def receive_upload(
             "invalid_upload",
             f"The upload has no file. Send it in the multipart field {FILE_FIELD!r}.",
         )
+    for what, value, limit in (
+        ("file name", result.filename, MAX_FILENAME_CHARS),
+        ("form field 'name'", result.fields.get("name"), MAX_NAME_CHARS),
+    ):
+        if value is not None and len(value) > limit:
+            result.discard()
+            raise ApiError(
+                422,
+                "invalid_upload",
+                f"The {what} is longer than {limit} characters ({len(value)}). Received: "
+                f"{value[:40]!r}... Use a shorter one.",
+                {"field": what, "length": len(value), "limit": limit},
+            )
     result.file.close()
     return result

@@ -16,6 +16,7 @@ import hashlib
 import os
 import secrets
 import shutil
+import stat
 from collections.abc import AsyncIterator, Iterable
 from dataclasses import dataclass
 from pathlib import Path
@@ -108,6 +109,12 @@ class ArtifactStore:
     def __init__(self, root: str | os.PathLike[str]):
         self.root = Path(root).expanduser().resolve()
         self.root.mkdir(parents=True, exist_ok=True)
+        # User code runs as another user: it must not walk down to other tenants' files. The
+        # runner and predictor open what they need before they drop privileges. A shared
+        # folder (sticky bit, like /tmp) or another user's is left as it is.
+        info = self.root.stat()
+        if info.st_uid == os.geteuid() and info.st_mode & 0o077 and not info.st_mode & stat.S_ISVTX:
+            os.chmod(self.root, stat.S_IMODE(info.st_mode) & 0o700)
 
     def resolve(self, relative: str | os.PathLike[str]) -> Path:
         """Returns the absolute path of a path stored relative to the root.

@@ -28,6 +28,9 @@ SPLITS = ("train", "val", "test")
 _KEY_PATTERN = re.compile(r"^(?P<role>x|y)(?:_(?P<split>val|test))?(?::(?P<name>[A-Za-z_]\w*))?$")
 _ACCEPTED_KINDS = "biuf"  # bool, signed and unsigned integers, floats
 SUPPORTED_FORMATS = ("npz", "csv")
+# A compressed `.npz` may hold at most this many times the upload limit once decompressed: the
+# API loads the arrays to check them, and a small zip can decompress to far more than memory.
+NPZ_MAX_EXPANSION = 10
 
 
 class DatasetError(ValueError):
@@ -64,13 +67,17 @@ def detect_format(filename: str | None, declared: str | None = None) -> str:
     return fmt
 
 
-def validate_dataset(path: Path, fmt: str, label_column: str = "label") -> ValidatedDataset:
+def validate_dataset(
+    path: Path, fmt: str, label_column: str = "label", max_array_bytes: int | None = None
+) -> ValidatedDataset:
     """Validates an uploaded dataset file.
 
     Args:
         path: the uploaded file.
         fmt: "npz" or "csv".
         label_column: name of the CSV label column.
+        max_array_bytes: largest total size of an `.npz`'s arrays once decompressed, or None
+            for no limit.
 
     Returns:
         The summary; for CSV also the arrays to store as `.npz`.
@@ -79,7 +86,7 @@ def validate_dataset(path: Path, fmt: str, label_column: str = "label") -> Valid
         DatasetError: with a message saying what is wrong and what to do.
     """
     if fmt == "npz":
-        return ValidatedDataset(summary=inspect_npz(path))
+        return ValidatedDataset(summary=inspect_npz(path, max_array_bytes))
     if fmt == "csv":
         arrays, extra = read_csv(path, label_column)
         summary = summarize_arrays(arrays, "csv")
@@ -88,8 +95,13 @@ def validate_dataset(path: Path, fmt: str, label_column: str = "label") -> Valid
     raise DatasetError(f"Expected format in {list(SUPPORTED_FORMATS)}. Received: {fmt!r}")
 
 
-def inspect_npz(path: Path) -> dict[str, Any]:
-    """Loads an `.npz` safely (no pickle), checks its keys and arrays, returns the summary."""
+def inspect_npz(path: Path, max_array_bytes: int | None = None) -> dict[str, Any]:
+    """Loads an `.npz` safely (no pickle), checks its keys and arrays, returns the summary.
+
+    Args:
+        path: the `.npz` file.
+        max_array_bytes: largest total decompressed size of its members, or None for no limit.
+    """
     if path.stat().st_size == 0:
         raise DatasetError("The uploaded .npz file is empty (0 bytes).")
     if not zipfile.is_zipfile(path):
@@ -99,6 +111,16 @@ def inspect_npz(path: Path) -> dict[str, Any]:
         )
     arrays: dict[str, np.ndarray] = {}
     try:
+        with zipfile.ZipFile(path) as archive:
+            # Reading a member stops at its declared size, so this bounds what np.load inflates.
+            declared = sum(info.file_size for info in archive.infolist())
+        if max_array_bytes is not None and declared > max_array_bytes:
+            raise DatasetError(
+                f"The uploaded .npz decompresses to {declared} bytes, more than the "
+                f"{max_array_bytes} bytes accepted ({NPZ_MAX_EXPANSION} times the upload limit "
+                "HORN_MAX_UPLOAD_MB). Upload a smaller dataset.",
+                {"uncompressed_bytes": declared, "limit_bytes": max_array_bytes},
+            )
         with np.load(path, allow_pickle=False) as archive:
             if not archive.files:
                 raise DatasetError("The uploaded .npz holds no arrays. Expected at least x and y.")
@@ -119,6 +141,11 @@ def inspect_npz(path: Path) -> dict[str, Any]:
                     ) from None
     except DatasetError:
         raise
+    except MemoryError:
+        raise DatasetError(
+            "The uploaded .npz declares arrays too large to load (an array header names more "
+            "elements than memory holds). Save it again with numpy.savez(path, x=..., y=...)."
+        ) from None
     except (OSError, ValueError, zipfile.BadZipFile, EOFError) as error:
         raise DatasetError(f"The uploaded .npz cannot be read: {error}") from None
     return summarize_arrays(arrays, "npz")

@@ -45,6 +45,12 @@ def check_model_source(source: bytes, filename: str = "model.py") -> str:
         )
     try:
         tree = ast.parse(text, filename=filename)
+    except (MemoryError, RecursionError):
+        # CPython's parser raises MemoryError on a too deeply nested expression (`x = ---...1`).
+        raise SourceError(
+            f"The model source {filename!r} nests expressions too deeply to parse. Simplify it.",
+            {"filename": filename},
+        ) from None
     except SyntaxError as error:
         raise SourceError(
             f"The model source {filename!r} does not parse: {error.msg} "

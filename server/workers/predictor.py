@@ -545,11 +545,11 @@ def _to_array(name: str, column: Any, spec: dict[str, Any]) -> np.ndarray:
         dtype = None
     try:
         array = np.asarray(column, dtype=dtype)
-    except (ValueError, TypeError) as exc:
+    except (ValueError, TypeError, OverflowError) as exc:
         shape_text = f" of shape {_shape_text(expected[1:])}" if expected else ""
         raise PredictionInputError(
             f"Input {name!r} expects rows{shape_text} of numbers; the rows given are ragged or "
-            f"not numeric ({exc}).",
+            f"not numeric, or out of range for {dtype} ({exc}).",
             {"input": name, "expected_shape": expected},
         ) from exc
     if expected is None:

@@ -579,23 +579,34 @@ class JobSupervisor:
             logger.warning("Job %s: unexpected checkpoint path %r", self.job_id, report.get("path"))
             return
         source = work_dir / expected
+        name = source.name
         dest = artifacts.checkpoint_path(self.job_id, epoch)
-        # The runner's folder is the sandbox user's: read the file through a descriptor that
-        # is not a link and copy it into a fresh file of the worker's, never move or chmod it.
+        # The runner's folder is the sandbox user's: read the file through descriptors that are
+        # not links (its folder included: a link to another job's checkpoints would hand them
+        # over) and copy it into a fresh file of the worker's, never move or chmod it.
         try:
-            fd = os.open(source, os.O_RDONLY | os.O_NOFOLLOW)
+            folder_fd = os.open(source.parent, os.O_RDONLY | os.O_DIRECTORY | os.O_NOFOLLOW)
         except OSError as exc:
             logger.warning("Job %s: cannot open checkpoint %s: %s", self.job_id, source, exc)
             return
-        with os.fdopen(fd, "rb") as file:
-            info = os.fstat(file.fileno())
-            if not stat.S_ISREG(info.st_mode) or info.st_nlink != 1:
-                logger.warning("Job %s: checkpoint %s is not a plain file", self.job_id, source)
+        try:
+            try:
+                # O_NONBLOCK: opening a planted FIFO must not hang the worker.
+                fd = os.open(name, os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK, dir_fd=folder_fd)
+            except OSError as exc:
+                logger.warning("Job %s: cannot open checkpoint %s: %s", self.job_id, source, exc)
                 return
-            stored = artifacts.write_chunks_atomic(dest, iter(lambda: file.read(1 << 20), b""))
-        os.chmod(dest, 0o644)  # a resumed runner reads it as the sandbox user
-        with contextlib.suppress(OSError):
-            os.unlink(source)
+            with os.fdopen(fd, "rb") as file:
+                info = os.fstat(file.fileno())
+                if not stat.S_ISREG(info.st_mode) or info.st_nlink != 1:
+                    logger.warning("Job %s: checkpoint %s is not a plain file", self.job_id, source)
+                    return
+                stored = artifacts.write_chunks_atomic(dest, iter(lambda: file.read(1 << 20), b""))
+            os.chmod(dest, 0o644)  # a resumed runner reads it as the sandbox user
+            with contextlib.suppress(OSError):
+                os.unlink(name, dir_fd=folder_fd)
+        finally:
+            os.close(folder_fd)
         with session_scope(self.resources.sessions) as session:
             row = session.scalar(
                 select(Checkpoint).where(
@@ -618,20 +629,25 @@ class JobSupervisor:
 
     def _write_log(self, line: str) -> None:
         """Appends a line of the worker or runner (not user output) to the job's log file."""
-        self.log_file.write(f"[horn] {line}\n".encode())
+        self._append_log(f"[horn] {line}\n".encode())
+
+    def _append_log(self, data: bytes) -> None:
+        """Appends to the log file within `runner_max_file_mb` (the report pipe counts too: user
+        code can write to it)."""
+        if self.log_truncated:
+            return
+        if self.log_bytes + len(data) <= self.settings.runner_max_file_mb * 1024 * 1024:
+            self.log_file.write(data)
+            self.log_bytes += len(data)
+            return
+        self.log_truncated = True
+        self.log_file.write(
+            f"[horn] Log truncated: the job printed more than {self.settings.runner_max_file_mb}"
+            " MiB (HORN_RUNNER_MAX_FILE_MB); later output is dropped.\n".encode()
+        )
 
     def _handle_output(self, stream: str, raw: bytes) -> None:
-        data = raw if raw.endswith(b"\n") else raw + b"\n"
-        if not self.log_truncated:
-            if self.log_bytes + len(data) <= self.settings.runner_max_file_mb * 1024 * 1024:
-                self.log_file.write(data)
-                self.log_bytes += len(data)
-            else:
-                self.log_truncated = True
-                self._write_log(
-                    f"Log truncated: the job printed more than {self.settings.runner_max_file_mb}"
-                    " MiB (HORN_RUNNER_MAX_FILE_MB); later output is dropped."
-                )
+        self._append_log(raw if raw.endswith(b"\n") else raw + b"\n")
         line = raw.decode("utf-8", errors="replace").rstrip("\n")
         if stream == "stderr":
             self.stderr_tail = (self.stderr_tail + [line])[-20:]

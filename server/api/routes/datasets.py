@@ -14,7 +14,13 @@ from server.api.errors import ApiError, not_found
 from server.api.paging import DEFAULT_LIMIT, MAX_LIMIT, page_of, paginate
 from server.api.schemas import DatasetOut, Page
 from server.api.uploads import receive_upload
-from server.store.datasets import DatasetError, detect_format, save_npz, validate_dataset
+from server.store.datasets import (
+    NPZ_MAX_EXPANSION,
+    DatasetError,
+    detect_format,
+    save_npz,
+    validate_dataset,
+)
 from server.store.db import ACTIVE_STATUSES, Dataset, Job, new_id
 
 router = APIRouter(prefix="/v1/datasets", tags=["datasets"])
@@ -69,7 +75,11 @@ async def upload_dataset(
         fmt = detect_format(upload.filename, upload.fields.get("format") or None)
         label_column = upload.fields.get("label_column") or "label"
         validated = await run_in_threadpool(
-            validate_dataset, upload.file.temp_path, fmt, label_column
+            validate_dataset,
+            upload.file.temp_path,
+            fmt,
+            label_column,
+            settings.max_upload_bytes * NPZ_MAX_EXPANSION,
         )
         if validated.arrays is not None:
             converted = artifacts.temp_path_for(dest)

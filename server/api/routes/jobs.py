@@ -272,7 +272,7 @@ def list_metrics(
     if not steps:
         query = query.where(Metric.step.is_(None))
     if cursor:
-        if not cursor.isdigit():
+        if not _is_small_number(cursor):
             raise ApiError(
                 400,
                 "invalid_cursor",
@@ -318,6 +318,11 @@ def list_checkpoints(
     )
 
 
+def _is_small_number(text: str) -> bool:
+    """Whether `text` is ASCII digits that fit a 64-bit integer ("²" is a digit to Python)."""
+    return text.isascii() and text.isdigit() and int(text) < 2**63
+
+
 def find_checkpoint(session: SessionDep, job: Job, epoch: str) -> Checkpoint:
     """The checkpoint of `epoch` (a number or `latest`), or raises 404/409."""
     query = select(Checkpoint).where(Checkpoint.job_id == job.id)
@@ -332,7 +337,7 @@ def find_checkpoint(session: SessionDep, job: Job, epoch: str) -> Checkpoint:
                 {"job_id": job.id, "status": job.status},
             )
         return checkpoint
-    if not epoch.isdigit():
+    if not _is_small_number(epoch):
         raise ApiError(
             422,
             "validation_error",

@@ -311,6 +311,9 @@ BAD_UPLOADS = {
     "unsupported-format": (b"{}", "d.json", {}, 422, "invalid_dataset", ".npz or .csv"),
     "too-large": (b"0" * (1024 * 1024 + 10), "d.npz", {}, 413, "payload_too_large", "limit"),
     "unknown-field": (GOOD_NPZ, "d.npz", {"colour": "red"}, 422, "invalid_upload", "'colour'"),
+    # Longer than the database columns (PostgreSQL refuses them with an error).
+    "long-name": (GOOD_NPZ, "d.npz", {"name": "n" * 201}, 422, "invalid_upload", "200"),
+    "long-filename": (GOOD_NPZ, "d" * 252 + ".npz", {}, 422, "invalid_upload", "255"),
 }
 
 
@@ -645,6 +648,20 @@ def test_metrics_logs_and_checkpoints(app, client, auth, resources):
     assert_error(
         client.get(f"/v1/jobs/{job_id}/checkpoints/abc", headers=auth), 422, "validation_error"
     )
+    # Python calls "²" a digit, and a 30-digit number overflows the database's integers.
+    for bad in ("\u00b2", "9" * 30):
+        assert_error(
+            client.get(f"/v1/jobs/{job_id}/checkpoints/{bad}", headers=auth),
+            422,
+            "validation_error",
+            repr(bad),
+        )
+        assert_error(
+            client.get(f"/v1/jobs/{job_id}/metrics", headers=auth, params={"cursor": bad}),
+            400,
+            "invalid_cursor",
+            repr(bad),
+        )
 
 
 def test_predict_validates_the_body_and_needs_a_checkpoint(client, auth, resources):

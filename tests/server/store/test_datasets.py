@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import io
+
 import numpy as np
 import pytest
 
@@ -71,6 +73,30 @@ def test_object_arrays_are_refused_without_unpickling(tmp_path):
     with pytest.raises(DatasetError, match="dtype=object") as info:
         validate_dataset(path, "npz")
     assert info.value.details == {"array": "x", "dtype": "object"}
+
+
+def test_npz_that_decompresses_past_the_limit_is_refused_before_loading(tmp_path):
+    path = tmp_path / "d.npz"
+    np.savez_compressed(path, x=np.zeros((1000, 100), "float32"), y=np.zeros(1000))
+    assert path.stat().st_size < 10_000
+    with pytest.raises(DatasetError, match="decompresses to 40") as info:
+        validate_dataset(path, "npz", max_array_bytes=100_000)
+    assert info.value.details["limit_bytes"] == 100_000
+    assert validate_dataset(path, "npz", max_array_bytes=1_000_000).summary["rows"] == 1000
+
+
+def test_npz_whose_header_claims_an_impossible_shape_is_refused(tmp_path):
+    import zipfile
+
+    header = io.BytesIO()
+    np.lib.format.write_array_header_1_0(
+        header, {"descr": "<f8", "fortran_order": False, "shape": (10**16,)}
+    )
+    path = tmp_path / "d.npz"
+    with zipfile.ZipFile(path, "w") as archive:
+        archive.writestr("x.npy", header.getvalue() + b"\0" * 64)
+    with pytest.raises(DatasetError, match="too large to load"):
+        validate_dataset(path, "npz")
 
 
 @pytest.mark.parametrize(

@@ -43,3 +43,10 @@ def test_syntax_errors_name_line_and_column():
         check_model_source(b"x = 1\ndef build_model(h)\n    pass\n", "m.py")
     assert info.value.details["line"] == 2
     assert "line 2" in info.value.message
+
+
+def test_too_deeply_nested_source_is_rejected_not_crashed():
+    # CPython 3.11's parser raises MemoryError here, which used to answer 500.
+    source = b"x = " + b"-" * 100_000 + b"1\ndef build_model(h):\n    pass\n"
+    with pytest.raises(SourceError, match="too deeply"):
+        check_model_source(source, "m.py")

@@ -92,6 +92,29 @@ def test_forged_cookie_is_refused(client, signed_in):
     assert client.get("/v1/session").json()["authenticated"] is False
 
 
+def test_malformed_cookie_and_origin_answer_4xx_not_500(client, signed_in):
+    value = client.cookies[SESSION_COOKIE]
+    key_id, expires, nonce, signature = value.split(".")
+    client.cookies.clear()
+    # Cookie bytes outside ASCII reach the app decoded as Latin-1 ("\xb2" is the digit "²").
+    for raw in (f"{key_id}.{expires}.{nonce}.{signature}\xe9", f"{key_id}.\xb2.{nonce}.x"):
+        cookie = f"{SESSION_COOKIE}={raw}".encode("latin-1")
+        assert client.get("/v1/jobs", headers={"Cookie": cookie}).status_code == 401
+        assert client.get("/v1/session", headers={"Cookie": cookie}).json() == {
+            "authenticated": False,
+            "tenant": None,
+            "key_prefix": None,
+            "expires_at": None,
+            "csrf_token": None,
+            "csrf_header": CSRF_HEADER,
+        }
+    bad_origin = client.post(
+        "/v1/session", json={"api_key": "horn_x"}, headers={"Origin": "http://[::1"}
+    )
+    assert bad_origin.status_code == 403
+    assert bad_origin.json()["error"]["code"] == "cross_origin_request"
+
+
 def test_sign_out_ends_the_session(client, signed_in):
     value = client.cookies[SESSION_COOKIE]
     assert client.delete("/v1/session").status_code == 403

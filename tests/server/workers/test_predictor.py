@@ -88,6 +88,7 @@ def test_idle_predictors_are_stopped(tmp_path, checkpoint):
         ({"instances": []}, '"instances" must be a non-empty list'),
         ({"instances": [[1.0] * 64, [1.0] * 3]}, "ragged or not numeric"),
         ({"instances": [["a"] * 64]}, "ragged or not numeric"),
+        ({"instances": [[10**400] * 64]}, "out of range for float32"),
         ({"inputs": {"other": [[1.0] * 64]}}, "Missing: ['pixels']; unknown: ['other']"),
         ({"instances": [[1.0] * 64], "inputs": {}}, 'either "instances"'),
         ({"instances": [[0.0] * 64] * 101}, "At most 100 rows"),

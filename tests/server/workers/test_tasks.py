@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import dataclasses
+import json
+import os
 import threading
 from datetime import timedelta
 
@@ -9,7 +12,15 @@ import pytest
 
 from server.config import Settings
 from server.store.artifacts import ArtifactStore
-from server.store.db import Job, JobStatus, Tenant, make_engine, session_factory, session_scope
+from server.store.db import (
+    Checkpoint,
+    Job,
+    JobStatus,
+    Tenant,
+    make_engine,
+    session_factory,
+    session_scope,
+)
 from server.store.db import utcnow as now
 from server.store.events import DatabaseEventBus
 from server.store.migrate import upgrade_database
@@ -152,3 +163,60 @@ def test_reconciler_requeues_lost_jobs_and_finishes_stale_cancels(resources):
     assert event.data["status"] == JobStatus.QUEUED
     # A second pass right away finds nothing new to do.
     assert reconcile_jobs(resources, lambda *_: None) == []
+
+
+def test_log_lines_sent_through_the_report_pipe_count_toward_the_log_limit(resources, tmp_path):
+    # User code can write to the report pipe too; its `log` lines must not fill the disk.
+    settings = resources.settings.model_copy(update={"runner_max_file_mb": 1})
+    supervisor = JobSupervisor(
+        dataclasses.replace(resources, settings=settings), add_job(resources)
+    )
+    limit = 1024 * 1024
+    log_path = tmp_path / "runner.log"
+    with open(log_path, "ab", buffering=0) as supervisor.log_file:
+        line = json.dumps({"type": "log", "line": "x" * 60_000}).encode()
+        for _ in range(limit // 60_000 + 5):
+            supervisor._handle_report(line)
+        supervisor._handle_output("stdout", b"printed after the limit\n")
+    text = log_path.read_text()
+    assert log_path.stat().st_size <= limit + 200
+    assert text.rstrip().endswith("later output is dropped.")
+    assert "printed after the limit" not in text
+
+
+def test_checkpoints_are_taken_only_from_the_runners_own_folder(resources, tmp_path):
+    artifacts = resources.artifacts
+    victim_id = add_job(resources)
+    victim = artifacts.checkpoint_path(victim_id, 1)
+    artifacts.write_bytes_atomic(victim, b"another tenant's model")
+    job_id = add_job(resources)
+    supervisor = JobSupervisor(resources, job_id)
+    work = artifacts.job_dir(job_id) / "work"
+    work.mkdir(parents=True)
+    report = {"type": "checkpoint", "epoch": 1, "path": "checkpoints/epoch-0001.keras"}
+
+    # User code links its checkpoint folder to another job's: nothing is copied or deleted.
+    (work / "checkpoints").symlink_to(victim.parent, target_is_directory=True)
+    supervisor._dispatch_report(report)
+    assert not artifacts.checkpoint_path(job_id, 1).exists()
+    assert victim.read_bytes() == b"another tenant's model"
+    with session_scope(resources.sessions) as session:
+        assert session.query(Checkpoint).filter_by(job_id=job_id).count() == 0
+
+    (work / "checkpoints").unlink()
+    (work / "checkpoints").mkdir()
+    # A FIFO in its place must not block the worker on open().
+    os.mkfifo(work / "checkpoints" / "epoch-0001.keras")
+    relay = threading.Thread(target=supervisor._dispatch_report, args=(report,), daemon=True)
+    relay.start()
+    relay.join(10)
+    assert not relay.is_alive()
+    assert not artifacts.checkpoint_path(job_id, 1).exists()
+    (work / "checkpoints" / "epoch-0001.keras").unlink()
+    (work / "checkpoints" / "epoch-0001.keras").write_bytes(b"own model")
+    supervisor._dispatch_report(report)
+    assert artifacts.checkpoint_path(job_id, 1).read_bytes() == b"own model"
+    assert not (work / "checkpoints" / "epoch-0001.keras").exists()
+    with session_scope(resources.sessions) as session:
+        (row,) = session.query(Checkpoint).filter_by(job_id=job_id).all()
+        assert (row.epoch, row.size_bytes) == (1, len(b"own model"))

@@ -1,0 +1,38 @@
+"""The artifact store: paths, atomic writes and the permissions of its root."""
+
+from __future__ import annotations
+
+import os
+import pwd
+
+import pytest
+
+from server.store.artifacts import ArtifactStore
+
+
+def test_root_is_closed_to_other_users(tmp_path):
+    root = tmp_path / "data"
+    root.mkdir(mode=0o755)
+    os.chmod(root, 0o755)
+    store = ArtifactStore(root)
+    assert root.stat().st_mode & 0o777 == 0o700
+    dataset = store.dataset_path("ten_a", "ds_a")
+    store.write_bytes_atomic(dataset, b"data")
+    assert dataset.read_bytes() == b"data"
+
+
+@pytest.mark.skipif(os.geteuid() != 0, reason="needs root to hand the folder to another user")
+def test_root_of_another_user_is_left_as_it_is(tmp_path):
+    root = tmp_path / "shared"
+    root.mkdir()
+    os.chmod(root, 0o755)
+    nobody = pwd.getpwnam("nobody")
+    os.chown(root, nobody.pw_uid, nobody.pw_gid)
+    ArtifactStore(root)
+    assert root.stat().st_mode & 0o777 == 0o755
+
+
+def test_resolve_refuses_paths_outside_the_root(tmp_path):
+    store = ArtifactStore(tmp_path / "data")
+    with pytest.raises(ValueError, match="Expected a path inside"):
+        store.resolve("../elsewhere")
