@@ -49,16 +49,26 @@ class Settings(BaseSettings):
             after it was enqueued is enqueued again. Default 300.
         max_attempts: `HORN_MAX_ATTEMPTS`, attempts of one job before it fails with reason
             `too_many_attempts`. Default 3.
-        sandbox_user: `HORN_SANDBOX_USER`, unprivileged user the runner and predictor drop to
-            when the worker runs as root. Default `nobody`.
-        sandbox_allow_unprivileged_fallback: `HORN_SANDBOX_ALLOW_UNPRIVILEGED_FALLBACK`. When the
-            sandbox user cannot run the interpreter (e.g. it lives under a mode-700 home
-            folder), run user code as the worker's own user instead of refusing to start.
-            Default false.
-        sandbox_network: `HORN_SANDBOX_NETWORK`, put the runner and predictor in an empty network
-            namespace (no network) where the kernel allows it. Default true.
-        runner_memory_mb: `HORN_RUNNER_MEMORY_MB`, data-segment limit (RLIMIT_DATA) of a runner
-            of a job without GPUs, in MiB (0: no limit). Default 0.
+        sandbox_network: `HORN_SANDBOX_NETWORK`, give every box an empty network namespace (no
+            network at all). Default true.
+        sandbox_memory_mb: `HORN_SANDBOX_MEMORY_MB`, memory of one box (runner or predictor) in
+            MiB: cgroup memory.max where the host allows one, else an address-space limit of
+            this plus 16 GiB. A job over it fails with reason `out_of_memory`. 0: none.
+            Default 4096.
+        sandbox_max_processes: `HORN_SANDBOX_MAX_PROCESSES`, processes and threads in one box
+            (TensorFlow starts a thread per core and more); over it: `too_many_processes`.
+            Default 512.
+        sandbox_disk_mb: `HORN_SANDBOX_DISK_MB`, bytes a box may keep in its work folder; over
+            it: `disk_quota`. Default 4096.
+        sandbox_tmp_mb: `HORN_SANDBOX_TMP_MB`, size of a box's private /tmp (a tmpfs, in
+            memory). Default 256.
+        sandbox_log_mb: `HORN_SANDBOX_LOG_MB`, bytes of a job's log; later output is dropped
+            with a note. Default 64.
+        sandbox_uid_first / sandbox_uid_count: `HORN_SANDBOX_UID_FIRST`, `HORN_SANDBOX_UID_COUNT`,
+            the uids boxes run as when Horn runs as root, one per running box on this host.
+            Default 2100000000 and 65536.
+        sandbox_keep_work_h: `HORN_SANDBOX_KEEP_WORK_H`, hours a finished job's work folder is
+            kept for debugging (0: removed when the attempt ends). Default 0.
         runner_max_file_mb: `HORN_RUNNER_MAX_FILE_MB`, largest file a runner may write, in MiB.
             Default 2048.
         runner_open_files: `HORN_RUNNER_OPEN_FILES`, open-file limit of a runner. Default 1024.
@@ -104,10 +114,15 @@ class Settings(BaseSettings):
     reconcile_interval_s: float = Field(15, gt=0)
     queued_timeout_s: float = Field(300, gt=0)
     max_attempts: int = Field(3, ge=1)
-    sandbox_user: str = "nobody"
-    sandbox_allow_unprivileged_fallback: bool = False
     sandbox_network: bool = True
-    runner_memory_mb: int = Field(0, ge=0)
+    sandbox_memory_mb: int = Field(4096, ge=0)
+    sandbox_max_processes: int = Field(512, ge=0)
+    sandbox_disk_mb: int = Field(4096, ge=0)
+    sandbox_tmp_mb: int = Field(256, ge=16)
+    sandbox_log_mb: int = Field(64, ge=1)
+    sandbox_uid_first: int = Field(2_100_000_000, ge=1000, le=4_000_000_000)
+    sandbox_uid_count: int = Field(65536, ge=1)
+    sandbox_keep_work_h: float = Field(0, ge=0)
     runner_max_file_mb: int = Field(2048, ge=1)
     runner_open_files: int = Field(1024, ge=16)
     predictor_idle_s: float = Field(600, gt=0)

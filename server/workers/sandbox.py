@@ -1,384 +1,403 @@
-"""The sandbox of every process that runs user code: the training runner and the predictor.
+"""Starting user code in a box: the worker's and the predictor pool's side of the sandbox.
 
-The worker (or the API's predictor pool) starts such a process with `start_sandboxed`: a fresh
-interpreter in its own session and process group, with an environment stripped to what Python
-and TensorFlow need, working directory the job's own folder. The child enters the sandbox
-itself with `enter_sandbox` before it reads any user input: resource limits, an empty network
-namespace where the kernel allows it, then (when started as root) the unprivileged sandbox
-user. It keeps a "lifeline" pipe from its parent and kills its whole process group when the
-parent goes away, so no training outlives its worker.
+Every process that imports a user's source (the training runner, a predictor) runs inside its
+own box, built by the launcher `server/workers/box.py` (see its docstring for the steps): its
+own mount, PID, IPC, UTS and network namespaces; a read-only view of the interpreter, Horn's
+packages and the system libraries at their own paths; only its job's inputs (read-only) and its
+own work folder (read-write); a size-capped /tmp; its own unprivileged uid; no capabilities,
+no_new_privs and a seccomp filter; limits on memory, processes, disk, CPU time and open files.
 
-This module never imports TensorFlow.
+`start_box` starts a module of Horn's inside a box and returns a `BoxProcess`; `check_sandbox`
+builds one box at start-up and says what to fix when this host cannot. This module never
+imports TensorFlow.
 """
 
 from __future__ import annotations
 
 import contextlib
-import ctypes
 import dataclasses
+import importlib.util
 import json
 import os
-import pwd
-import resource
 import signal
-import stat
+import site
 import subprocess
 import sys
-import threading
 import time
 from pathlib import Path
 from typing import Any
 
-# The folder that holds the `server` and `kerascore` packages (the child imports them from it).
+# The folder that holds the `server` and `kerascore` packages.
 PROJECT_ROOT = Path(__file__).resolve().parents[2]
-_CLONE_NEWNET = 0x40000000
-_CLONE_NEWUSER = 0x10000000
-# Variables a child keeps from its parent; everything else (HORN_*, broker and database URLs,
+LAUNCHER = Path(__file__).resolve().with_name("box.py")
+# Variables a box keeps from its parent; everything else (HORN_*, broker and database URLs,
 # cloud credentials, ...) is dropped.
-_KEPT_VARIABLES = ("PATH", "LANG", "LC_ALL", "LC_CTYPE", "TZ", "LD_LIBRARY_PATH")
+_KEPT_VARIABLES = ("LANG", "LC_ALL", "LC_CTYPE", "TZ", "LD_LIBRARY_PATH")
 _GPU_VARIABLES = ("CUDA_VISIBLE_DEVICES", "NVIDIA_VISIBLE_DEVICES", "XLA_FLAGS")
+# Runs a module with a clean sys.path: the interpreter's own folders and Horn's packages, never
+# the working folder (which user code can write).
+_BOOTSTRAP = (
+    "import os, runpy, sys\n"
+    "sys.path[:] = [{root!r}] + [p for p in sys.path if p and os.path.isabs(p)]\n"
+    "sys.argv = sys.argv[1:]\n"
+    "runpy.run_module(sys.argv[0], run_name='__main__', alter_sys=True)\n"
+)
+# How a box's limit shows up in a job's failure, with the setting that raises it.
+LIMIT_SETTINGS = {
+    "out_of_memory": "HORN_SANDBOX_MEMORY_MB",
+    "too_many_processes": "HORN_SANDBOX_MAX_PROCESSES",
+    "disk_quota": "HORN_SANDBOX_DISK_MB",
+}
 
 
 class SandboxUnavailableError(RuntimeError):
-    """The sandbox user cannot run the interpreter, and falling back was not allowed."""
+    """This host cannot build a box; the message says why and what to do."""
 
 
 @dataclasses.dataclass(frozen=True)
-class SandboxPolicy:
-    """What `enter_sandbox` applies in a child process.
+class Bind:
+    """A host path shown inside a box.
 
     Args:
-        user: name of the user to drop to when the child starts as root; None keeps the user.
-        isolate_network: whether to move into a network namespace without interfaces.
-        cpu_seconds: RLIMIT_CPU (seconds of CPU time), None for no limit.
-        memory_mb: RLIMIT_DATA in MiB (heap and private mappings), None for no limit.
-        max_file_mb: RLIMIT_FSIZE in MiB, None for no limit.
-        open_files: RLIMIT_NOFILE, None for no limit.
+        source: the host path (a file or folder).
+        target: where the box sees it (absolute).
+        writable: read-write (only a box's own work folder); read-only otherwise.
     """
 
-    user: str | None = None
-    isolate_network: bool = True
-    cpu_seconds: int | None = None
-    memory_mb: int | None = None
-    max_file_mb: int | None = None
-    open_files: int | None = None
+    source: Path
+    target: str
+    writable: bool = False
 
-    def to_json(self) -> str:
-        """Returns the policy as a JSON string (passed to the child on its command line)."""
-        return json.dumps(dataclasses.asdict(self))
+
+@dataclasses.dataclass(frozen=True)
+class BoxLimits:
+    """The limits of one box; None or 0 means none.
+
+    Args:
+        memory_mb: memory (cgroup memory.max; without a cgroup, an address-space limit).
+        max_processes: processes and threads (cgroup pids.max, else RLIMIT_NPROC).
+        disk_mb: bytes in the box's writable folders (checked twice a second).
+        tmp_mb: size of the box's private /tmp (and /dev/shm gets a quarter of it).
+        cpu_seconds: RLIMIT_CPU.
+        max_file_mb: RLIMIT_FSIZE, the largest file.
+        open_files: RLIMIT_NOFILE.
+        address_space_slack_mb: added to `memory_mb` when it becomes an address-space limit
+            (TensorFlow maps far more address space than it touches).
+    """
+
+    memory_mb: int | None = 4096
+    max_processes: int | None = 512
+    disk_mb: int | None = 4096
+    tmp_mb: int = 256
+    cpu_seconds: int | None = None
+    max_file_mb: int | None = 2048
+    open_files: int | None = 1024
+    address_space_slack_mb: int = 16384
 
     @classmethod
-    def from_json(cls, text: str) -> SandboxPolicy:
-        """Builds a policy from `to_json` output."""
-        return cls(**json.loads(text))
+    def from_settings(cls, settings: Any, cpu_seconds: int | None = None) -> BoxLimits:
+        """The limits the settings give (`sandbox_*`, `runner_max_file_mb`, ...)."""
+        return cls(
+            memory_mb=settings.sandbox_memory_mb or None,
+            max_processes=settings.sandbox_max_processes or None,
+            disk_mb=settings.sandbox_disk_mb or None,
+            tmp_mb=settings.sandbox_tmp_mb,
+            cpu_seconds=cpu_seconds,
+            max_file_mb=settings.runner_max_file_mb,
+            open_files=settings.runner_open_files,
+        )
 
 
-def sandbox_user_for(settings: Any) -> str | None:
-    """Returns the user user code runs as, checking once that it can run the interpreter.
+def interpreter_paths() -> list[str]:
+    """Host folders a box needs read-only to run this interpreter with Horn's packages.
 
-    Only root drops privileges; a worker started as another user runs user code as itself.
+    The interpreter's prefixes (a virtual environment's and its base's), its site-packages,
+    and the `kerascore` and `server` package folders (not the project folder around them,
+    which may hold a data folder).
+    """
+    paths = {
+        sys.prefix,
+        sys.base_prefix,
+        sys.exec_prefix,
+        sys.base_exec_prefix,
+        os.path.dirname(os.path.dirname(os.path.realpath(sys.executable))),
+        *site.getsitepackages(),
+    }
+    with contextlib.suppress(AttributeError):
+        user_site = site.getusersitepackages()
+        if os.path.isdir(user_site):
+            paths.add(user_site)
+    for package in ("kerascore", "server"):
+        spec = importlib.util.find_spec(package)
+        if spec is not None and spec.submodule_search_locations:
+            paths.update(spec.submodule_search_locations)
+    resolved = {os.path.realpath(path) for path in paths if path and os.path.isdir(path)}
+    resolved |= {path for path in paths if path and os.path.isdir(path)}
+    ordered = sorted(resolved, key=lambda path: (path.count("/"), path))
+    kept: list[str] = []
+    for path in ordered:
+        if not any(path == other or path.startswith(other.rstrip("/") + "/") for other in kept):
+            kept.append(path)
+    return kept
 
-    Args:
-        settings: the service settings (`sandbox_user`, `sandbox_allow_unprivileged_fallback`).
 
-    Returns:
-        The user name to drop to, or None to keep the current user.
+def check_private_paths(private: list[Path]) -> None:
+    """Refuses to run when a folder user code must never see lies inside a read-only view.
 
     Raises:
-        SandboxUnavailableError: if the sandbox user cannot run the interpreter and the
-            fallback is not allowed; the message says what to do.
+        SandboxUnavailableError: naming the folder and what to move.
     """
-    user = settings.sandbox_user or None
-    if user is None or os.geteuid() != 0:
-        return None
-    problem = check_sandbox_user(user)
-    if problem is None:
-        return user
-    if settings.sandbox_allow_unprivileged_fallback:
-        print(
-            f"horn: WARNING: {problem} Running user code as root instead, because "
-            "HORN_SANDBOX_ALLOW_UNPRIVILEGED_FALLBACK is set.",
-            file=sys.stderr,
-        )
-        return None
-    raise SandboxUnavailableError(problem)
+    shown = interpreter_paths()
+    for folder in private:
+        real = os.path.realpath(folder)
+        for path in shown:
+            if real == path or real.startswith(path.rstrip("/") + "/"):
+                raise SandboxUnavailableError(
+                    f"The data folder {real} lies inside {path}, which every sandbox shows "
+                    "read-only (the interpreter or Horn's packages). Set HORN_DATA_DIR to a "
+                    "folder outside it."
+                )
 
 
-def check_sandbox_user(user: str, python: str | None = None) -> str | None:
-    """Checks that `user` can start the interpreter and find the packages user code needs.
+def box_environment(home: str, gpus: int = 0) -> dict[str, str]:
+    """The environment of a boxed process: no secrets, no service addresses.
 
     Args:
-        user: the sandbox user's name.
-        python: the interpreter to check; defaults to the running one.
-
-    Returns:
-        None if it works, otherwise a message that says what failed and what to do.
-    """
-    python = python or sys.executable
-    try:
-        record = pwd.getpwnam(user)
-    except KeyError:
-        return (
-            f"The sandbox user {user!r} does not exist. Create it (`useradd --system {user}`) "
-            "or set HORN_SANDBOX_USER to an existing unprivileged user."
-        )
-    probe = (
-        "import importlib.util, numpy, server.workers.runner\n"
-        "missing = [m for m in ('tensorflow', 'kerascore')\n"
-        "           if importlib.util.find_spec(m) is None]\n"
-        "assert not missing, f'cannot find packages {missing}'\n"
-    )
-    try:
-        result = subprocess.run(
-            [python, "-c", probe],
-            env=child_environment(Path("/")),
-            cwd="/",
-            user=record.pw_uid,
-            group=record.pw_gid,
-            extra_groups=[],
-            capture_output=True,
-            text=True,
-            timeout=60,
-        )
-    except (OSError, subprocess.SubprocessError) as exc:
-        detail = f"{type(exc).__name__}: {exc}"
-    else:
-        if result.returncode == 0:
-            return None
-        lines = (result.stderr or result.stdout).strip().splitlines()
-        detail = lines[-1] if lines else f"exit status {result.returncode}"
-    blocked = _first_untraversable_folder(Path(python))
-    hint = (
-        f"`chmod o+x {blocked}` lets it through"
-        if blocked is not None
-        else "make the interpreter and its packages readable by that user"
-    )
-    return (
-        f"The sandbox user {user!r} cannot run the Python interpreter {python} with Horn's "
-        f"packages ({detail}). User code runs as that user, so it must be able to: {hint}, or "
-        "set HORN_SANDBOX_USER to a user that can, or set "
-        "HORN_SANDBOX_ALLOW_UNPRIVILEGED_FALLBACK=true to run user code as the worker's user "
-        "(weaker isolation)."
-    )
-
-
-def _first_untraversable_folder(path: Path) -> Path | None:
-    """Returns the first folder above `path` that other users cannot enter, if any."""
-    for folder in reversed([*path.parents, PROJECT_ROOT, *PROJECT_ROOT.parents]):
-        try:
-            mode = folder.stat().st_mode
-        except OSError:
-            continue
-        if not mode & stat.S_IXOTH:
-            return folder
-    return None
-
-
-def child_environment(workdir: Path, gpus: int = 0) -> dict[str, str]:
-    """Returns the environment of a sandboxed child: no secrets, no service addresses.
-
-    Args:
-        workdir: the child's working folder (also its HOME).
-        gpus: GPUs the child may use; with none, CUDA devices are hidden.
-
-    Returns:
-        The environment mapping.
+        home: the process's working folder inside the box (also its HOME).
+        gpus: GPUs the process may use; with none, CUDA devices are hidden.
     """
     env = {name: os.environ[name] for name in _KEPT_VARIABLES if name in os.environ}
-    env.setdefault("PATH", "/usr/local/bin:/usr/bin:/bin")
     env.setdefault("LANG", "C.UTF-8")
     if gpus > 0:
         env.update({name: os.environ[name] for name in _GPU_VARIABLES if name in os.environ})
     else:
         env["CUDA_VISIBLE_DEVICES"] = ""
     env.update(
-        HOME=str(workdir),
-        PYTHONPATH=str(PROJECT_ROOT),
-        PYTHONUNBUFFERED="1",
-        PYTHONDONTWRITEBYTECODE="1",
+        PATH="/usr/local/bin:/usr/bin:/bin",
+        HOME=home,
+        TMPDIR="/tmp",
         TF_CPP_MIN_LOG_LEVEL="2",
-        MPLCONFIGDIR=str(workdir / ".config"),
+        MPLCONFIGDIR="/tmp/matplotlib",
     )
     return env
 
 
-def start_sandboxed(
-    module: str,
-    args: list[str],
-    *,
-    workdir: Path,
-    policy: SandboxPolicy,
-    gpus: int = 0,
-    pass_fds: tuple[int, ...] = (),
-    stdin: Any = subprocess.DEVNULL,
-    stdout: Any = subprocess.DEVNULL,
-    stderr: Any = subprocess.STDOUT,
-) -> subprocess.Popen:
-    """Starts `python -m module --sandbox <policy> *args` as a sandboxed child.
-
-    The child gets a fresh interpreter, its own session and process group (so the whole group
-    can be killed), the stripped environment of `child_environment`, and `workdir` as working
-    directory; it must call `enter_sandbox` before it touches user input.
-
-    Args:
-        module: the module to run, e.g. `server.workers.runner`.
-        args: further command-line arguments.
-        workdir: the child's working directory.
-        policy: the sandbox policy the child applies.
-        gpus: GPUs the child may use.
-        pass_fds: file descriptors the child inherits (pipes to its parent).
-        stdin: the child's standard input.
-        stdout: the child's standard output.
-        stderr: the child's standard error.
-
-    Returns:
-        The child process.
-    """
-    command = [sys.executable, "-m", module, "--sandbox", policy.to_json(), *args]
-    return subprocess.Popen(
-        command,
-        cwd=workdir,
-        env=child_environment(workdir, gpus),
-        start_new_session=True,
-        pass_fds=pass_fds,
-        close_fds=True,
-        stdin=stdin,
-        stdout=stdout,
-        stderr=stderr,
+def _gpu_devices() -> list[str]:
+    return sorted(
+        f"/dev/{name}" for name in os.listdir("/dev") if name.startswith(("nvidia", "dri"))
     )
 
 
-def enter_sandbox(policy: SandboxPolicy) -> dict[str, Any]:
-    """Applies `policy` to the calling process; called first thing in a sandboxed child.
+def _uid_lock_dir() -> str:
+    if os.path.isdir("/run") and os.access("/run", os.W_OK):
+        return "/run/horn-sandbox"
+    return f"/tmp/horn-sandbox-{os.geteuid()}"
 
-    Order matters: limits and the network namespace need root's privileges, so the user drop
-    comes last; after it nothing can be undone.
+
+@dataclasses.dataclass
+class BoxProcess:
+    """A running box: the launcher process and, once it ended, how it ended.
+
+    Attributes:
+        process: the launcher (its exit status is the command's: -N for signal N).
+        status: after exit, the launcher's report: `returncode`, `limit` (`out_of_memory`,
+            `too_many_processes`, `disk_quota`, `lifeline` or None), `uid`, `mode`, `cgroup`.
+    """
+
+    process: subprocess.Popen
+    status_read: int
+    status: dict[str, Any] | None = None
+
+    @property
+    def pid(self) -> int:
+        """The launcher's process id."""
+        return self.process.pid
+
+    @property
+    def returncode(self) -> int | None:
+        """The command's exit status once the box ended (-N: killed by signal N)."""
+        return self.process.returncode
+
+    def poll(self) -> int | None:
+        """Like `Popen.poll`; reads the launcher's report once it exited."""
+        code = self.process.poll()
+        if code is not None:
+            self._read_status()
+        return code
+
+    def wait(self, timeout: float | None = None) -> int:
+        """Like `Popen.wait`."""
+        code = self.process.wait(timeout)
+        self._read_status()
+        return code
+
+    def limit(self) -> str | None:
+        """The limit that ended the box, if one did."""
+        self._read_status()
+        return (self.status or {}).get("limit")
+
+    def stop(self, grace_s: float = 3.0) -> None:
+        """Stops the box: SIGTERM to its command, then after `grace_s` SIGKILL to everything."""
+        for sig, wait_s in ((signal.SIGTERM, grace_s), (signal.SIGUSR2, 5.0), (signal.SIGKILL, 5)):
+            if self.process.poll() is not None:
+                break
+            with contextlib.suppress(ProcessLookupError):
+                self.process.send_signal(sig)
+            with contextlib.suppress(subprocess.TimeoutExpired):
+                self.process.wait(wait_s)
+        self.poll()
+
+    def _read_status(self) -> None:
+        if self.status is not None or self.status_read < 0:
+            return
+        with os.fdopen(self.status_read, "rb") as file:
+            line = file.readline()
+        self.status_read = -1
+        try:
+            self.status = json.loads(line) if line else {}
+        except ValueError:
+            self.status = {}
+
+
+def start_box(
+    module: str,
+    args: list[str],
+    *,
+    binds: list[Bind],
+    cwd: str,
+    limits: BoxLimits,
+    settings: Any,
+    gpus: int = 0,
+    pass_fds: tuple[int, ...] = (),
+    lifeline_fd: int | None = None,
+    stdin: Any = subprocess.DEVNULL,
+    stdout: Any = subprocess.DEVNULL,
+    stderr: Any = subprocess.STDOUT,
+) -> BoxProcess:
+    """Starts `python -m module *args` inside a new box.
 
     Args:
-        policy: the policy to apply.
+        module: the module to run, e.g. `server.workers.runner` (imported from Horn's
+            read-only package folders, never from the working folder).
+        args: further command-line arguments.
+        binds: the box's own files: inputs read-only, its work folder writable.
+        cwd: the working folder inside the box (also HOME).
+        limits: the box's limits.
+        settings: the service settings (`sandbox_network`, `sandbox_uid_first`, ...).
+        gpus: GPUs the box may use (their device nodes are shown; CUDA is hidden with none).
+        pass_fds: descriptors the command inherits (pipes to its parent), same numbers inside.
+        lifeline_fd: read end of a pipe whose write end only the parent holds; when it closes,
+            the box is killed.
+        stdin: the command's standard input.
+        stdout: the command's standard output.
+        stderr: the command's standard error.
 
     Returns:
-        What was applied, for the job's log (`user`, `network`, `limits`).
+        The running box.
+    """
+    command = [sys.executable, "-I", "-B", "-u", "-c", _BOOTSTRAP.format(root=str(PROJECT_ROOT))]
+    status_read, status_write = os.pipe()
+    spec_read, spec_write = os.pipe()
+    spec = {
+        "command": [*command, module, *args],
+        "env": box_environment(cwd, gpus),
+        "cwd": cwd,
+        "home": cwd,
+        "binds": [
+            {"source": os.path.realpath(b.source), "target": b.target, "writable": b.writable}
+            for b in binds
+        ],
+        "read_only_paths": interpreter_paths(),
+        "devices": _gpu_devices() if gpus > 0 else [],
+        "isolate_network": settings.sandbox_network,
+        "memory_mb": limits.memory_mb,
+        "address_space_slack_mb": limits.address_space_slack_mb,
+        "max_processes": limits.max_processes,
+        "disk_mb": limits.disk_mb,
+        "tmp_mb": limits.tmp_mb,
+        "shm_mb": max(limits.tmp_mb // 4, 16),
+        "cpu_seconds": limits.cpu_seconds,
+        "max_file_mb": limits.max_file_mb,
+        "open_files": limits.open_files,
+        "pass_fds": list(pass_fds),
+        "status_fd": status_write,
+        "lifeline_fd": lifeline_fd,
+        "uid_lock_dir": _uid_lock_dir(),
+        "uid_first": settings.sandbox_uid_first,
+        "uid_count": settings.sandbox_uid_count,
+    }
+    data = json.dumps(spec).encode()
+    fds = (*pass_fds, status_write, spec_read, *((lifeline_fd,) if lifeline_fd is not None else ()))
+    try:
+        process = subprocess.Popen(
+            [sys.executable, "-I", "-S", str(LAUNCHER), "--spec-fd", str(spec_read)],
+            cwd="/",
+            env={"PATH": "/usr/bin:/bin", "LANG": "C.UTF-8"},
+            start_new_session=True,
+            pass_fds=fds,
+            close_fds=True,
+            stdin=stdin,
+            stdout=stdout,
+            stderr=stderr,
+        )
+    except BaseException:
+        os.close(status_read)
+        raise
+    finally:
+        os.close(status_write)
+        os.close(spec_read)
+    with os.fdopen(spec_write, "wb") as file:
+        with contextlib.suppress(BrokenPipeError):
+            file.write(data)
+    return BoxProcess(process, status_read)
+
+
+def check_sandbox(settings: Any) -> dict[str, Any]:
+    """Builds one box with Horn's packages importable in it; run by `horn up`/`worker`/`serve`.
+
+    Returns:
+        What the box got: `uid`, `mode` (`root` or `user_namespace`), `cgroup` (1, 2, None).
 
     Raises:
-        PermissionError: if dropping to the sandbox user fails (the child must not go on).
+        SandboxUnavailableError: if no box can be built here; the message names the fix.
     """
-    os.umask(0o022)
-    limits = {}
-    for name, value, scale in (
-        ("RLIMIT_CPU", policy.cpu_seconds, 1),
-        ("RLIMIT_DATA", policy.memory_mb, 1024 * 1024),
-        ("RLIMIT_FSIZE", policy.max_file_mb, 1024 * 1024),
-        ("RLIMIT_NOFILE", policy.open_files, 1),
-    ):
-        if value:
-            resource.setrlimit(getattr(resource, name), (value * scale, value * scale))
-            limits[name] = value * scale
-    network = "shared"
-    if policy.isolate_network:
-        network = _isolate_network()
-    user = pwd.getpwuid(os.geteuid()).pw_name
-    if policy.user and os.geteuid() == 0:
-        record = pwd.getpwnam(policy.user)
-        os.setgroups([])
-        os.setgid(record.pw_gid)
-        os.setuid(record.pw_uid)
-        if os.getuid() != record.pw_uid or os.geteuid() != record.pw_uid:
-            raise PermissionError(f"Could not drop privileges to {policy.user!r}.")
-        user = policy.user
-    return {"user": user, "network": network, "limits": limits}
-
-
-def _isolate_network() -> str:
-    """Moves the process into a new, empty network namespace; returns what happened."""
-    libc = ctypes.CDLL(None, use_errno=True)
-    if os.geteuid() == 0:
-        if libc.unshare(_CLONE_NEWNET) == 0:
-            return "isolated"
-        return f"shared (unshare failed: {os.strerror(ctypes.get_errno())})"
-    # Without root, a network namespace needs a user namespace; map the user onto itself.
-    uid, gid = os.getuid(), os.getgid()
-    if libc.unshare(_CLONE_NEWUSER | _CLONE_NEWNET) != 0:
-        return f"shared (unshare failed: {os.strerror(ctypes.get_errno())})"
-    for name, text in (
-        ("setgroups", "deny"),
-        ("uid_map", f"{uid} {uid} 1"),
-        ("gid_map", f"{gid} {gid} 1"),
-    ):
-        with open(f"/proc/self/{name}", "w") as file:
-            file.write(text)
-    return "isolated"
-
-
-def watch_lifeline(fd: int) -> None:
-    """Kills the process group when the parent closes (or loses) its end of the pipe `fd`.
-
-    Args:
-        fd: read end of a pipe whose write end only the parent holds.
-    """
-
-    def wait_for_parent() -> None:
-        while True:
-            try:
-                data = os.read(fd, 1024)
-            except InterruptedError:
-                continue
-            except OSError:
-                data = b""
-            if not data:
-                os.killpg(os.getpgid(0), signal.SIGKILL)
-
-    threading.Thread(target=wait_for_parent, name="horn-lifeline", daemon=True).start()
-
-
-def kill_process_group(process: subprocess.Popen, grace_s: float = 3.0) -> None:
-    """Stops a sandboxed child and everything it started: SIGTERM, then SIGKILL after `grace_s`.
-
-    Args:
-        process: a child started by `start_sandboxed` (leader of its process group).
-        grace_s: seconds to wait between SIGTERM and SIGKILL.
-    """
-    for sig, wait_s in ((signal.SIGTERM, grace_s), (signal.SIGKILL, 5.0)):
-        with contextlib.suppress(ProcessLookupError):
-            os.killpg(process.pid, sig)
-        deadline = time.monotonic() + wait_s
-        while time.monotonic() < deadline:
-            if process.poll() is not None and not _group_alive(process.pid):
-                return
-            time.sleep(0.05)
-    process.poll()
-
-
-def _group_alive(pgid: int) -> bool:
-    """Whether any process of the group `pgid` still exists."""
+    check_private_paths([Path(settings.data_dir)])
+    probe = "import importlib.util, numpy, server.workers.runner; import kerascore.utils"
+    box = start_box(
+        "server.workers.sandbox",
+        ["--probe", probe],
+        binds=[],
+        cwd="/tmp",
+        limits=BoxLimits(memory_mb=None, cpu_seconds=120),
+        settings=settings,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+    )
     try:
-        os.killpg(pgid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        return True
-    return True
-
-
-def make_owned_dir(path: Path, user: str | None) -> Path:
-    """Creates `path` (and parents) and gives it to `user`, so a sandboxed child can write it.
-
-    Args:
-        path: the folder.
-        user: the sandbox user, or None to leave ownership as it is.
-
-    Returns:
-        The folder.
-    """
-    path.mkdir(parents=True, exist_ok=True)
-    if user is not None:
-        record = pwd.getpwnam(user)
-        os.chown(path, record.pw_uid, record.pw_gid)
-    return path
+        output, _ = box.process.communicate(timeout=180)
+    except subprocess.TimeoutExpired:
+        box.stop(0.1)
+        output = b"(no answer within 180 s)"
+    box.poll()
+    if box.returncode == 0:
+        return box.status or {}
+    detail = output.decode(errors="replace").strip().splitlines()
+    hint = (
+        "Run Horn as root (the usual server and container case), or as a user on a kernel "
+        "that allows unprivileged user namespaces (sysctl kernel.unprivileged_userns_clone=1, "
+        "user.max_user_namespaces > 0). In a container, the worker needs CAP_SYS_ADMIN and a "
+        "seccomp profile that allows unshare and mount."
+    )
+    raise SandboxUnavailableError(
+        "Horn cannot build a sandbox for user code on this host "
+        f"({detail[-1] if detail else f'exit status {box.returncode}'}). {hint}"
+    )
 
 
 def describe_process() -> dict[str, Any]:
-    """Reports what a process in the sandbox sees: user, limits, network, environment names."""
+    """What a process in a box sees: user, limits, network, environment names, root folder."""
+    import pwd
+    import resource
     import socket
 
     try:
@@ -388,38 +407,65 @@ def describe_process() -> dict[str, Any]:
         network = f"{type(exc).__name__}: {exc.strerror or exc}"
     return {
         "uid": os.getuid(),
-        "gid": os.getgid(),
-        "groups": os.getgroups(),
         "user": pwd.getpwuid(os.getuid()).pw_name,
+        "pid": os.getpid(),
         "limits": {
             name: resource.getrlimit(getattr(resource, name))[0]
-            for name in ("RLIMIT_CPU", "RLIMIT_DATA", "RLIMIT_FSIZE", "RLIMIT_NOFILE")
+            for name in ("RLIMIT_CPU", "RLIMIT_AS", "RLIMIT_NPROC", "RLIMIT_FSIZE", "RLIMIT_NOFILE")
         },
         "network": network,
         "environment": sorted(os.environ),
+        "root": sorted(os.listdir("/")),
         "cwd": os.getcwd(),
     }
 
 
 def main(argv: list[str] | None = None) -> int:
-    """`python -m server.workers.sandbox --sandbox POLICY`: enters the sandbox and prints a report.
+    """`python -m server.workers.sandbox`: prints what a box on this host gets.
 
-    Operators use it to see what user code gets on a host; `--hold S` keeps the process alive
-    for S seconds afterwards (with `--lifeline-fd`, until the parent goes away).
+    Inside a box (`--probe CODE`) it runs CODE and prints `describe_process()` as JSON; outside,
+    it starts such a box with the current settings and prints the launcher's report too.
     """
     import argparse
 
     parser = argparse.ArgumentParser(prog="python -m server.workers.sandbox")
-    parser.add_argument("--sandbox", default=None, help="SandboxPolicy as JSON")
-    parser.add_argument("--lifeline-fd", type=int, default=None)
-    parser.add_argument("--hold", type=float, default=0.0)
+    parser.add_argument("--probe", default=None, help="code to run inside the box first")
     args = parser.parse_args(argv)
-    if args.lifeline_fd is not None:
-        watch_lifeline(args.lifeline_fd)
-    applied = enter_sandbox(SandboxPolicy.from_json(args.sandbox)) if args.sandbox else {}
-    print(json.dumps({"applied": applied, **describe_process()}), flush=True)
-    time.sleep(args.hold)
-    return 0
+    if args.probe is not None:
+        exec(compile(args.probe, "<probe>", "exec"), {})
+        print(json.dumps(describe_process()), flush=True)
+        return 0
+    from server.config import get_settings
+
+    settings = get_settings()
+    box = start_box(
+        "server.workers.sandbox",
+        ["--probe", "pass"],
+        binds=[],
+        cwd="/tmp",
+        limits=BoxLimits.from_settings(settings),
+        settings=settings,
+        stdout=subprocess.PIPE,
+    )
+    output, _ = box.process.communicate()
+    box.poll()
+    print(output.decode(errors="replace").strip())
+    print(json.dumps({"launcher": box.status}))
+    return 0 if box.returncode == 0 else 1
+
+
+def wait_gone(pid: int, timeout_s: float) -> bool:
+    """Waits until process `pid` no longer exists; returns whether it is gone."""
+    deadline = time.monotonic() + timeout_s
+    while time.monotonic() < deadline:
+        try:
+            os.kill(pid, 0)
+        except ProcessLookupError:
+            return True
+        except PermissionError:
+            pass
+        time.sleep(0.05)
+    return False
 
 
 if __name__ == "__main__":
