@@ -210,10 +210,11 @@ def worker(
     settings = load_settings(data_dir)
     upgrade_database(settings.database_url)
     try:
-        user = tasks.configure_worker(settings)
+        box = tasks.configure_worker(settings)
     except SandboxUnavailableError as exc:
         fail(str(exc), code=2)
-    typer.echo(f"horn worker: user code runs as {user or 'the worker user'}.", err=True)
+    if not quiet:
+        typer.echo(f"horn worker: {describe_box(box)}", err=True)
     stop_reconciler = threading.Event()
 
     @signals.worker_ready.connect(weak=False)
@@ -221,7 +222,7 @@ def worker(
         tasks.start_reconciler(stop_reconciler)
 
     celery_app = make_celery_app(settings)
-    # Root is needed to drop user code to the sandbox user; Celery itself runs only our tasks.
+    # Root is needed to build boxes (namespaces, a uid per box); Celery runs only our tasks.
     warnings.filterwarnings("ignore", category=SecurityWarning)
     celery_app.worker_main(
         [
@@ -243,6 +244,36 @@ def worker(
         ]
     )
     stop_reconciler.set()
+
+
+def describe_box(box: dict) -> str:
+    """One line on what user code gets on this host, from `check_sandbox`'s report."""
+    who = "its own uid per box" if box.get("mode") == "root" else "a user namespace (uid 1000)"
+    limits = f"cgroup v{box['cgroup']}" if box.get("cgroup") else "rlimits"
+    return f"user code runs in boxes: {who}, limits through {limits}."
+
+
+@app.command()
+def serve(
+    data_dir: DataDirOption = None,
+    loglevel: Annotated[str, typer.Option("--loglevel", help="Log level.")] = "warning",
+) -> None:
+    """Runs the serving process: boxed predictors behind the API's predict route."""
+    from server.workers.sandbox import SandboxUnavailableError, check_sandbox
+    from server.workers.serving import run_serving
+
+    settings = load_settings(data_dir)
+    if settings.serving_url and not settings.serving_token:
+        fail(
+            "HORN_SERVING_URL is set but HORN_SERVING_TOKEN is not: a serving process on TCP "
+            "needs a shared token. Set HORN_SERVING_TOKEN (the same value for the API).",
+            code=2,
+        )
+    try:
+        check_sandbox(settings)
+    except SandboxUnavailableError as exc:
+        fail(str(exc), code=2)
+    run_serving(settings, log_level=loglevel)
 
 
 def bootstrap_api_key(settings) -> str:
@@ -290,15 +321,19 @@ def up(
     import uvicorn
 
     from server.store.migrate import upgrade_database
-    from server.workers.sandbox import SandboxUnavailableError, sandbox_user_for
+    from server.workers.sandbox import SandboxUnavailableError, check_sandbox
 
     settings = load_settings(data_dir)
     upgrade_database(settings.database_url)
     try:
-        sandbox_user_for(settings)
+        box = check_sandbox(settings)
     except SandboxUnavailableError as exc:
         fail(str(exc), code=2)
     key = bootstrap_api_key(settings)
+    serving_process = subprocess.Popen(
+        [sys.executable, "-m", "server.cli", "serve"],
+        start_new_session=True,
+    )
     worker_process = subprocess.Popen(
         [
             sys.executable,
@@ -326,21 +361,20 @@ def up(
     )
     exit_code = 0
 
-    def watch_worker() -> None:
+    def watch(process: subprocess.Popen, name: str) -> None:
         nonlocal exit_code
-        worker_process.wait()
+        process.wait()
         if not server.should_exit:
-            typer.echo(
-                f"horn: the worker exited (status {worker_process.returncode}); stopping.",
-                err=True,
-            )
+            typer.echo(f"horn: the {name} exited (status {process.returncode}); stopping.", err=True)
             exit_code = 1
             server.should_exit = True
 
-    threading.Thread(target=watch_worker, name="horn-worker-watch", daemon=True).start()
+    for process, name in ((worker_process, "worker"), (serving_process, "serving process")):
+        threading.Thread(target=watch, args=(process, name), daemon=True).start()
     typer.echo(f"Horn is running at http://{host}:{port}", err=False)
     typer.echo(f"API key: {key}")
     typer.echo(f"Data dir: {settings.data_dir}")
+    typer.echo(f"Sandbox: {describe_box(box)}")
     typer.echo("Press Ctrl-C to stop.")
     sys.stdout.flush()
     # Uvicorn handles SIGINT/SIGTERM, then re-raises them to the previous handlers: these,
@@ -350,9 +384,22 @@ def up(
     try:
         server.run()
     finally:
+        stop_serving(serving_process)
         stop_worker(worker_process)
     if exit_code:
         raise typer.Exit(exit_code)
+
+
+def stop_serving(process: subprocess.Popen, timeout_s: float = 10.0) -> None:
+    """Stops the serving process started by `horn up` (its predictors' boxes die with it)."""
+    if process.poll() is None:
+        with contextlib.suppress(ProcessLookupError):
+            os.killpg(process.pid, signal.SIGTERM)
+        with contextlib.suppress(subprocess.TimeoutExpired):
+            process.wait(timeout_s)
+    with contextlib.suppress(ProcessLookupError):
+        os.killpg(process.pid, signal.SIGKILL)
+    process.wait()
 
 
 def stop_worker(process: subprocess.Popen, timeout_s: float = 10.0) -> None:

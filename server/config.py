@@ -72,6 +72,11 @@ class Settings(BaseSettings):
         runner_max_file_mb: `HORN_RUNNER_MAX_FILE_MB`, largest file a runner may write, in MiB.
             Default 2048.
         runner_open_files: `HORN_RUNNER_OPEN_FILES`, open-file limit of a runner. Default 1024.
+        serving_url: `HORN_SERVING_URL`, where the serving process (which owns the predictors)
+            listens, `http://host:port`. Default empty: a Unix socket `<data_dir>/run/serving.sock`
+            (one machine, `horn up`).
+        serving_token: `HORN_SERVING_TOKEN`, shared secret the API sends to a serving process on
+            `HORN_SERVING_URL`; required with it. Default empty.
         predictor_idle_s: `HORN_PREDICTOR_IDLE_S`, a predictor process unused this long is
             stopped. Default 600.
         predictor_max_processes: `HORN_PREDICTOR_MAX_PROCESSES`, most predictor processes kept
@@ -125,6 +130,8 @@ class Settings(BaseSettings):
     sandbox_keep_work_h: float = Field(0, ge=0)
     runner_max_file_mb: int = Field(2048, ge=1)
     runner_open_files: int = Field(1024, ge=16)
+    serving_url: str = ""
+    serving_token: str = ""
     predictor_idle_s: float = Field(600, gt=0)
     predictor_max_processes: int = Field(4, ge=1)
     predictor_warm_spares: int = Field(1, ge=0)

@@ -706,12 +706,17 @@ def _depthwise_conv(inputs, kernel, strides, padding, dilation_rate):
 
     TensorFlow refuses strides > 1 together with dilation > 1, so that case runs the
     dilated convolution at stride 1 on explicitly padded inputs and subsamples.
+
+    1D inputs run as 2D with an added axis of size 1 (kernel height 1). That axis gets the
+    same stride `s` as the real one, not 1: TensorFlow's plain CPU depthwise kernel only
+    accepts equal row and column strides, and on a size-1 axis with a height-1 kernel a
+    stride of `s` still gives one output row with no padding, for `valid` and `same`.
     """
     one_dimensional = inputs.shape.rank == 3
     if one_dimensional:
         inputs = tf.expand_dims(inputs, 1)
         kernel = tf.expand_dims(kernel, 0)
-        strides, dilation_rate = (1, *strides), (1, *dilation_rate)
+        strides, dilation_rate = (strides[0], *strides), (1, *dilation_rate)
     padding = padding.upper()
     if max(strides) > 1 and max(dilation_rate) > 1:
         if padding == "SAME":

@@ -7,7 +7,6 @@ import logging
 from collections import Counter
 from collections.abc import AsyncIterator
 from pathlib import Path
-from typing import Any
 
 from fastapi import FastAPI
 from fastapi.responses import FileResponse
@@ -18,6 +17,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from server.api.deps import AuthCache
 from server.api.errors import ApiError, install_error_handlers
 from server.api.routes import datasets, events, health, jobs, models, session
+from server.api.serving import make_serving_client
 from server.config import Settings, get_settings
 from server.store.artifacts import ArtifactStore
 from server.store.db import make_engine, session_factory, session_scope
@@ -58,7 +58,7 @@ class RequestCounter:
 
 def create_app(settings: Settings | None = None) -> FastAPI:
     """Builds the API app. Its lifespan applies migrations, creates the bootstrap key, the
-    event bus and the predictor pool.
+    event bus and the client of the serving process (which owns the predictors).
 
     Args:
         settings: the settings; `get_settings()` if None.
@@ -81,12 +81,11 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         if settings.bootstrap_api_key:
             with session_scope(app.state.sessions) as session:
                 ensure_api_key(session, settings.bootstrap_tenant, settings.bootstrap_api_key)
-        app.state.predictors = _make_predictor_pool(settings)
+        app.state.serving = make_serving_client(settings)
         try:
             yield
         finally:
-            if app.state.predictors is not None:
-                await run_in_threadpool(app.state.predictors.close)
+            await app.state.serving.aclose()
             aclose = getattr(app.state.events, "aclose", None)
             if aclose is not None:
                 await aclose()
@@ -108,24 +107,6 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     _mount_web(app)
     app.add_middleware(RequestCounter, counter=app.state.http_requests)
     return app
-
-
-def _make_predictor_pool(settings: Settings) -> Any:
-    try:
-        from server.workers.predictor import PredictorPool
-    except ModuleNotFoundError as error:
-        if error.name not in ("server.workers", "server.workers.predictor"):
-            raise
-        logger.warning("server.workers.predictor is missing; predictions are unavailable.")
-        return None
-    pool = PredictorPool(settings)
-    if settings.predictor_warm_spares > 0:
-        try:
-            pool.warm_up()
-        except Exception as error:
-            # Predictions report the same problem to the client; the API itself can serve.
-            logger.warning("Could not start a spare predictor process: %s", error)
-    return pool
 
 
 def _mount_web(app: FastAPI) -> None:

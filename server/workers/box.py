@@ -100,32 +100,104 @@ DEVICES = ("null", "zero", "full", "random", "urandom")
 # keyrings, BPF, perf, modules, kexec, raw handles, io_uring, clock and swap changes.
 DENIED_SYSCALLS = {
     "x86_64": {
-        "ptrace": 101, "syslog": 103, "uselib": 134, "vhangup": 153, "pivot_root": 155,
-        "_sysctl": 156, "adjtimex": 159, "chroot": 161, "acct": 163, "settimeofday": 164,
-        "mount": 165, "umount2": 166, "swapon": 167, "swapoff": 168, "reboot": 169,
-        "iopl": 172, "ioperm": 173, "create_module": 174, "init_module": 175,
-        "delete_module": 176, "quotactl": 179, "lookup_dcookie": 212, "clock_settime": 227,
-        "kexec_load": 246, "add_key": 248, "request_key": 249, "keyctl": 250, "unshare": 272,
-        "perf_event_open": 298, "name_to_handle_at": 303, "open_by_handle_at": 304,
-        "clock_adjtime": 305, "setns": 308, "process_vm_readv": 310, "process_vm_writev": 311,
-        "kcmp": 312, "finit_module": 313, "kexec_file_load": 320, "bpf": 321,
-        "userfaultfd": 323, "io_uring_setup": 425, "io_uring_enter": 426,
-        "io_uring_register": 427, "open_tree": 428, "move_mount": 429, "fsopen": 430,
-        "fsconfig": 431, "fsmount": 432, "fspick": 433, "pidfd_getfd": 438,
+        "ptrace": 101,
+        "syslog": 103,
+        "uselib": 134,
+        "vhangup": 153,
+        "pivot_root": 155,
+        "_sysctl": 156,
+        "adjtimex": 159,
+        "chroot": 161,
+        "acct": 163,
+        "settimeofday": 164,
+        "mount": 165,
+        "umount2": 166,
+        "swapon": 167,
+        "swapoff": 168,
+        "reboot": 169,
+        "iopl": 172,
+        "ioperm": 173,
+        "create_module": 174,
+        "init_module": 175,
+        "delete_module": 176,
+        "quotactl": 179,
+        "lookup_dcookie": 212,
+        "clock_settime": 227,
+        "kexec_load": 246,
+        "add_key": 248,
+        "request_key": 249,
+        "keyctl": 250,
+        "unshare": 272,
+        "perf_event_open": 298,
+        "name_to_handle_at": 303,
+        "open_by_handle_at": 304,
+        "clock_adjtime": 305,
+        "setns": 308,
+        "process_vm_readv": 310,
+        "process_vm_writev": 311,
+        "kcmp": 312,
+        "finit_module": 313,
+        "kexec_file_load": 320,
+        "bpf": 321,
+        "userfaultfd": 323,
+        "io_uring_setup": 425,
+        "io_uring_enter": 426,
+        "io_uring_register": 427,
+        "open_tree": 428,
+        "move_mount": 429,
+        "fsopen": 430,
+        "fsconfig": 431,
+        "fsmount": 432,
+        "fspick": 433,
+        "pidfd_getfd": 438,
         "mount_setattr": 442,
     },  # fmt: skip
     "aarch64": {
-        "lookup_dcookie": 18, "umount2": 39, "mount": 40, "pivot_root": 41, "chroot": 51,
-        "vhangup": 58, "quotactl": 60, "acct": 89, "unshare": 97, "kexec_load": 104,
-        "init_module": 105, "delete_module": 106, "clock_settime": 112, "syslog": 116,
-        "ptrace": 117, "reboot": 142, "settimeofday": 170, "adjtimex": 171, "add_key": 217,
-        "request_key": 218, "keyctl": 219, "swapon": 224, "swapoff": 225,
-        "perf_event_open": 241, "name_to_handle_at": 264, "open_by_handle_at": 265,
-        "clock_adjtime": 266, "setns": 268, "process_vm_readv": 270,
-        "process_vm_writev": 271, "kcmp": 272, "finit_module": 273, "bpf": 280,
-        "userfaultfd": 282, "kexec_file_load": 294, "io_uring_setup": 425,
-        "io_uring_enter": 426, "io_uring_register": 427, "open_tree": 428, "move_mount": 429,
-        "fsopen": 430, "fsconfig": 431, "fsmount": 432, "fspick": 433, "pidfd_getfd": 438,
+        "lookup_dcookie": 18,
+        "umount2": 39,
+        "mount": 40,
+        "pivot_root": 41,
+        "chroot": 51,
+        "vhangup": 58,
+        "quotactl": 60,
+        "acct": 89,
+        "unshare": 97,
+        "kexec_load": 104,
+        "init_module": 105,
+        "delete_module": 106,
+        "clock_settime": 112,
+        "syslog": 116,
+        "ptrace": 117,
+        "reboot": 142,
+        "settimeofday": 170,
+        "adjtimex": 171,
+        "add_key": 217,
+        "request_key": 218,
+        "keyctl": 219,
+        "swapon": 224,
+        "swapoff": 225,
+        "perf_event_open": 241,
+        "name_to_handle_at": 264,
+        "open_by_handle_at": 265,
+        "clock_adjtime": 266,
+        "setns": 268,
+        "process_vm_readv": 270,
+        "process_vm_writev": 271,
+        "kcmp": 272,
+        "finit_module": 273,
+        "bpf": 280,
+        "userfaultfd": 282,
+        "kexec_file_load": 294,
+        "io_uring_setup": 425,
+        "io_uring_enter": 426,
+        "io_uring_register": 427,
+        "open_tree": 428,
+        "move_mount": 429,
+        "fsopen": 430,
+        "fsconfig": 431,
+        "fsmount": 432,
+        "fspick": 433,
+        "pidfd_getfd": 438,
         "mount_setattr": 442,
     },  # fmt: skip
 }
@@ -370,9 +442,8 @@ def install_seccomp(arch: str) -> None:
 def drop_privileges(uid: int, as_root: bool) -> None:
     """Drops every capability (bounding set too) and becomes `uid`; sets no_new_privs."""
     last_cap = 40
-    with contextlib.suppress(OSError, ValueError):
-        with open("/proc/sys/kernel/cap_last_cap") as file:
-            last_cap = int(file.read())
+    with contextlib.suppress(OSError, ValueError), open("/proc/sys/kernel/cap_last_cap") as file:
+        last_cap = int(file.read())
     for cap in range(last_cap + 1):
         _libc.prctl(PR_CAPBSET_DROP, cap, 0, 0, 0)
     if as_root:
@@ -747,13 +818,15 @@ def launch(spec: dict) -> int:
         next_check = now + 0.5
         if disk_bytes and sum(folder_bytes(folder) for folder in writable) > disk_bytes:
             limit = "disk_quota"
-        elif cgroup is not None and cgroup.limit_hit() == "too_many_processes":
-            limit = "too_many_processes"
         elif (
-            not spec["_pids_cgroup"]
-            and spec.get("max_processes")
-            and pid_namespace
-            and box_process_count(pid_namespace) >= spec["max_processes"]
+            cgroup is not None
+            and cgroup.limit_hit() == "too_many_processes"
+            or (
+                not spec["_pids_cgroup"]
+                and spec.get("max_processes")
+                and pid_namespace
+                and box_process_count(pid_namespace) >= spec["max_processes"]
+            )
         ):
             limit = "too_many_processes"
         if limit is not None:

@@ -1,8 +1,9 @@
-"""Predictions from trained checkpoints, computed in sandboxed, long-lived processes.
+"""Predictions from trained checkpoints, computed in boxed, long-lived processes.
 
-`PredictorPool` lives in the API process (which never imports TensorFlow). For each
-(job, checkpoint) it keeps one predictor process — the same sandbox as the training runner —
-that loads the `.keras` file once and answers requests. Concurrent requests for the same
+`PredictorPool` lives in the serving process (`horn serve`, `server.workers.serving`), which
+can build boxes; the API only authenticates and forwards. For each (job, checkpoint) it keeps
+one predictor process, in its own box like a training runner, that loads the `.keras` file once
+and answers requests. Concurrent requests for the same
 checkpoint are merged into one micro-batch. Rows are checked against the model's input shapes
 in the API process, so a bad request answers with the expected and received shapes without a
 round trip. Idle predictors are stopped after `predictor_idle_s`; at most
@@ -42,17 +43,14 @@ from typing import Any
 
 import numpy as np
 
-from server.workers.sandbox import (
-    SandboxPolicy,
-    enter_sandbox,
-    kill_process_group,
-    make_owned_dir,
-    sandbox_user_for,
-    start_sandboxed,
-)
+from server.workers.sandbox import Bind, BoxLimits, start_box
 
 CHECKPOINT_FILENAME = "model.keras"
 SOURCE_FILENAME = "model_source.py"
+# A predictor's box: what it loads appears read-only in /box/in (written there by the pool after
+# the box started, so spares can start before anyone asks), and /box/work is its own folder.
+BOX_INPUT_DIR = "/box/in"
+BOX_WORK_DIR = "/box/work"
 _REAPER_INTERVAL_S = 5.0
 
 
@@ -74,6 +72,10 @@ class PredictorError(RuntimeError):
     """The predictor could not load the checkpoint or answer (not the request's fault)."""
 
 
+class PredictorCrashedError(PredictorError):
+    """The predictor process died while it handled a request."""
+
+
 class PredictorTimeoutError(PredictorError, TimeoutError):
     """The predictor did not answer within `predictor_timeout_s`."""
 
@@ -88,24 +90,33 @@ class _Request:
 
 
 class _PredictorProcess:
-    """A sandboxed predictor process and the pipes to it.
+    """A boxed predictor process and the pipes to it.
 
     Args:
-        workdir: the process's own folder (owned by the sandbox user).
-        policy: its sandbox policy.
+        folder: the process's folder on the host: `in/` (the pool's, read-only in the box),
+            `work/` (the box's own) and `predictor.log`.
+        settings: the service settings (limits, network).
     """
 
-    def __init__(self, workdir: Path, policy: SandboxPolicy):
-        self.workdir = workdir
+    def __init__(self, folder: Path, settings: Any):
+        self.folder = folder
+        self.input_dir = folder / "in"
+        self.input_dir.mkdir(mode=0o755, parents=True)
+        (folder / "work").mkdir(mode=0o700)
         request_read, self.request_write = os.pipe()
         self.response_read, response_write = os.pipe()
-        self.log = open(workdir / "predictor.log", "ab")  # noqa: SIM115
+        self.log = open(folder / "predictor.log", "ab")  # noqa: SIM115
         try:
-            self.process = start_sandboxed(
+            self.process = start_box(
                 "server.workers.predictor",
                 ["--request-fd", str(request_read), "--response-fd", str(response_write)],
-                workdir=workdir,
-                policy=policy,
+                binds=[
+                    Bind(self.input_dir, BOX_INPUT_DIR),
+                    Bind(folder / "work", BOX_WORK_DIR, writable=True),
+                ],
+                cwd=BOX_WORK_DIR,
+                limits=BoxLimits.from_settings(settings),
+                settings=settings,
                 pass_fds=(request_read, response_write),
                 stdout=self.log,
                 stderr=self.log,
@@ -145,8 +156,8 @@ class _PredictorProcess:
         if not line:
             code = self.process.poll()
             self.close()
-            raise PredictorError(
-                f"The predictor process exited (status {code}); see {self.workdir}/predictor.log."
+            raise PredictorCrashedError(
+                f"The predictor process exited (status {code}) before it answered."
             )
         answer = json.loads(line)
         if not answer.get("ok"):
@@ -163,8 +174,8 @@ class _PredictorProcess:
         for stream in (self.writer, self.reader, self.log):
             with contextlib.suppress(OSError):
                 stream.close()
-        kill_process_group(self.process, grace_s=1.0)
-        shutil.rmtree(self.workdir, ignore_errors=True)
+        self.process.stop(grace_s=1.0)
+        shutil.rmtree(self.folder, ignore_errors=True)
 
 
 class _Predictor:
@@ -255,22 +266,30 @@ class PredictorPool:
     """Sandboxed predictor processes, one per (job, checkpoint), shared by API requests.
 
     Args:
-        settings: the service settings (`predictor_*`, `sandbox_user`, runner limits).
+        settings: the service settings (`predictor_*`, `sandbox_*`).
     """
 
     def __init__(self, settings: Any):
         self.settings = settings
         self.root = Path(settings.data_dir) / "predictors"
+        # Folders of a previous run's predictors (their boxes died with it).
+        shutil.rmtree(self.root, ignore_errors=True)
+        self.root.mkdir(mode=0o700, parents=True, exist_ok=True)
         self._predictors: collections.OrderedDict[tuple, _Predictor] = collections.OrderedDict()
         self._key_locks: dict[tuple, threading.Lock] = {}
         self._lock = threading.Lock()
         self._spares: list[_PredictorProcess] = []
-        self._policy: SandboxPolicy | None = None
         self._closed = False
         self._reaper = threading.Thread(target=self._reap_idle, name="horn-reaper", daemon=True)
         self._reaper.start()
 
-    def predict(self, job_id: str, checkpoint_path: Path, payload: dict[str, Any]) -> list:
+    def predict(
+        self,
+        job_id: str,
+        checkpoint_path: Path,
+        payload: dict[str, Any],
+        source_path: Path | None = None,
+    ) -> list:
         """Predicts with a job's checkpoint.
 
         Thread-safe and blocking (call it from a worker thread in async code); concurrent calls
@@ -279,6 +298,7 @@ class PredictorPool:
         Args:
             job_id: the job's id.
             checkpoint_path: absolute path of the `.keras` checkpoint.
+            source_path: the job's model source (its custom layers register before loading).
             payload: `{"instances": [row, ...]}` (a row per example; a dict by input name for
                 several inputs) or `{"inputs": {name: [row, ...]}}` (or `{"inputs": [row, ...]}`
                 for a single input).
@@ -291,7 +311,7 @@ class PredictorPool:
             PredictionInputError: if the payload does not fit the model's inputs.
             PredictorError: if the checkpoint cannot be loaded or the predictor fails.
         """
-        predictor = self._predictor_for(job_id, Path(checkpoint_path))
+        predictor = self._predictor_for(job_id, Path(checkpoint_path), source_path)
         inputs, rows = validate_payload(payload, predictor.inputs, self.settings)
         future = predictor.submit(inputs, rows)
         outputs = future.result(timeout=self.settings.predictor_timeout_s + 5)
@@ -331,7 +351,9 @@ class PredictorPool:
                 for key, predictor in self._predictors.items()
             ]
 
-    def _predictor_for(self, job_id: str, checkpoint_path: Path) -> _Predictor:
+    def _predictor_for(
+        self, job_id: str, checkpoint_path: Path, source_path: Path | None
+    ) -> _Predictor:
         try:
             stamp = checkpoint_path.stat().st_mtime_ns
         except OSError as exc:
@@ -352,7 +374,7 @@ class PredictorPool:
                 if predictor is not None and predictor.process.alive():
                     return predictor
                 process = self._take_spare()
-            predictor = self._load(process, job_id, checkpoint_path)
+            predictor = self._load(process, checkpoint_path, source_path)
             with self._lock:
                 stale = self._predictors.pop(key, None)
                 self._predictors[key] = predictor
@@ -367,18 +389,19 @@ class PredictorPool:
                     old.close()
             return predictor
 
-    def _load(self, process: _PredictorProcess, job_id: str, checkpoint: Path) -> _Predictor:
+    def _load(
+        self, process: _PredictorProcess, checkpoint: Path, source: Path | None
+    ) -> _Predictor:
         """Hands a checkpoint (and the job's model source, for custom objects) to a process."""
-        _copy_new_file(checkpoint, process.workdir / CHECKPOINT_FILENAME)
-        source = self._model_source_of(job_id)
+        _copy_new_file(checkpoint, process.input_dir / CHECKPOINT_FILENAME)
         if source is not None:
-            _copy_new_file(source, process.workdir / SOURCE_FILENAME)
+            _copy_new_file(source, process.input_dir / SOURCE_FILENAME)
         try:
             answer = process.call(
                 {
                     "type": "load",
-                    "checkpoint": CHECKPOINT_FILENAME,
-                    "source": SOURCE_FILENAME if source is not None else None,
+                    "checkpoint": f"{BOX_INPUT_DIR}/{CHECKPOINT_FILENAME}",
+                    "source": f"{BOX_INPUT_DIR}/{SOURCE_FILENAME}" if source is not None else None,
                 },
                 self.settings.predictor_timeout_s,
             )
@@ -386,16 +409,6 @@ class PredictorPool:
             process.close()
             raise
         return _Predictor(process, answer, self.settings)
-
-    def _model_source_of(self, job_id: str) -> Path | None:
-        """The job's model source, as its worker recorded it in the job dir's `job.json`."""
-        spec_path = self.root.parent / "jobs" / job_id / "job.json"
-        try:
-            spec = json.loads(spec_path.read_text())
-        except (OSError, ValueError):
-            return None
-        source = Path(spec.get("model_source") or "")
-        return source if source.is_file() else None
 
     def _take_spare(self) -> _PredictorProcess:
         """Returns a spare process, or a new one when there is none; caller holds the lock."""
@@ -412,16 +425,7 @@ class PredictorPool:
             self._spares.append(self._start_process())
 
     def _start_process(self) -> _PredictorProcess:
-        if self._policy is None:
-            self._policy = SandboxPolicy(
-                user=sandbox_user_for(self.settings),
-                isolate_network=self.settings.sandbox_network,
-                memory_mb=self.settings.runner_memory_mb or None,
-                max_file_mb=self.settings.runner_max_file_mb,
-                open_files=self.settings.runner_open_files,
-            )
-        workdir = make_owned_dir(self.root / uuid.uuid4().hex, self._policy.user)
-        return _PredictorProcess(workdir, self._policy)
+        return _PredictorProcess(self.root / uuid.uuid4().hex, self.settings)
 
     def _reap_idle(self) -> None:
         while True:
@@ -592,7 +596,7 @@ def _input_specs(model: Any) -> list[dict[str, Any]]:
 def serve(request_fd: int, response_fd: int) -> int:
     """The predictor process's loop: load one checkpoint, answer predict requests."""
     import kerascore
-    from server.workers.runner import load_user_module, reachable_path
+    from server.workers.runner import load_user_module
 
     requests = os.fdopen(request_fd, "rb")
     responses = os.fdopen(response_fd, "wb", buffering=0)
@@ -606,7 +610,7 @@ def serve(request_fd: int, response_fd: int) -> int:
                 if message.get("source"):
                     # Registers the source's custom layers and losses for load_model.
                     load_user_module(message["source"])
-                model = kerascore.models.load_model(reachable_path(message["checkpoint"]))
+                model = kerascore.models.load_model(message["checkpoint"])
                 specs = _input_specs(model)
                 answer["inputs"] = specs
                 answer["outputs"] = [
@@ -642,12 +646,9 @@ def serve(request_fd: int, response_fd: int) -> int:
 def main(argv: list[str] | None = None) -> int:
     """Entry point of the predictor process."""
     parser = argparse.ArgumentParser(prog="python -m server.workers.predictor")
-    parser.add_argument("--sandbox", default=None, help="SandboxPolicy as JSON")
     parser.add_argument("--request-fd", type=int, required=True)
     parser.add_argument("--response-fd", type=int, required=True)
     args = parser.parse_args(argv)
-    if args.sandbox:
-        enter_sandbox(SandboxPolicy.from_json(args.sandbox))
     return serve(args.request_fd, args.response_fd)
 
 

@@ -1,14 +1,13 @@
-"""The training runner: a fresh, sandboxed Python process that runs one attempt of one job.
+"""The training runner: a fresh Python process, inside the job's own box, that runs one attempt.
 
-Started by the worker as `python -m server.workers.runner <job_dir> --report-fd N
---lifeline-fd M --sandbox POLICY` (see `server.workers.tasks`). The job dir belongs to the
-worker: `job.json` (the spec), `runner.log`, `checkpoints/`; the runner's working folder is
-`<job_dir>/work`, the only folder the sandbox user may write. The runner reads the spec, opens
-the dataset and the model source, enters the sandbox (`server.workers.sandbox.enter_sandbox`),
-and only then touches user input: it loads the `.npz` dataset (`allow_pickle=False`), imports
-the model source by path, calls `build_model(hparams)`, compiles where the source did not, and
-fits. Checkpoints go to `work/checkpoints/`; the worker moves each into the job's
-`checkpoints/` once reported, so files the API serves are never left where user code writes.
+Started by the worker as `python -m server.workers.runner /job --report-fd N` inside a box
+(`server.workers.sandbox.start_box`, see `server.workers.tasks`). The box shows the job as
+`/job`: `job.json` (the spec), `dataset.npz`, `model.py` and, when resuming, `resume.keras`,
+all read-only, and `/job/work`, its working folder and the only place it can write. It loads
+the `.npz` dataset (`allow_pickle=False`), imports the model source by path, calls
+`build_model(hparams)`, compiles where the source did not, and fits. Checkpoints go to
+`work/checkpoints/`; the worker copies each out of the work folder once reported, so files the
+API serves are never left where user code writes.
 
 It reports to the worker through the pipe `--report-fd` with one JSON object per line:
 
@@ -41,10 +40,13 @@ import traceback
 from pathlib import Path
 from typing import Any
 
-from server.workers.sandbox import SandboxPolicy, enter_sandbox, watch_lifeline
-
 SPEC_FILENAME = "job.json"
-# The runner's working folder inside the job dir: the only place the sandbox user may write.
+# Where a job's files appear inside its box: the spec, dataset, model source and the checkpoint
+# to resume from read-only, the working folder read-write (the only place the runner writes).
+BOX_JOB_DIR = "/job"
+BOX_DATASET = "/job/dataset.npz"
+BOX_SOURCE = "/job/model.py"
+BOX_RESUME = "/job/resume.keras"
 WORK_FOLDER = "work"
 SOURCE_FILENAME = "model_source.py"
 CHECKPOINT_FOLDER = "checkpoints"
@@ -100,7 +102,7 @@ def finite_or_none(value: Any) -> float | None:
 
 
 def read_spec(path: Path) -> dict[str, Any]:
-    """Reads the job spec the worker wrote, refusing one that the sandbox user could have forged.
+    """Reads the job spec the worker wrote (read-only inside the box).
 
     Args:
         path: the spec file (`job.json` in the job dir).
@@ -109,17 +111,13 @@ def read_spec(path: Path) -> dict[str, Any]:
         The spec.
 
     Raises:
-        RunnerError: if the file is missing, a symlink, owned by another user, or not JSON.
+        RunnerError: if the file is missing, a symlink, or not JSON.
     """
     try:
         fd = os.open(path, os.O_RDONLY | os.O_NOFOLLOW)
     except OSError as exc:
         raise RunnerError("setup", type(exc).__name__, f"Cannot read the job spec: {exc}") from exc
     with os.fdopen(fd, "rb") as file:
-        if os.fstat(file.fileno()).st_uid != os.geteuid():
-            raise RunnerError(
-                "setup", "PermissionError", f"The job spec {path} is not owned by the worker."
-            )
         try:
             return json.loads(file.read())
         except ValueError as exc:
@@ -177,18 +175,17 @@ def load_dataset(file: Any) -> dict[str, Any]:
     return result
 
 
-def load_user_module(relative_path: str) -> Any:
-    """Imports a user's Python file by path (relative to the working folder) as a module.
+def load_user_module(path: str) -> Any:
+    """Imports a user's Python file by path as a module.
 
     Args:
-        relative_path: the file, relative on purpose: the sandbox user may not traverse the
-            folders above its working folder, and importlib would otherwise make it absolute.
+        path: the file.
 
     Returns:
         The executed module (also in `sys.modules` as `horn_user_model`).
     """
-    loader = importlib.machinery.SourceFileLoader(_USER_MODULE_NAME, relative_path)
-    spec = importlib.util.spec_from_file_location(_USER_MODULE_NAME, relative_path, loader=loader)
+    loader = importlib.machinery.SourceFileLoader(_USER_MODULE_NAME, path)
+    spec = importlib.util.spec_from_file_location(_USER_MODULE_NAME, path, loader=loader)
     module = importlib.util.module_from_spec(spec)
     sys.modules[_USER_MODULE_NAME] = module
     spec.loader.exec_module(module)
@@ -399,17 +396,6 @@ def make_reporting_callback(reporter: Reporter, epochs: int) -> Any:
     return HornReporter()
 
 
-def reachable_path(relative: str | Path) -> str:
-    """Returns a path to `relative` (from the working folder) that works for any absolute use.
-
-    kerascore turns paths into absolute ones, and the sandbox user may not traverse the folders
-    above the job's; `/proc/self/cwd` reaches the working folder without walking through them.
-    """
-    if os.path.isdir("/proc/self/cwd"):
-        return os.path.join("/proc/self/cwd", os.fspath(relative))
-    return os.fspath(relative)
-
-
 def save_checkpoint(model: Any, epoch: int) -> str:
     """Saves `model` as `checkpoints/epoch-NNNN.keras` (temp name, then rename).
 
@@ -420,7 +406,7 @@ def save_checkpoint(model: Any, epoch: int) -> str:
     folder.mkdir(exist_ok=True)
     final = folder / f"epoch-{epoch:04d}.keras"
     temp = folder / f".epoch-{epoch:04d}.{os.getpid()}.tmp.keras"
-    model.save(reachable_path(temp))
+    model.save(os.path.abspath(temp))
     os.replace(temp, final)
     return final.as_posix()
 
@@ -444,7 +430,7 @@ def restore_checkpoint(model: Any, path: str) -> None:
         RunnerError: if the checkpoint cannot be loaded into the model.
     """
     try:
-        model.load_weights(reachable_path(path))
+        model.load_weights(path)
     except Exception as exc:
         traceback.print_exc()
         raise RunnerError(
@@ -477,8 +463,7 @@ def train(spec: dict[str, Any], dataset_file: Any, source_text: str, reporter: R
     compiled_by = compile_model(model, training, data["y"])
     initial_epoch = 0
     if spec.get("resume_from"):
-        # The path is relative to the job dir, the parent of the working folder.
-        restore_checkpoint(model, os.path.join("..", spec["resume_from"]))
+        restore_checkpoint(model, spec["resume_from"])
         initial_epoch = int(spec.get("initial_epoch") or 0)
         reporter.log(f"Resumed from checkpoint {spec['resume_from']} (epoch {initial_epoch}).")
     epochs = int(spec.get("epochs") or training.get("epochs") or 1)
@@ -519,8 +504,6 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(prog="python -m server.workers.runner")
     parser.add_argument("job_dir", type=Path, help="the job's folder (holds job.json)")
     parser.add_argument("--report-fd", type=int, default=None, help="pipe for JSON lines")
-    parser.add_argument("--lifeline-fd", type=int, default=None, help="closed when the worker dies")
-    parser.add_argument("--sandbox", default=None, help="SandboxPolicy as JSON")
     return parser.parse_args(argv)
 
 
@@ -529,23 +512,13 @@ def main(argv: list[str] | None = None) -> int:
     args = parse_args(argv)
     stream = os.fdopen(args.report_fd, "w", buffering=1) if args.report_fd is not None else None
     reporter = Reporter(stream)
-    if args.lifeline_fd is not None:
-        watch_lifeline(args.lifeline_fd)
     try:
         os.chdir(args.job_dir)
         spec = read_spec(Path(SPEC_FILENAME))
-        # Opened before the privilege drop: the sandbox user may not reach the artifact folders.
         dataset_file = open(spec["dataset"], "rb")  # noqa: SIM115
         source_text = Path(spec["model_source"]).read_text(encoding="utf-8")
         Path(WORK_FOLDER).mkdir(exist_ok=True)
         os.chdir(WORK_FOLDER)
-        policy = SandboxPolicy.from_json(args.sandbox) if args.sandbox else None
-        if policy is not None:
-            applied = enter_sandbox(policy)
-            limits = ", ".join(f"{k}={v}" for k, v in applied["limits"].items()) or "none"
-            reporter.log(
-                f"Sandbox: user={applied['user']}, network={applied['network']}, limits: {limits}."
-            )
     except RunnerError as exc:
         reporter.send("error", kind=exc.kind, stage=exc.stage, message=exc.message)
         return 2

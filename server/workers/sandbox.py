@@ -346,9 +346,8 @@ def start_box(
     finally:
         os.close(status_write)
         os.close(spec_read)
-    with os.fdopen(spec_write, "wb") as file:
-        with contextlib.suppress(BrokenPipeError):
-            file.write(data)
+    with os.fdopen(spec_write, "wb") as file, contextlib.suppress(BrokenPipeError):
+        file.write(data)
     return BoxProcess(process, status_read)
 
 

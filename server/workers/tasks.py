@@ -55,11 +55,12 @@ from server.store.events import EventType, make_event_bus
 from server.workers import runner as runner_protocol
 from server.workers.celery_app import TRAIN_TASK_NAME
 from server.workers.sandbox import (
-    SandboxPolicy,
-    kill_process_group,
-    make_owned_dir,
-    sandbox_user_for,
-    start_sandboxed,
+    LIMIT_SETTINGS,
+    Bind,
+    BoxLimits,
+    BoxProcess,
+    check_sandbox,
+    start_box,
 )
 
 logger = logging.getLogger("horn.worker")
@@ -84,35 +85,31 @@ FAILURE_REASONS = {
 
 @dataclasses.dataclass
 class WorkerResources:
-    """Per-process handles: database sessions, event bus, artifact store, sandbox user."""
+    """Per-process handles: database sessions, event bus, artifact store."""
 
     settings: Any
     sessions: Any
     bus: Any
     artifacts: ArtifactStore
-    sandbox_user: str | None
 
 
 _resources: dict[int, WorkerResources] = {}
 _resources_lock = threading.Lock()
-_configured_sandbox_user: dict[str, str | None] = {}
 
 
-def configure_worker(settings: Any) -> str | None:
-    """Checks the sandbox once in the worker's main process, before it forks its pool.
+def configure_worker(settings: Any) -> dict[str, Any]:
+    """Builds one box in the worker's main process, before it forks its pool.
 
     Args:
         settings: the service settings.
 
     Returns:
-        The user that user code will run as (None: the worker's own user).
+        What boxes get on this host (`mode`, `uid`, `cgroup`).
 
     Raises:
-        SandboxUnavailableError: if the sandbox user cannot run the interpreter.
+        SandboxUnavailableError: if this host cannot build a box; the message names the fix.
     """
-    user = sandbox_user_for(settings)
-    _configured_sandbox_user["user"] = user
-    return user
+    return check_sandbox(settings)
 
 
 def worker_resources() -> WorkerResources:
@@ -123,14 +120,11 @@ def worker_resources() -> WorkerResources:
         if resources is None:
             settings = get_settings()
             sessions = session_factory(make_engine(settings.database_url))
-            if "user" not in _configured_sandbox_user:
-                _configured_sandbox_user["user"] = sandbox_user_for(settings)
             resources = _resources[pid] = WorkerResources(
                 settings=settings,
                 sessions=sessions,
                 bus=make_event_bus(settings, sessions),
                 artifacts=ArtifactStore(settings.data_dir),
-                sandbox_user=_configured_sandbox_user["user"],
             )
         return resources
 
@@ -218,7 +212,9 @@ class JobSupervisor:
         self.owner = f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:8]}"
         self.events: queue.Queue = queue.Queue()
         self.stop_heartbeat = threading.Event()
-        self.process = None
+        self.process: BoxProcess | None = None
+        self.binds: list[Bind] = []
+        self.protocol_error: str | None = None
         self.kill_reason: str | None = None
         self.kill_lock = threading.Lock()
         self.report_error: dict[str, Any] | None = None
@@ -312,30 +308,36 @@ class JobSupervisor:
             )
         job_dir = artifacts.job_dir(job.id)
         job_dir.mkdir(parents=True, exist_ok=True)
+        os.chmod(job_dir, 0o700)
         artifacts.checkpoint_dir(job.id).mkdir(parents=True, exist_ok=True)
         work_dir = job_dir / runner_protocol.WORK_FOLDER
         if work_dir.exists():
             shutil.rmtree(work_dir)
-        make_owned_dir(work_dir, self.resources.sandbox_user)
+        work_dir.mkdir(mode=0o700)
         spec = {
             "job_id": job.id,
-            "dataset": str(dataset_path),
-            "model_source": str(source_path),
+            "dataset": runner_protocol.BOX_DATASET,
+            "model_source": runner_protocol.BOX_SOURCE,
             "entry_point": entry_point,
             "hyperparameters": job.hyperparameters or {},
             "training": job.training or {},
             "epochs": self.epochs,
-            "resume_from": (
-                Path(resume.path).relative_to(artifacts.relative(job_dir)).as_posix()
-                if resume is not None
-                else None
-            ),
+            "resume_from": runner_protocol.BOX_RESUME if resume is not None else None,
             "initial_epoch": resume_epoch,
         }
         self.epoch = resume_epoch
         spec_path = job_dir / runner_protocol.SPEC_FILENAME
         artifacts.write_bytes_atomic(spec_path, json.dumps(spec, indent=2).encode())
-        os.chmod(spec_path, 0o644)
+        box_dir = runner_protocol.BOX_JOB_DIR
+        # The box sees this job's inputs read-only and its work folder, nothing else of the host.
+        self.binds = [
+            Bind(spec_path, f"{box_dir}/{runner_protocol.SPEC_FILENAME}"),
+            Bind(dataset_path, runner_protocol.BOX_DATASET),
+            Bind(source_path, runner_protocol.BOX_SOURCE),
+            Bind(work_dir, f"{box_dir}/{runner_protocol.WORK_FOLDER}", writable=True),
+        ]
+        if resume is not None:
+            self.binds.append(Bind(artifacts.resolve(resume.path), runner_protocol.BOX_RESUME))
 
     def _latest_checkpoint(self, session: Any) -> Checkpoint | None:
         rows = session.scalars(
@@ -348,18 +350,11 @@ class JobSupervisor:
                 return row
         return None
 
-    def _policy(self, job: Job) -> SandboxPolicy:
-        settings = self.settings
-        gpus = int((job.resources or {}).get("gpus") or 0)
-        max_runtime_s = min(job.max_runtime_s or settings.job_max_runtime_s, 10**8)
-        return SandboxPolicy(
-            user=self.resources.sandbox_user,
-            isolate_network=settings.sandbox_network,
-            # CPU time sums over TensorFlow's threads: a backstop, the wall clock limit rules.
-            cpu_seconds=max_runtime_s * (os.cpu_count() or 1) + 60,
-            memory_mb=(settings.runner_memory_mb or None) if gpus == 0 else None,
-            max_file_mb=settings.runner_max_file_mb,
-            open_files=settings.runner_open_files,
+    def _limits(self, job: Job) -> BoxLimits:
+        max_runtime_s = min(job.max_runtime_s or self.settings.job_max_runtime_s, 10**8)
+        # CPU time sums over TensorFlow's threads: a backstop, the wall clock limit rules.
+        return BoxLimits.from_settings(
+            self.settings, cpu_seconds=max_runtime_s * (os.cpu_count() or 1) + 60
         )
 
     def _supervise(self, job: Job) -> None:
@@ -372,19 +367,16 @@ class JobSupervisor:
         try:
             self._write_log(f"--- attempt {self.attempt_number} ({self.owner}) ---")
             try:
-                self.process = start_sandboxed(
+                self.process = start_box(
                     "server.workers.runner",
-                    [
-                        str(job_dir),
-                        "--report-fd",
-                        str(report_write),
-                        "--lifeline-fd",
-                        str(lifeline_read),
-                    ],
-                    workdir=job_dir,
-                    policy=self._policy(job),
+                    [runner_protocol.BOX_JOB_DIR, "--report-fd", str(report_write)],
+                    binds=self.binds,
+                    cwd=f"{runner_protocol.BOX_JOB_DIR}/{runner_protocol.WORK_FOLDER}",
+                    limits=self._limits(job),
+                    settings=self.settings,
                     gpus=int((job.resources or {}).get("gpus") or 0),
-                    pass_fds=(report_write, lifeline_read),
+                    pass_fds=(report_write,),
+                    lifeline_fd=lifeline_read,
                     stdout=subprocess.PIPE,
                     stderr=subprocess.PIPE,
                 )
@@ -411,9 +403,8 @@ class JobSupervisor:
                 except queue.Empty:
                     if self.process.poll() is None:
                         continue
-                    # The runner is gone but something it started still holds a pipe open.
+                    # The box is gone; its pipes close with it (a short grace for the readers).
                     exited_at = exited_at or time.monotonic()
-                    kill_process_group(self.process, grace_s=0.5)
                     if time.monotonic() - exited_at > 5:
                         break
                     continue
@@ -426,14 +417,19 @@ class JobSupervisor:
             self.process.wait()
             self.stop_heartbeat.set()
             heartbeat.join()
-            kill_process_group(self.process, grace_s=0.5)
             if self.log_dropped:
                 self._publish_log_summary()
         finally:
             os.close(lifeline_write)
             self.log_file.close()
             if self.process is not None and self.process.poll() is None:
-                kill_process_group(self.process)
+                self.process.stop()
+            self._remove_work_folder(job_dir / runner_protocol.WORK_FOLDER)
+
+    def _remove_work_folder(self, work_dir: Path) -> None:
+        """Removes the attempt's work folder, unless HORN_SANDBOX_KEEP_WORK_H keeps it."""
+        if self.settings.sandbox_keep_work_h <= 0:
+            shutil.rmtree(work_dir, ignore_errors=True)
 
     def _mark_running(self) -> None:
         with session_scope(self.resources.sessions) as session:
@@ -498,29 +494,31 @@ class JobSupervisor:
             if self.kill_reason is not None:
                 return
             self.kill_reason = reason
-        threading.Thread(
-            target=kill_process_group, args=(self.process,), name="horn-kill", daemon=True
-        ).start()
+        threading.Thread(target=self.process.stop, name="horn-kill", daemon=True).start()
 
     def _kill(self, reason: str) -> None:
         with self.kill_lock:
             if self.kill_reason is None:
                 self.kill_reason = reason
         if self.process is not None:
-            kill_process_group(self.process)
+            self.process.stop()
 
     def _handle_report(self, raw: bytes) -> None:
+        """Relays one report line; a line that is not a valid report fails this job only."""
+        if self.protocol_error is not None:
+            return
         try:
             report = json.loads(raw)
             if not isinstance(report, dict):
-                raise ValueError("not an object")
-        except ValueError:
-            logger.warning("Job %s: unreadable runner report %r", self.job_id, raw[:200])
-            return
-        try:
+                raise ValueError("not a JSON object")
             self._dispatch_report(report)
-        except (KeyError, TypeError, ValueError, AttributeError) as exc:
-            logger.warning("Job %s: malformed runner report %r: %s", self.job_id, raw[:200], exc)
+        except (KeyError, TypeError, ValueError, AttributeError, OverflowError) as exc:
+            self.protocol_error = (
+                f"The runner sent an invalid report ({exc}): {raw[:200]!r}. The report pipe "
+                "carries Horn's own lines only; user code must not write to it."
+            )
+            logger.warning("Job %s: %s", self.job_id, self.protocol_error)
+            self._kill_in_background("invalid_report")
 
     def _dispatch_report(self, report: dict[str, Any]) -> None:
         kind = report.get("type")
@@ -553,13 +551,19 @@ class JobSupervisor:
             }
 
     def _record_metric(self, report: dict[str, Any]) -> None:
-        # The pipe is writable by user code too: keep only what a metric can be.
-        epoch = int(report["epoch"])
-        step = None if report.get("step") is None else int(report["step"])
-        values = {
-            str(name)[:100]: _finite_or_none(value)
-            for name, value in list((report.get("values") or {}).items())[:100]
-        }
+        # The pipe is writable by user code too: accept only what a metric can be.
+        epoch = _checked_epoch(report.get("epoch"), self.epochs)
+        step = report.get("step")
+        if step is not None and (type(step) is not int or not 0 < step < 10**9):
+            raise ValueError(f"step {step!r} is not a positive integer")
+        values = report.get("values")
+        if not isinstance(values, dict) or len(values) > 100:
+            raise ValueError("values must be an object of at most 100 metrics")
+        for name, value in values.items():
+            number = isinstance(value, (int, float)) and not isinstance(value, bool)
+            if value is not None and not number:
+                raise ValueError(f"metric {str(name)[:100]!r} is {value!r}, not a number")
+        values = {str(name)[:100]: _finite_or_none(value) for name, value in values.items()}
         with session_scope(self.resources.sessions) as session:
             session.add(Metric(job_id=self.job_id, epoch=epoch, step=step, values=values))
             if step is None:
@@ -572,7 +576,7 @@ class JobSupervisor:
     def _record_checkpoint(self, report: dict[str, Any]) -> None:
         """Moves a checkpoint out of the runner's folder into the job's and records it."""
         artifacts = self.resources.artifacts
-        epoch = int(report["epoch"])
+        epoch = _checked_epoch(report.get("epoch"), self.epochs)
         work_dir = artifacts.job_dir(self.job_id) / runner_protocol.WORK_FOLDER
         expected = f"{runner_protocol.CHECKPOINT_FOLDER}/epoch-{epoch:04d}.keras"
         if report.get("path") != expected:
@@ -632,18 +636,18 @@ class JobSupervisor:
         self._append_log(f"[horn] {line}\n".encode())
 
     def _append_log(self, data: bytes) -> None:
-        """Appends to the log file within `runner_max_file_mb` (the report pipe counts too: user
-        code can write to it)."""
+        """Appends to the log file within `sandbox_log_mb` (the report pipe counts too: user code
+        can write to it)."""
         if self.log_truncated:
             return
-        if self.log_bytes + len(data) <= self.settings.runner_max_file_mb * 1024 * 1024:
+        if self.log_bytes + len(data) <= self.settings.sandbox_log_mb * 1024 * 1024:
             self.log_file.write(data)
             self.log_bytes += len(data)
             return
         self.log_truncated = True
         self.log_file.write(
-            f"[horn] Log truncated: the job printed more than {self.settings.runner_max_file_mb}"
-            " MiB (HORN_RUNNER_MAX_FILE_MB); later output is dropped.\n".encode()
+            f"[horn] Log truncated: the job printed more than {self.settings.sandbox_log_mb}"
+            " MiB (HORN_SANDBOX_LOG_MB); later output is dropped.\n".encode()
         )
 
     def _handle_output(self, stream: str, raw: bytes) -> None:
@@ -701,6 +705,11 @@ class JobSupervisor:
                 f"The job ran longer than its limit of {limit} s (max_runtime_s) and was stopped "
                 f"after {self.epoch} of {self.epochs} epochs. Raise max_runtime_s or train less.",
             )
+        if self.kill_reason == "invalid_report":
+            return self._finish(JobStatus.FAILED, "invalid_report", str(self.protocol_error))
+        limit = self._limit_reached(returncode)
+        if limit is not None:
+            return self._finish(JobStatus.FAILED, limit, self._limit_message(limit))
         if self.report_done is not None and returncode == 0:
             completed = int(self.report_done.get("epochs_completed") or self.epoch)
             if self.report_done.get("stopped_early"):
@@ -720,13 +729,43 @@ class JobSupervisor:
             return self._finish(JobStatus.FAILED, reason, str(error.get("message")))
         return self._finish(JobStatus.FAILED, "runner_crashed", self._crash_message(returncode))
 
+    def _limit_reached(self, returncode: int | None) -> str | None:
+        """The box limit that ended the runner (`out_of_memory`, ...), if one did."""
+        limit = self.process.limit()
+        if limit in LIMIT_SETTINGS:
+            return limit
+        error = self.report_error or {}
+        message = str(error.get("message", ""))
+        if error.get("kind") == "MemoryError":
+            return "out_of_memory"
+        if "[Errno 28]" in message or "[Errno 122]" in message or returncode == -signal.SIGXFSZ:
+            return "disk_quota"
+        if error.get("kind") == "BlockingIOError" and "[Errno 11]" in message:
+            return "too_many_processes"
+        return None
+
+    def _limit_message(self, limit: str) -> str:
+        settings = self.settings
+        what = {
+            "out_of_memory": f"used more than its {settings.sandbox_memory_mb} MiB of memory",
+            "too_many_processes": f"started more than {settings.sandbox_max_processes} "
+            "processes and threads",
+            "disk_quota": f"wrote more than its {settings.sandbox_disk_mb} MiB of disk (or a "
+            f"file over {settings.runner_max_file_mb} MiB, or filled its "
+            f"{settings.sandbox_tmp_mb} MiB /tmp)",
+        }[limit]
+        return (
+            f"The job {what} and was stopped after {self.epoch} of {self.epochs} epochs. "
+            f"Use less, or raise {LIMIT_SETTINGS[limit]} on the workers."
+        )
+
     def _crash_message(self, returncode: int | None) -> str:
         tail = next((line for line in reversed(self.stderr_tail) if line.strip()), "")
         hint = f' Last output: "{tail[:300]}".' if tail else ""
         if returncode is not None and returncode < 0:
             name = signal.Signals(-returncode).name
             cause = {
-                "SIGKILL": " (most often memory: HORN_RUNNER_MEMORY_MB or the machine's RAM)",
+                "SIGKILL": " (most often the machine's memory)",
                 "SIGXCPU": " (its CPU time limit)",
                 "SIGXFSZ": f" (a file larger than {self.settings.runner_max_file_mb} MiB)",
                 "SIGSEGV": " (a crash in native code)",
@@ -786,6 +825,13 @@ class PreparationError(Exception):
     def __init__(self, reason: str, message: str):
         super().__init__(message)
         self.reason = reason
+
+
+def _checked_epoch(value: Any, epochs: int) -> int:
+    """`value` when it is an epoch number of this job (1..epochs); ValueError otherwise."""
+    if type(value) is not int or not 1 <= value <= max(epochs, 1):
+        raise ValueError(f"epoch {value!r} is not an epoch of this job (1-{epochs})")
+    return value
 
 
 def _finite_or_none(value: Any) -> float | None:
@@ -893,6 +939,38 @@ def reconcile_jobs(resources: WorkerResources, enqueue: Any) -> list[str]:
     return [job_id for job_id, _ in enqueued]
 
 
+def remove_expired_work_folders(resources: WorkerResources) -> list[str]:
+    """Removes work folders of finished jobs kept longer than `sandbox_keep_work_h` hours.
+
+    Returns:
+        The ids of the jobs whose work folder was removed.
+    """
+    keep_s = resources.settings.sandbox_keep_work_h * 3600
+    jobs_root = resources.artifacts.job_dir("x").parent
+    if keep_s <= 0 or not jobs_root.is_dir():
+        return []
+    cutoff = time.time() - keep_s
+    candidates = {}
+    for job_dir in jobs_root.iterdir():
+        work_dir = job_dir / runner_protocol.WORK_FOLDER
+        with contextlib.suppress(OSError):
+            if work_dir.lstat().st_mtime < cutoff:
+                candidates[job_dir.name] = work_dir
+    if not candidates:
+        return []
+    with session_scope(resources.sessions) as session:
+        finished = set(
+            session.scalars(
+                select(Job.id).where(
+                    Job.id.in_(list(candidates)), Job.status.in_(list(JobStatus.TERMINAL))
+                )
+            )
+        )
+    for job_id in finished:
+        shutil.rmtree(candidates[job_id], ignore_errors=True)
+    return sorted(finished)
+
+
 def start_reconciler(stop: threading.Event) -> threading.Thread:
     """Runs `reconcile_jobs` every `reconcile_interval_s` in a daemon thread until `stop` is set.
 
@@ -915,6 +993,7 @@ def start_reconciler(stop: threading.Event) -> threading.Thread:
                 )
                 if ids:
                     logger.info("Reconciler re-enqueued jobs %s", ", ".join(ids))
+                remove_expired_work_folders(resources)
             except Exception:
                 logger.exception("Reconciler pass failed; trying again later")
             if stop.wait(get_settings().reconcile_interval_s):

@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-import functools
 import logging
 from collections import deque
-from typing import Annotated
+from typing import Annotated, Any
 
+import httpx
 from fastapi import APIRouter, Header, Query, Request
 from fastapi.responses import FileResponse, JSONResponse, PlainTextResponse
 from sqlalchemy import select
@@ -37,7 +37,8 @@ from server.api.schemas import (
     PredictResponse,
     Progress,
 )
-from server.store.db import Attempt, Checkpoint, Job, JobStatus, Metric, utcnow
+from server.api.serving import TOKEN_HEADER
+from server.store.db import Attempt, Checkpoint, Job, JobStatus, Metric, ModelSource, utcnow
 from server.store.events import EventType
 from server.store.jobs import queue_for_resources, update_job_if
 
@@ -392,9 +393,8 @@ async def predict(
     tenant: CurrentTenant,
     session: SessionDep,
     settings: SettingsDep,
-    artifacts: ArtifactsDep,
 ) -> PredictResponse:
-    """Predicts with the job's latest checkpoint, in a sandboxed predictor process.
+    """Predicts with the job's latest checkpoint, forwarded to the serving process's predictors.
 
     Body: `{"instances": [row, ...]}` or `{"inputs": {"name": [...], ...}}`.
     """
@@ -423,42 +423,65 @@ async def predict(
 
     job = await run_in_threadpool(get_tenant_job, session, tenant.id, job_id)
     checkpoint = await run_in_threadpool(find_checkpoint, session, job, "latest")
-    path = artifacts.resolve(checkpoint.path)
-    pool = request.app.state.predictors
-    if pool is None:
-        raise ApiError(
-            503,
-            "predictor_unavailable",
-            "Predictions are unavailable: this server has no predictor pool "
-            "(server.workers.predictor could not be imported).",
-        )
-    from server.workers.predictor import PredictionInputError, PredictorError
-    from server.workers.sandbox import SandboxUnavailableError
+    source = (
+        await run_in_threadpool(session.get, ModelSource, job.model_id) if job.model_id else None
+    )
+    forwarded = {
+        "job_id": job_id,
+        "checkpoint": checkpoint.path,
+        "source": source.path if source is not None else None,
+        "payload": body.model_dump(exclude_none=True),
+    }
+    epoch = checkpoint.epoch
+    # The database connection goes back to the pool before the (possibly long) wait.
+    await run_in_threadpool(session.close)
+    predictions = await forward_prediction(request.app.state.serving, settings, forwarded)
+    return PredictResponse(predictions=list(predictions), job_id=job_id, epoch=epoch)
 
-    payload = body.model_dump(exclude_none=True)
+
+async def forward_prediction(client: Any, settings: Any, forwarded: dict[str, Any]) -> list:
+    """Sends a resolved predict request to the serving process and relays its answer.
+
+    Raises:
+        ApiError: 422 for rows that do not fit the model; 504 when the model does not answer in
+            time; 502 when its predictor crashed; 503 when no serving process answers.
+    """
     try:
-        predictions = await run_in_threadpool(
-            functools.partial(pool.predict, job_id=job_id, checkpoint_path=path, payload=payload)
+        response = await client.post(
+            "/predict",
+            json=forwarded,
+            headers={TOKEN_HEADER: settings.serving_token} if settings.serving_token else {},
+            timeout=settings.predictor_timeout_s + 10,
         )
-    except PredictionInputError as error:
-        raise ApiError(
-            422,
-            "invalid_prediction_input",
-            getattr(error, "message", None) or str(error),
-            getattr(error, "details", None),
-        ) from None
-    except TimeoutError:
+    except httpx.TimeoutException:
         raise ApiError(
             504,
             "prediction_timeout",
-            f"The prediction took longer than {settings.predictor_timeout_s} s "
+            f"The prediction took longer than {settings.predictor_timeout_s:g} s "
             "(HORN_PREDICTOR_TIMEOUT_S). Send fewer instances or retry.",
         ) from None
-    except PredictorError as error:
-        raise ApiError(503, "predictor_error", str(error), {"job_id": job_id}) from None
-    except SandboxUnavailableError as error:
-        raise ApiError(503, "sandbox_unavailable", str(error)) from None
-    return PredictResponse(predictions=list(predictions), job_id=job_id, epoch=checkpoint.epoch)
+    except httpx.HTTPError as error:
+        raise ApiError(
+            503,
+            "serving_unavailable",
+            f"The serving process does not answer ({type(error).__name__}); predictions are "
+            "unavailable until it runs (`horn serve`, started by `horn up`).",
+            headers={"Retry-After": "5"},
+        ) from None
+    try:
+        answer = response.json()
+    except ValueError:
+        answer = {}
+    if response.status_code == 200 and isinstance(answer.get("predictions"), list):
+        return answer["predictions"]
+    error = answer.get("error") if isinstance(answer.get("error"), dict) else {}
+    status = response.status_code if response.status_code in (422, 502, 503, 504) else 502
+    raise ApiError(
+        status,
+        str(error.get("code") or "predictor_error"),
+        str(error.get("message") or f"The serving process answered {response.status_code}."),
+        error.get("details"),
+    )
 
 
 def _predict_body_too_large(limit: int) -> ApiError:

@@ -154,6 +154,61 @@ def test_keras_parity(name, kwargs, input_shape, keras, random_inputs, assert_ke
 
 
 @pytest.mark.parametrize(
+    "name, kwargs",
+    [
+        ("SeparableConv1D", {"filters": 3, "kernel_size": 3, "strides": 2, "padding": "valid"}),
+        ("SeparableConv1D", {"filters": 3, "kernel_size": 3, "strides": 2, "padding": "same"}),
+        (
+            "SeparableConv1D",
+            {
+                "filters": 3,
+                "kernel_size": 2,
+                "strides": 2,
+                "depth_multiplier": 2,
+                "padding": "same",
+            },
+        ),
+        ("DepthwiseConv1D", {"kernel_size": 3, "strides": 2, "padding": "valid"}),
+        ("DepthwiseConv1D", {"kernel_size": 3, "strides": 2, "padding": "same"}),
+        (
+            "DepthwiseConv1D",
+            {"kernel_size": 3, "strides": 2, "dilation_rate": 2, "padding": "same"},
+        ),
+        (
+            "DepthwiseConv1D",
+            {"kernel_size": 3, "strides": 2, "data_format": "channels_first"},
+        ),
+    ],
+)
+def test_strided_1d_depthwise_uses_equal_strides(
+    name, kwargs, keras, random_inputs, assert_keras_parity, monkeypatch
+):
+    """Strided 1D depthwise/separable layers match Keras 3, and the underlying 2D depthwise
+    op gets equal row and column strides (TensorFlow's plain CPU kernel, used when oneDNN
+    is off, rejects anything else with "only supports equal length strides")."""
+    import tensorflow as tf
+
+    shape = (2, 2, 9) if kwargs.get("data_format") == "channels_first" else (2, 9, 2)
+    x = random_inputs(shape)
+    ours = getattr(layers, name)(**kwargs)
+    theirs = getattr(keras.layers, name)(**kwargs)
+    out = assert_keras_parity(ours, theirs, x)
+    assert out.shape == ours.compute_output_shape(shape)
+
+    strides_seen = []
+    original = tf.nn.depthwise_conv2d
+
+    def spy(inputs, kernel, strides, *args, **kw):
+        strides_seen.append(tuple(strides))
+        return original(inputs, kernel, strides, *args, **kw)
+
+    monkeypatch.setattr(tf.nn, "depthwise_conv2d", spy)
+    np.testing.assert_allclose(np.asarray(ours(x)), out, atol=1e-6)
+    assert strides_seen, "tf.nn.depthwise_conv2d was not called"
+    assert all(s[1] == s[2] for s in strides_seen), strides_seen
+
+
+@pytest.mark.parametrize(
     "cls, kwargs, shape",
     [
         (

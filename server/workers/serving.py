@@ -1,0 +1,139 @@
+"""The serving process: owns the boxed predictors and answers the API's forwarded predictions.
+
+`horn serve` (and `horn up`, as a child) runs this small ASGI app under uvicorn, on a Unix
+socket in the data dir (`<data_dir>/run/serving.sock`, folder mode 700) or on
+`HORN_SERVING_URL` (`http://host:port`, with `HORN_SERVING_TOKEN` required in every request).
+It needs no database: the API authenticates the tenant, resolves the job's checkpoint and model
+source, and sends
+
+    POST /predict {"job_id", "checkpoint": path, "source": path | null, "payload": {...}}
+
+(paths relative to the data dir) and gets `{"predictions": [...]}`, or an error body
+`{"error": {"code", "message", "details"}}` with 422 (rows that do not fit the model), 504 (the
+predictor did not answer within `HORN_PREDICTOR_TIMEOUT_S`), 502 (the predictor crashed or
+the model failed to load) or 503 (closed, sandbox unavailable).
+
+Predictors run user code, so they live here, in a process that can build boxes, never in the
+unprivileged API. This module never imports TensorFlow.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import hmac
+import logging
+import os
+from collections.abc import AsyncIterator
+from pathlib import Path
+from typing import Any
+
+from starlette.applications import Starlette
+from starlette.concurrency import run_in_threadpool
+from starlette.requests import Request
+from starlette.responses import JSONResponse
+from starlette.routing import Route
+
+from server.api.serving import TOKEN_HEADER, serving_socket
+from server.workers.predictor import (
+    PredictionInputError,
+    PredictorCrashedError,
+    PredictorError,
+    PredictorPool,
+    PredictorTimeoutError,
+)
+from server.workers.sandbox import SandboxUnavailableError
+
+logger = logging.getLogger("horn.serving")
+
+
+def _error(status: int, code: str, message: str, details: Any = None) -> JSONResponse:
+    body = {"error": {"code": code, "message": message, "details": details}}
+    return JSONResponse(body, status_code=status)
+
+
+def create_serving_app(settings: Any) -> Starlette:
+    """Builds the serving app; its lifespan starts the predictor pool (and its warm spares)."""
+    data_dir = Path(settings.data_dir).resolve()
+
+    @contextlib.asynccontextmanager
+    async def lifespan(app: Starlette) -> AsyncIterator[None]:
+        pool = PredictorPool(settings)
+        app.state.pool = pool
+        if settings.predictor_warm_spares > 0:
+            try:
+                await run_in_threadpool(pool.warm_up)
+            except Exception as error:
+                logger.warning("Could not start a spare predictor: %s", error)
+        try:
+            yield
+        finally:
+            await run_in_threadpool(pool.close)
+
+    def artifact(relative: Any) -> Path:
+        path = (data_dir / str(relative)).resolve()
+        if not path.is_relative_to(data_dir) or not path.is_file():
+            raise ValueError(f"{relative!r} is not a file of the data dir")
+        return path
+
+    async def predict(request: Request) -> JSONResponse:
+        token = settings.serving_token or ""
+        if token and not hmac.compare_digest(request.headers.get(TOKEN_HEADER, ""), token):
+            return _error(401, "unauthorized", "A wrong or missing serving token.")
+        try:
+            body = await request.json()
+            job_id = str(body["job_id"])
+            checkpoint = artifact(body["checkpoint"])
+            source = artifact(body["source"]) if body.get("source") else None
+            payload = body["payload"]
+        except (ValueError, KeyError, TypeError) as error:
+            return _error(400, "bad_request", f"Not a forwarded predict request: {error}")
+        pool: PredictorPool = request.app.state.pool
+        try:
+            predictions = await run_in_threadpool(pool.predict, job_id, checkpoint, payload, source)
+        except PredictionInputError as error:
+            message = getattr(error, "message", None) or str(error)
+            return _error(422, "invalid_prediction_input", message, error.details)
+        except (PredictorTimeoutError, TimeoutError):
+            return _error(
+                504,
+                "prediction_timeout",
+                f"The model did not answer within {settings.predictor_timeout_s:g} s "
+                "(HORN_PREDICTOR_TIMEOUT_S); its predictor was stopped. Send fewer instances "
+                "or retry.",
+            )
+        except PredictorCrashedError as error:
+            return _error(502, "predictor_crashed", str(error), {"job_id": job_id})
+        except PredictorError as error:
+            return _error(502, "predictor_error", str(error), {"job_id": job_id})
+        except SandboxUnavailableError as error:
+            return _error(503, "sandbox_unavailable", str(error))
+        return JSONResponse({"predictions": predictions})
+
+    async def health(_: Request) -> JSONResponse:
+        return JSONResponse({"status": "ok", "pid": os.getpid()})
+
+    return Starlette(
+        routes=[Route("/predict", predict, methods=["POST"]), Route("/healthz", health)],
+        lifespan=lifespan,
+    )
+
+
+def run_serving(settings: Any, log_level: str = "warning") -> None:
+    """Runs the serving app under uvicorn until SIGINT/SIGTERM."""
+    import urllib.parse
+
+    import uvicorn
+
+    app = create_serving_app(settings)
+    options: dict[str, Any] = {"log_level": log_level, "access_log": False}
+    if settings.serving_url:
+        url = urllib.parse.urlsplit(settings.serving_url)
+        options.update(host=url.hostname or "127.0.0.1", port=url.port or 8001)
+    else:
+        socket_path = serving_socket(settings)
+        socket_path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
+        os.chmod(socket_path.parent, 0o700)
+        with contextlib.suppress(FileNotFoundError):
+            socket_path.unlink()
+        options.update(uds=str(socket_path))
+    uvicorn.run(app, **options)
