@@ -365,7 +365,8 @@ def up(
         nonlocal exit_code
         process.wait()
         if not server.should_exit:
-            typer.echo(f"horn: the {name} exited (status {process.returncode}); stopping.", err=True)
+            status = process.returncode
+            typer.echo(f"horn: the {name} exited (status {status}); stopping.", err=True)
             exit_code = 1
             server.should_exit = True
 

@@ -105,6 +105,8 @@ class _PredictorProcess:
         (folder / "work").mkdir(mode=0o700)
         request_read, self.request_write = os.pipe()
         self.response_read, response_write = os.pipe()
+        # The box dies when this process does: only it holds the lifeline's write end.
+        lifeline_read, self.lifeline_write = os.pipe()
         self.log = open(folder / "predictor.log", "ab")  # noqa: SIM115
         try:
             self.process = start_box(
@@ -118,12 +120,14 @@ class _PredictorProcess:
                 limits=BoxLimits.from_settings(settings),
                 settings=settings,
                 pass_fds=(request_read, response_write),
+                lifeline_fd=lifeline_read,
                 stdout=self.log,
                 stderr=self.log,
             )
         finally:
             os.close(request_read)
             os.close(response_write)
+            os.close(lifeline_read)
         self.writer = os.fdopen(self.request_write, "wb", buffering=0)
         self.reader = os.fdopen(self.response_read, "rb")
         self.ids = itertools.count(1)
@@ -175,6 +179,8 @@ class _PredictorProcess:
             with contextlib.suppress(OSError):
                 stream.close()
         self.process.stop(grace_s=1.0)
+        with contextlib.suppress(OSError):
+            os.close(self.lifeline_write)
         shutil.rmtree(self.folder, ignore_errors=True)
 
 
