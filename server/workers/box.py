@@ -854,9 +854,12 @@ def launch(spec: dict) -> int:
 
 
 def main() -> None:
-    """Reads the spec from `--spec-fd N` and runs the box; exits like its command did."""
-    if len(sys.argv) != 3 or sys.argv[1] != "--spec-fd":
-        print("usage: python -I -S box.py --spec-fd N", file=sys.stderr)
+    """Reads the spec from `--spec-fd N` and runs the box; exits like its command did.
+
+    `--label TEXT` only names the box in `ps` (the job or predictor it runs).
+    """
+    if len(sys.argv) not in (3, 5) or sys.argv[1] != "--spec-fd":
+        print("usage: python -I -S box.py --spec-fd N [--label TEXT]", file=sys.stderr)
         sys.exit(2)
     with os.fdopen(int(sys.argv[2]), "rb") as file:
         spec = json.loads(file.read())

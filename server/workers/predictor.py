@@ -121,6 +121,7 @@ class _PredictorProcess:
                 settings=settings,
                 pass_fds=(request_read, response_write),
                 lifeline_fd=lifeline_read,
+                label=f"predictor in {settings.data_dir}",
                 stdout=self.log,
                 stderr=self.log,
             )
@@ -179,8 +180,9 @@ class _PredictorProcess:
             with contextlib.suppress(OSError):
                 stream.close()
         self.process.stop(grace_s=1.0)
-        with contextlib.suppress(OSError):
+        if self.lifeline_write >= 0:
             os.close(self.lifeline_write)
+            self.lifeline_write = -1
         shutil.rmtree(self.folder, ignore_errors=True)
 
 

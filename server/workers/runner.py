@@ -465,7 +465,7 @@ def train(spec: dict[str, Any], dataset_file: Any, source_text: str, reporter: R
     if spec.get("resume_from"):
         restore_checkpoint(model, spec["resume_from"])
         initial_epoch = int(spec.get("initial_epoch") or 0)
-        reporter.log(f"Resumed from checkpoint {spec['resume_from']} (epoch {initial_epoch}).")
+        reporter.log(f"Resumed from the checkpoint of epoch {initial_epoch}.")
     epochs = int(spec.get("epochs") or training.get("epochs") or 1)
     reporter_callback = make_reporting_callback(reporter, epochs)
     callbacks = [reporter_callback]

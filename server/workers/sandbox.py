@@ -273,6 +273,7 @@ def start_box(
     stdin: Any = subprocess.DEVNULL,
     stdout: Any = subprocess.DEVNULL,
     stderr: Any = subprocess.STDOUT,
+    label: str = "",
 ) -> BoxProcess:
     """Starts `python -m module *args` inside a new box.
 
@@ -291,6 +292,7 @@ def start_box(
         stdin: the command's standard input.
         stdout: the command's standard output.
         stderr: the command's standard error.
+        label: names the box in `ps` (e.g. the job id and data dir).
 
     Returns:
         The running box.
@@ -330,7 +332,15 @@ def start_box(
     fds = (*pass_fds, status_write, spec_read, *((lifeline_fd,) if lifeline_fd is not None else ()))
     try:
         process = subprocess.Popen(
-            [sys.executable, "-I", "-S", str(LAUNCHER), "--spec-fd", str(spec_read)],
+            [
+                sys.executable,
+                "-I",
+                "-S",
+                str(LAUNCHER),
+                "--spec-fd",
+                str(spec_read),
+                *(["--label", label] if label else []),
+            ],
             cwd="/",
             env={"PATH": "/usr/bin:/bin", "LANG": "C.UTF-8"},
             start_new_session=True,

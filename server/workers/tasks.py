@@ -379,6 +379,7 @@ class JobSupervisor:
                     lifeline_fd=lifeline_read,
                     stdout=subprocess.PIPE,
                     stderr=subprocess.PIPE,
+                    label=f"runner of {job.id} in {self.settings.data_dir}",
                 )
             finally:
                 os.close(report_write)
@@ -388,8 +389,8 @@ class JobSupervisor:
             self._mark_running()
             readers = [
                 _start_reader("report", os.fdopen(report_read, "rb"), self.events),
-                _start_reader("stdout", self.process.stdout, self.events),
-                _start_reader("stderr", self.process.stderr, self.events),
+                _start_reader("stdout", self.process.process.stdout, self.events),
+                _start_reader("stderr", self.process.process.stderr, self.events),
             ]
             heartbeat = threading.Thread(
                 target=self._heartbeat, name=f"horn-heartbeat-{job.id}", daemon=True

@@ -103,7 +103,7 @@ def runner_pids(job_id: str) -> list[int]:
         except OSError:
             continue
         joined = b" ".join(cmdline)
-        if state != "Z" and b"server.workers.runner" in joined and job_id.encode() in joined:
+        if state != "Z" and b"runner of " + job_id.encode() in joined:
             pids.append(int(entry.name))
     return pids
 
@@ -352,7 +352,7 @@ def test_cancel_while_running_then_next_job(horn):
     job_id = horn.create_job(epochs=10_000)
     horn.events(job_id, until=lambda e: e.type == "metric")
     pids = runner_pids(job_id)
-    assert len(pids) == 1
+    assert pids  # the box's launcher and its init (the runner inside has no label)
     started = time.monotonic()
     response = horn.client.post(f"/v1/jobs/{job_id}/cancel")
     assert response.status_code in (200, 202), response.text
@@ -360,7 +360,7 @@ def test_cancel_while_running_then_next_job(horn):
         assert time.monotonic() - started < 5, horn.job(job_id)
         time.sleep(0.05)
     assert not runner_pids(job_id)
-    assert not Path(f"/proc/{pids[0]}").exists() or pids[0] not in runner_pids(job_id)
+    assert all(not Path(f"/proc/{pid}").exists() or pid not in runner_pids(job_id) for pid in pids)
     statuses = [e.data["status"] for e in horn.events(job_id) if e.type == "status"]
     assert statuses[-2:] == ["cancelling", "cancelled"]
 
@@ -415,15 +415,20 @@ def test_failures_are_reported_then_a_clean_job_runs(horn):
     assert "HORN_" not in line
     for secret in ("redis://", "postgresql", "filesystem://", "sqlite", horn.key):
         assert secret not in line
-    if os.geteuid() == 0:
-        assert "UID 65534" in logs
+    uid = int(next(line for line in logs.splitlines() if line.startswith("UID ")).split()[1])
+    if os.geteuid() == 0:  # a uid of the sandbox range, its own while it runs
+        assert 2_100_000_000 <= uid < 2_100_000_000 + 65536
 
 
 def test_lost_worker_process_resumes_from_checkpoint(horn):
     job_id = horn.create_job(epochs=20)
     horn.events(job_id, until=lambda e: e.type == "metric" and e.data["epoch"] == 2)
-    (runner,) = runner_pids(job_id)
-    task_process = int(Path(f"/proc/{runner}/stat").read_text().rsplit(")", 1)[1].split()[1])
+    boxes = runner_pids(job_id)
+    parents = {
+        pid: int(Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[1])
+        for pid in boxes
+    }
+    (task_process,) = {parent for parent in parents.values() if parent not in boxes}
     os.kill(task_process, signal.SIGKILL)  # the worker's pool process dies mid-training
 
     job = horn.wait_terminal(job_id)
@@ -434,7 +439,7 @@ def test_lost_worker_process_resumes_from_checkpoint(horn):
     assert [row["epoch"] for row in history] == list(range(1, 21))
     logs = horn.client.get(f"/v1/jobs/{job_id}/logs").text
     attempt_2 = logs.split("--- attempt 2")[1]
-    assert "Resumed from checkpoint checkpoints/epoch-00" in attempt_2
+    assert "Resumed from the checkpoint of epoch " in attempt_2
     statuses = [e.data for e in horn.events(job_id) if e.type == "status"]
     assert {"status": "queued", "reason": "lease_expired"}.items() <= next(
         s for s in statuses if s.get("reason") == "lease_expired"
