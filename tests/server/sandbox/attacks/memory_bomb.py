@@ -1,0 +1,47 @@
+"""Attack: allocate 6 GiB in 256 MiB chunks and touch every page.
+
+With a 512 MiB box the memory cgroup must kill it (limit `out_of_memory`) or the allocation
+must raise MemoryError; allocating everything is an escape.
+"""
+
+import json
+
+NAME = "memory_bomb"
+CHUNK = 256 << 20
+CHUNKS = 24  # 6 GiB
+
+
+def report(escaped, detail):
+    """Prints this attack's one result line."""
+    line = json.dumps({"name": NAME, "escaped": bool(escaped), "detail": detail}, default=str)
+    print("ATTACK " + line, flush=True)
+
+
+def build_model(hparams):
+    """A tiny model: this file is also a valid Horn model source."""
+    import kerascore as keras
+
+    model = keras.Sequential([keras.Input((4,)), keras.layers.Dense(2)])
+    model.compile(optimizer="adam", loss="mse")
+    return model
+
+
+def attack():
+    chunks = []
+    pages = b"\x01" * (CHUNK // 4096)
+    try:
+        for _ in range(CHUNKS):
+            chunk = bytearray(CHUNK)
+            chunk[::4096] = pages  # touch every page
+            chunks.append(chunk)
+    except MemoryError:
+        allocated = len(chunks) * CHUNK >> 20
+        chunks.clear()
+        report(False, {"allocated_mb": allocated, "error": "MemoryError"})
+        return
+    allocated = len(chunks) * CHUNK >> 20
+    chunks.clear()
+    report(True, {"allocated_mb": allocated, "error": None})
+
+
+attack()
