@@ -23,8 +23,9 @@ SECRETS = {
     "REDIS_PASSWORD": "redis-secret-for-the-test-0123456789",
     "POSTGRES_PASSWORD": "postgres-secret-for-the-test-0123456789",
     "HORN_BOOTSTRAP_API_KEY": "horn_bootstrap_key_for_the_test_0123456789",
+    "HORN_SERVING_TOKEN": "serving-token-for-the-test-0123456789",
 }
-HORN_IMAGE_SERVICES = {"migrate", "api", "worker", "worker-gpu"}
+HORN_IMAGE_SERVICES = {"migrate", "api", "worker", "serving", "worker-gpu"}
 
 _VARIABLE = re.compile(
     r"\$(?:(?P<escaped>\$)|\{(?P<braced>[A-Za-z_][A-Za-z0-9_]*)"
@@ -271,9 +272,9 @@ def duration_s(value: str) -> float:
 
 def test_workers_are_hardened_and_gpu_workers_get_gpus(compose):
     services = compose["services"]
-    justified = {"SETUID", "SETGID", "SYS_ADMIN", "CHOWN", "KILL", "DAC_OVERRIDE"}
+    justified = {"SETUID", "SETGID", "SYS_ADMIN", "SETPCAP", "CHOWN", "KILL", "DAC_OVERRIDE"}
     compose_lines = COMPOSE_FILE.read_text().splitlines()
-    for name in ("worker", "worker-gpu"):
+    for name in ("worker", "serving", "worker-gpu"):
         worker = services[name]
         assert worker["read_only"] is True
         assert worker["cap_drop"] == ["ALL"]

@@ -495,7 +495,8 @@ class JobSupervisor:
             if self.kill_reason is not None:
                 return
             self.kill_reason = reason
-        threading.Thread(target=self.process.stop, name="horn-kill", daemon=True).start()
+        if self.process is not None:
+            threading.Thread(target=self.process.stop, name="horn-kill", daemon=True).start()
 
     def _kill(self, reason: str) -> None:
         with self.kill_lock:

@@ -23,12 +23,12 @@ from server.workers.sandbox import Bind, BoxLimits, BoxProcess, start_box
 # Runs the model sources bound at /job/attacks/*.py (or the ones named) one after the other, the
 # way the runner imports a model source: its top-level code runs in the boxed process.
 RUN_ATTACKS = """
-import glob, runpy, sys
+import glob, runpy, sys, traceback
 for path in {paths!r} or sorted(glob.glob('/job/attacks/*.py')):
     try:
         runpy.run_path(path, run_name='horn_model')
     except BaseException as exc:
-        print('ATTACK-CRASH', path, type(exc).__name__, exc, flush=True)
+        print('ATTACK-CRASH', path, repr(exc), traceback.format_exc(), flush=True)
 """
 
 

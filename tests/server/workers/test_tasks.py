@@ -16,6 +16,7 @@ from server.store.db import (
     Checkpoint,
     Job,
     JobStatus,
+    Metric,
     Tenant,
     make_engine,
     session_factory,
@@ -38,7 +39,6 @@ def resources(tmp_path) -> WorkerResources:
         sessions=sessions,
         bus=DatabaseEventBus(sessions),
         artifacts=ArtifactStore(tmp_path),
-        sandbox_user=None,
     )
     engine.dispose()
 
@@ -167,7 +167,7 @@ def test_reconciler_requeues_lost_jobs_and_finishes_stale_cancels(resources):
 
 def test_log_lines_sent_through_the_report_pipe_count_toward_the_log_limit(resources, tmp_path):
     # User code can write to the report pipe too; its `log` lines must not fill the disk.
-    settings = resources.settings.model_copy(update={"runner_max_file_mb": 1})
+    settings = resources.settings.model_copy(update={"sandbox_log_mb": 1})
     supervisor = JobSupervisor(
         dataclasses.replace(resources, settings=settings), add_job(resources)
     )
@@ -182,6 +182,28 @@ def test_log_lines_sent_through_the_report_pipe_count_toward_the_log_limit(resou
     assert log_path.stat().st_size <= limit + 200
     assert text.rstrip().endswith("later output is dropped.")
     assert "printed after the limit" not in text
+
+
+@pytest.mark.parametrize(
+    "line",
+    [
+        b"not json",
+        b"[1, 2]",
+        json.dumps({"type": "metric", "epoch": 10**9, "step": None, "values": {}}).encode(),
+        json.dumps({"type": "metric", "epoch": 1, "step": -3, "values": {}}).encode(),
+        json.dumps({"type": "metric", "epoch": 1, "step": None, "values": {"loss": "x"}}).encode(),
+        json.dumps({"type": "metric", "epoch": "1", "step": None, "values": {}}).encode(),
+        json.dumps({"type": "checkpoint", "epoch": 0, "path": "x"}).encode(),
+    ],
+)
+def test_an_invalid_report_fails_that_job_only(resources, line):
+    supervisor = JobSupervisor(resources, add_job(resources))
+    supervisor.epochs = 3
+    supervisor._handle_report(line)
+    assert supervisor.kill_reason == "invalid_report"
+    assert "invalid report" in supervisor.protocol_error
+    with session_scope(resources.sessions) as session:
+        assert session.query(Metric).filter_by(job_id=supervisor.job_id).count() == 0
 
 
 def test_checkpoints_are_taken_only_from_the_runners_own_folder(resources, tmp_path):

@@ -111,7 +111,7 @@ def attack():
         os.waitpid(sleeper, 0)
     try:
         with open("/proc/1/status") as file:
-            init = {line.split(":")[0]: line.split()[1] for line in file if ":" in line}
+            init = dict(line.rstrip("\n").split(":\t", 1) for line in file if ":\t" in line)
         results["init"] = {key: init.get(key) for key in ("Seccomp", "NoNewPrivs", "CapEff")}
     except OSError as exc:
         results["init"] = f"{type(exc).__name__}: {exc.strerror}"
