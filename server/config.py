@@ -52,9 +52,9 @@ class Settings(BaseSettings):
         sandbox_network: `HORN_SANDBOX_NETWORK`, give every box an empty network namespace (no
             network at all). Default true.
         sandbox_memory_mb: `HORN_SANDBOX_MEMORY_MB`, memory of one box (runner or predictor) in
-            MiB: cgroup memory.max where the host allows one, else an address-space limit of
-            this plus 16 GiB. A job over it fails with reason `out_of_memory`. 0: none.
-            Default 4096.
+            MiB: cgroup memory.max where the host allows one, else (without GPUs) an
+            address-space limit of this plus 4 GiB. A job over it fails with reason
+            `out_of_memory`. 0: none. Default 4096.
         sandbox_max_processes: `HORN_SANDBOX_MAX_PROCESSES`, processes and threads in one box
             (TensorFlow starts a thread per core and more); over it: `too_many_processes`.
             Default 512.

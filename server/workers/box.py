@@ -467,7 +467,7 @@ def apply_rlimits(spec: dict, with_memory_cgroup: bool, with_pids_cgroup: bool) 
         resource.RLIMIT_FSIZE: (spec.get("max_file_mb") or 0) * 1024 * 1024 or None,
         resource.RLIMIT_NOFILE: spec.get("open_files"),
     }
-    if spec.get("memory_mb") and not with_memory_cgroup:
+    if spec.get("memory_mb") and spec.get("address_space_slack_mb") and not with_memory_cgroup:
         # No cgroup: an address-space limit, with room for what TensorFlow maps but never uses.
         limits[resource.RLIMIT_AS] = (spec["memory_mb"] + spec["address_space_slack_mb"]) << 20
     if spec.get("max_processes") and not with_pids_cgroup:
@@ -673,6 +673,10 @@ def run_init(spec: dict, uid: int, as_root: bool, go_read: int) -> None:
         if os.read(go_read, 1) != b"1":
             os._exit(125)
         os.close(go_read)
+        flags = CLONE_NEWNS | CLONE_NEWIPC | CLONE_NEWUTS
+        if spec.get("isolate_network", True):
+            flags |= CLONE_NEWNET
+        _check(_libc.unshare(flags), "unshare (creating the box's namespaces)")
         build_root(spec, uid)
         name = BOX_HOSTNAME.encode()
         _check(_libc.sethostname(name, len(name)), "sethostname")
@@ -742,13 +746,12 @@ def launch(spec: dict) -> int:
         uid = BOX_INNER_UID
     spec["_memory_cgroup"] = bool(cgroup and "memory" in cgroup.folders)
     spec["_pids_cgroup"] = bool(cgroup and "pids" in cgroup.folders)
-    flags = CLONE_NEWNS | CLONE_NEWPID | CLONE_NEWIPC | CLONE_NEWUTS
-    if spec.get("isolate_network", True):
-        flags |= CLONE_NEWNET
-    if not as_root:
-        flags |= CLONE_NEWUSER
+    # The launcher itself stays in the host's mount namespace (it watches the box's folders and
+    # cgroup from there): it only makes the PID namespace its child will be init of (and, as an
+    # ordinary user, the user namespace that owns the box); the init unshares the rest.
     outer_uid, outer_gid = os.getuid(), os.getgid()
-    _check(_libc.unshare(flags), "unshare (creating the box's namespaces)")
+    flags = CLONE_NEWPID if as_root else CLONE_NEWPID | CLONE_NEWUSER
+    _check(_libc.unshare(flags), "unshare (creating the box's PID namespace)")
     if not as_root:
         _write("/proc/self/setgroups", "deny")
         _write("/proc/self/uid_map", f"{uid} {outer_uid} 1")
@@ -870,7 +873,8 @@ def main() -> None:
         sys.exit(125)
     sys.stdout.flush()
     if code < 0:
-        signal.signal(-code, signal.SIG_DFL)
+        if -code not in (signal.SIGKILL, signal.SIGSTOP):
+            signal.signal(-code, signal.SIG_DFL)
         os.kill(os.getpid(), -code)
         time.sleep(1)
     os._exit(code)

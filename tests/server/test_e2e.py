@@ -221,7 +221,14 @@ class Horn:
         return self.process.returncode
 
 
-def start_horn(tmp_path: Path, env_overrides: dict[str, str], backend: str) -> Horn:
+def start_horn(
+    tmp_path: Path,
+    env_overrides: dict[str, str],
+    backend: str,
+    args: tuple[str, ...] = (),
+    wrapper: tuple[str, ...] = (),
+) -> Horn:
+    """Starts `horn up` (with `args`, run through the `wrapper` command when given)."""
     data_dir = tmp_path / "data"
     env = {k: v for k, v in os.environ.items() if not k.startswith("HORN_")}
     env.update(
@@ -235,7 +242,18 @@ def start_horn(tmp_path: Path, env_overrides: dict[str, str], backend: str) -> H
     port = free_port()
     log = open(tmp_path / "horn-up.log", "wb")  # noqa: SIM115
     process = subprocess.Popen(
-        [sys.executable, "-m", "server.cli", "up", "--host", "127.0.0.1", "--port", str(port)],
+        [
+            *wrapper,
+            sys.executable,
+            "-m",
+            "server.cli",
+            "up",
+            "--host",
+            "127.0.0.1",
+            "--port",
+            str(port),
+            *args,
+        ],
         cwd=REPO_ROOT,
         env=env,
         stdout=subprocess.PIPE,

@@ -10,6 +10,7 @@ becomes `UID` with no groups and no capabilities (`setpriv`) and execs COMMAND.
 
 from __future__ import annotations
 
+import importlib.util
 import os
 import site
 import subprocess
@@ -18,8 +19,9 @@ import tempfile
 
 
 def needed_paths() -> list[str]:
-    """The folders the interpreter and the installed packages live in."""
+    """The folders of the interpreter, the installed packages, Horn's packages and this file."""
     paths = {
+        os.path.dirname(os.path.abspath(__file__)),
         sys.prefix,
         sys.base_prefix,
         sys.exec_prefix,
@@ -27,6 +29,10 @@ def needed_paths() -> list[str]:
         os.path.dirname(os.path.dirname(os.path.realpath(sys.executable))),
         *site.getsitepackages(),
     }
+    for package in ("server", "kerascore"):
+        spec = importlib.util.find_spec(package)
+        if spec is not None and spec.submodule_search_locations:
+            paths.update(spec.submodule_search_locations)
     return sorted({os.path.realpath(path) for path in paths if os.path.isdir(path)})
 
 

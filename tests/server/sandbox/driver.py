@@ -63,7 +63,9 @@ class Boxes:
         box = start_box(
             "server.workers.sandbox",
             ["--probe", code],
-            binds=[Bind(Path(source), target, bool(writable)) for source, target, writable in binds],
+            binds=[
+                Bind(Path(source), target, bool(writable)) for source, target, writable in binds
+            ],
             cwd=cwd,
             limits=dataclasses.replace(base, **(limits or {})),
             settings=self.settings,

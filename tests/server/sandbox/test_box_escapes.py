@@ -21,6 +21,7 @@ import json
 import os
 import secrets
 import shutil
+import signal
 import socket
 import sys
 import tempfile
@@ -65,6 +66,44 @@ VICTIM_PROBE = (
     "print('VICTIM READY', os.getpid(), flush=True)\n"
     "time.sleep(900)\n"
 )
+
+
+# Sandbox bugs these tests found, by the checks they make fail. A test hit by one is marked
+# xfail(strict, raises=SandboxBug) in the modes where the bug shows: any other failure still
+# fails, and the test fails (XPASS strict) once the bug is fixed, so the mark must go then.
+KNOWN_BUGS = {
+    "launcher_in_box_root": (
+        "server/workers/box.py launch(): the launcher unshares CLONE_NEWNS itself and forks the "
+        "init into that same mount namespace, so the init's pivot_root() calls also move the "
+        "launcher's root into the box. The launcher then looks for the work folders, the cgroup "
+        "files and the cgroup folders inside the box's file system: disk_mb is never enforced, "
+        "out_of_memory/too_many_processes are never reported, cgroup folders leak."
+    ),
+    "init_mem": (
+        "server/workers/box.py run_init(): in a box built by an ordinary user the init (PID 1) "
+        "keeps the payload's uid, stays dumpable and has no seccomp filter, so the payload can "
+        "open /proc/1/mem read-write and run code in it outside the seccomp filter."
+    ),
+}
+
+
+class SandboxBug(AssertionError):
+    """A check of the sandbox failed: an attack escaped or a limit did not hold."""
+
+
+def known_bug(request: pytest.FixtureRequest, bug: str, applies: bool = True) -> None:
+    """Marks the running test as failing because of KNOWN_BUGS[bug] where `applies`."""
+    if applies:
+        marker = pytest.mark.xfail(raises=SandboxBug, strict=True, reason=KNOWN_BUGS[bug])
+        request.applymarker(marker)
+
+
+def yama_restricts_ptrace() -> bool:
+    """Whether Yama limits ptrace (and /proc/PID/mem) to a process's descendants."""
+    try:
+        return int(Path("/proc/sys/kernel/yama/ptrace_scope").read_text()) > 0
+    except (OSError, ValueError):
+        return False
 
 
 def _load_driver() -> Any:
@@ -115,11 +154,11 @@ def processes_named(comm: str, wait_s: float = 3.0) -> list[int]:
         for name in os.listdir("/proc"):
             if name.isdigit():
                 try:
-                    if Path(f"/proc/{name}/comm").read_text().strip() == comm:
-                        if _start_time(int(name)) is not None:
-                            found.append(int(name))
+                    named = Path(f"/proc/{name}/comm").read_text().strip() == comm
                 except OSError:
                     continue
+                if named and _start_time(int(name)) is not None:
+                    found.append(int(name))
         if not found or time.monotonic() > deadline:
             return found
         time.sleep(0.05)
@@ -258,7 +297,8 @@ def outcome(run: dict[str, Any], name: str) -> dict[str, Any]:
     """The ATTACK record of `name` in `run`, asserting that the attack ran and failed."""
     record = run["attacks"].get(name)
     assert record is not None, f"{name} printed no ATTACK line:\n{run['output'][-4000:]}"
-    assert record["escaped"] is False, f"{name} escaped: {json.dumps(record['detail'])[:4000]}"
+    if record["escaped"] is not False:
+        raise SandboxBug(f"{name} escaped: {json.dumps(record['detail'])[:4000]}")
     return record
 
 
@@ -327,8 +367,8 @@ def world(request):
         else:
             boxes = driver.RemoteBoxes(_user_mode_command(), str(data), dict(os.environ), str(base))
             assert boxes.hello == {"uid": NOBODY, "gid": NOBODY, "groups": []}
-        launcher = boxes.start("victim", [[str(victim_work), "/job/work", True]], "/job/work",
-                               probe=VICTIM_PROBE)["pid"]  # fmt: skip
+        victim_binds = [[str(victim_work), "/job/work", True]]
+        launcher = boxes.start("victim", victim_binds, "/job/work", probe=VICTIM_PROBE)["pid"]
         ready = boxes.readline("victim", "VICTIM READY", 30)
         assert ready["line"], f"the victim's box did not start: {ready}"
         payload = None
@@ -500,7 +540,8 @@ def test_unshare_mount(world, batch):
     world.assert_victim_intact()
 
 
-def test_ptrace(world, batch):
+def test_ptrace(world, batch, request):
+    known_bug(request, "init_mem", world.mode == "user" and not yama_restricts_ptrace())
     outcome(batch, "ptrace")
     world.assert_victim_intact()
 
@@ -551,25 +592,31 @@ def test_fork_bomb(world):
     world.assert_victim_intact()
 
 
-def test_memory_bomb(world):
+def test_memory_bomb(world, request):
+    # A box built by an ordinary user has no cgroup: memory_mb + address_space_slack_mb
+    # becomes an address-space limit, and the allocation ends with MemoryError.
+    known_bug(request, "launcher_in_box_root", world.mode == "root")
     run = world.run("memory_bomb", ("memory_bomb",), limits={"memory_mb": 512}, timeout=120)
     assert not run["timed_out"]
+    world.assert_victim_intact()
     if run["status"]["limit"] != "out_of_memory":
+        if "memory_bomb" not in run["attacks"]:
+            raise SandboxBug(
+                f"the box ended with {run['status']} and no MemoryError:\n{run['output'][-2000:]}"
+            )
         record = outcome(run, "memory_bomb")
         assert record["detail"]["error"] == "MemoryError", record
-    world.assert_victim_intact()
 
 
-def test_disk_fill_work(world):
+def test_disk_fill_work(world, request):
+    known_bug(request, "launcher_in_box_root")
     run = world.run("disk_fill_work", ("disk_fill_work",), limits={"disk_mb": 64}, timeout=60)
-    try:
-        assert not run["timed_out"]
-        if run["status"]["limit"] != "disk_quota":
-            outcome(run, "disk_fill_work")
-    finally:
-        for path in run["work"].glob("fill-*.bin"):
-            path.unlink()
+    for path in run["work"].glob("fill-*.bin"):
+        path.unlink()
+    assert not run["timed_out"]
     world.assert_victim_intact()
+    if run["status"]["limit"] != "disk_quota":
+        outcome(run, "disk_fill_work")
 
 
 def test_sigterm_ignore(world):
@@ -577,10 +624,13 @@ def test_sigterm_ignore(world):
     ready = world.boxes.readline(name, "ATTACK ", 30)
     assert ready["line"], ready
     stopped = world.boxes.stop(name, 0.5)
-    assert stopped["elapsed"] < 8, stopped
-    assert stopped["returncode"] not in (None, 0), stopped
+    assert stopped["elapsed"] < 5, stopped
+    assert stopped["status"]["returncode"] == -signal.SIGKILL, stopped
     assert processes_named("horn-sigterm") == []
     world.assert_victim_intact()
+    # The launcher ends like its command did: killed by SIGKILL.
+    if stopped["returncode"] != -signal.SIGKILL:
+        raise SandboxBug(f"the launcher exited with {stopped['returncode']}: {stopped['output']}")
 
 
 def test_shadow_modules(world):

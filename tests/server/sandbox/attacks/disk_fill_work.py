@@ -6,7 +6,6 @@ twice a second, so the attack stays alive for 2 s after writing), or the writes 
 
 import errno
 import json
-import os
 import time
 
 NAME = "disk_fill_work"

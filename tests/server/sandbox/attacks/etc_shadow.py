@@ -5,7 +5,6 @@ must be out of reach, directly or through /proc/*/root.
 """
 
 import json
-import os
 
 NAME = "etc_shadow"
 BOX_USERS = {"root", "horn", "nobody"}

@@ -6,7 +6,6 @@ broker and API ports and sockets are tried too. A box has its own empty network 
 """
 
 import json
-import os
 import socket
 
 NAME = "network"

@@ -60,9 +60,7 @@ def attack():
                 continue
             try:
                 kind = os.fstat(opened).st_mode
-                if stat.S_ISDIR(kind) or (
-                    stat.S_ISREG(kind) and not target.startswith(HARMLESS)
-                ):
+                if stat.S_ISDIR(kind) or (stat.S_ISREG(kind) and not target.startswith(HARMLESS)):
                     ways_out.append(f"{path} -> {target}")
             finally:
                 os.close(opened)

@@ -83,7 +83,11 @@ def attack():
         time.sleep(30)
         os._exit(0)
     try:
-        for label, pid in [("own child", sleeper), ("init", 1), *[("victim", p) for p in victim_pids]]:
+        for label, pid in [
+            ("own child", sleeper),
+            ("init", 1),
+            *[("victim", p) for p in victim_pids],
+        ]:
             for request, name in ((PTRACE_ATTACH, "ATTACH"), (PTRACE_SEIZE, "SEIZE")):
                 result, error = call(libc, request, pid, None, None)
                 results[f"{name} {label} {pid}"] = f"returned {result} ({error})"

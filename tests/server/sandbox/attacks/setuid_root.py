@@ -50,9 +50,7 @@ def attack():
     fsuid = libc.setfsuid(-1)
     after = (os.getuid(), os.geteuid(), os.getgid(), os.getegid())
     with open("/proc/self/status") as file:
-        caps = {
-            line.split(":")[0]: line.split()[1] for line in file if line.startswith("Cap")
-        }
+        caps = {line.split(":")[0]: line.split()[1] for line in file if line.startswith("Cap")}
     setuid_programs = {}
     for program in ("/usr/bin/sudo", "/bin/sudo"):
         if os.path.exists(program):
