@@ -69,6 +69,7 @@ MNT_DETACH = 2
 MOUNT_FLAG_NAMES = {"ro": MS_RDONLY, "nosuid": MS_NOSUID, "nodev": MS_NODEV, "noexec": MS_NOEXEC}
 
 PR_SET_PDEATHSIG = 1
+PR_SET_DUMPABLE = 4
 PR_SET_SECCOMP = 22
 PR_CAPBSET_DROP = 24
 PR_SET_NO_NEW_PRIVS = 38
@@ -704,8 +705,16 @@ def run_init(spec: dict, uid: int, as_root: bool, go_read: int) -> None:
     for fd in spec.get("pass_fds", ()):
         with contextlib.suppress(OSError):
             os.close(fd)
-    with contextlib.suppress(Exception):
+    # The init shares the payload's uid: it takes the same filter and refuses to be traced or
+    # have its memory written (/proc/1/mem) by it.
+    try:
         drop_privileges(uid, as_root)
+        prctl(PR_SET_DUMPABLE, 0)
+        install_seccomp(machine())
+    except Exception as exc:  # noqa: BLE001
+        print(f"horn box: the init could not drop privileges: {exc}", file=sys.stderr, flush=True)
+        os.kill(payload, signal.SIGKILL)
+        os._exit(126)
 
     def forward(signum: int, _frame: object) -> None:
         with contextlib.suppress(OSError):

@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import ast
 import dataclasses
+import glob
 import importlib.util
 import json
 import os
@@ -68,42 +69,8 @@ VICTIM_PROBE = (
 )
 
 
-# Sandbox bugs these tests found, by the checks they make fail. A test hit by one is marked
-# xfail(strict, raises=SandboxBug) in the modes where the bug shows: any other failure still
-# fails, and the test fails (XPASS strict) once the bug is fixed, so the mark must go then.
-KNOWN_BUGS = {
-    "launcher_in_box_root": (
-        "server/workers/box.py launch(): the launcher unshares CLONE_NEWNS itself and forks the "
-        "init into that same mount namespace, so the init's pivot_root() calls also move the "
-        "launcher's root into the box. The launcher then looks for the work folders, the cgroup "
-        "files and the cgroup folders inside the box's file system: disk_mb is never enforced, "
-        "out_of_memory/too_many_processes are never reported, cgroup folders leak."
-    ),
-    "init_mem": (
-        "server/workers/box.py run_init(): in a box built by an ordinary user the init (PID 1) "
-        "keeps the payload's uid, stays dumpable and has no seccomp filter, so the payload can "
-        "open /proc/1/mem read-write and run code in it outside the seccomp filter."
-    ),
-}
-
-
 class SandboxBug(AssertionError):
     """A check of the sandbox failed: an attack escaped or a limit did not hold."""
-
-
-def known_bug(request: pytest.FixtureRequest, bug: str, applies: bool = True) -> None:
-    """Marks the running test as failing because of KNOWN_BUGS[bug] where `applies`."""
-    if applies:
-        marker = pytest.mark.xfail(raises=SandboxBug, strict=True, reason=KNOWN_BUGS[bug])
-        request.applymarker(marker)
-
-
-def yama_restricts_ptrace() -> bool:
-    """Whether Yama limits ptrace (and /proc/PID/mem) to a process's descendants."""
-    try:
-        return int(Path("/proc/sys/kernel/yama/ptrace_scope").read_text()) > 0
-    except (OSError, ValueError):
-        return False
 
 
 def _load_driver() -> Any:
@@ -275,6 +242,14 @@ class World:
         assert snapshot(self.victim_job) == self.victim_files, "the victim's files changed"
         assert (self.data / "horn.db").read_bytes() == self.db_bytes
         assert sorted(os.listdir(self.data)) == self.data_entries
+
+    def assert_no_leftovers(self, run: dict[str, Any], comm: str) -> None:
+        """No process named `comm` and (as root) no cgroup of the ended box is left."""
+        assert processes_named(comm) == []
+        if self.mode == "root":
+            name = f"horn-box-{run['status']['uid']}"
+            patterns = [f"/sys/fs/cgroup/{'*/' * depth}{name}" for depth in range(4)]
+            assert not [path for pattern in patterns for path in glob.glob(pattern)]
 
     def assert_no_connection(self) -> None:
         """No box reached the host's listeners."""
@@ -540,8 +515,8 @@ def test_unshare_mount(world, batch):
     world.assert_victim_intact()
 
 
-def test_ptrace(world, batch, request):
-    known_bug(request, "init_mem", world.mode == "user" and not yama_restricts_ptrace())
+def test_ptrace(world, batch):
+    # Also /proc/1/mem: the box's init shares the payload's uid but is not dumpable.
     outcome(batch, "ptrace")
     world.assert_victim_intact()
 
@@ -573,7 +548,7 @@ def test_daemon(world):
     assert not run["timed_out"]
     record = outcome(run, "daemon")
     assert record["detail"]["daemon_started"], record
-    assert processes_named("horn-daemon") == []
+    world.assert_no_leftovers(run, "horn-daemon")
     heartbeat = run["work"] / "heartbeat"
     beats = heartbeat.stat().st_size
     time.sleep(0.5)
@@ -588,16 +563,16 @@ def test_fork_bomb(world):
     if run["status"]["limit"] != "too_many_processes":
         outcome(run, "fork_bomb")
         assert record["detail"]["error"], record
-    assert processes_named("horn-forkbomb") == []
+    world.assert_no_leftovers(run, "horn-forkbomb")
     world.assert_victim_intact()
 
 
-def test_memory_bomb(world, request):
+def test_memory_bomb(world):
     # A box built by an ordinary user has no cgroup: memory_mb + address_space_slack_mb
     # becomes an address-space limit, and the allocation ends with MemoryError.
-    known_bug(request, "launcher_in_box_root", world.mode == "root")
     run = world.run("memory_bomb", ("memory_bomb",), limits={"memory_mb": 512}, timeout=120)
     assert not run["timed_out"]
+    world.assert_no_leftovers(run, "horn-membomb")
     world.assert_victim_intact()
     if run["status"]["limit"] != "out_of_memory":
         if "memory_bomb" not in run["attacks"]:
@@ -608,8 +583,7 @@ def test_memory_bomb(world, request):
         assert record["detail"]["error"] == "MemoryError", record
 
 
-def test_disk_fill_work(world, request):
-    known_bug(request, "launcher_in_box_root")
+def test_disk_fill_work(world):
     run = world.run("disk_fill_work", ("disk_fill_work",), limits={"disk_mb": 64}, timeout=60)
     for path in run["work"].glob("fill-*.bin"):
         path.unlink()
@@ -626,7 +600,7 @@ def test_sigterm_ignore(world):
     stopped = world.boxes.stop(name, 0.5)
     assert stopped["elapsed"] < 5, stopped
     assert stopped["status"]["returncode"] == -signal.SIGKILL, stopped
-    assert processes_named("horn-sigterm") == []
+    world.assert_no_leftovers(stopped, "horn-sigterm")
     world.assert_victim_intact()
     # The launcher ends like its command did: killed by SIGKILL.
     if stopped["returncode"] != -signal.SIGKILL:

@@ -1,12 +1,14 @@
-"""Attack: allocate 6 GiB in 256 MiB chunks and touch every page.
+"""Attack: allocate 6 GiB in 256 MiB chunks and touch every page (as `horn-membomb`).
 
 With a 512 MiB box the memory cgroup must kill it (limit `out_of_memory`) or the allocation
 must raise MemoryError; allocating everything is an escape.
 """
 
+import ctypes
 import json
 
 NAME = "memory_bomb"
+PR_SET_NAME = 15
 CHUNK = 256 << 20
 CHUNKS = 24  # 6 GiB
 
@@ -27,6 +29,7 @@ def build_model(hparams):
 
 
 def attack():
+    ctypes.CDLL(None).prctl(PR_SET_NAME, b"horn-membomb", 0, 0, 0)
     chunks = []
     pages = b"\x01" * (CHUNK // 4096)
     try:
