@@ -155,25 +155,23 @@ DISK_FILL = (
 
 
 def ordinary_user_wrapper() -> tuple[str, ...]:
-    """A command prefix that runs the rest as an ordinary user who can run this interpreter.
+    """A command prefix that runs the rest as uid 65534, who can still run this interpreter.
 
     On this machine the interpreter lives under root's mode-700 home; an ordinary user has one
-    of their own. The wrapper shows the interpreter's home folder through a private mount
-    namespace (a tmpfs with only the interpreter bound in), then drops to uid 65534.
+    of their own. `sandbox/as_user.py` shows the interpreter's folders through a private mount
+    namespace, then drops to the uid.
     """
-    home = Path(os.path.realpath(sys.base_prefix))
-    while home.parent != Path("/") and os.stat(home.parent).st_mode & 0o001:
-        home = home.parent
-    blocked = home.parent  # the first folder others cannot enter, e.g. /root
-    shown = home
-    script = (
-        f"mkdir -p /tmp/.horn-hold-$$ && mount --bind {shown} /tmp/.horn-hold-$$ && "
-        f"mount -t tmpfs -o mode=755 tmpfs {blocked} && mkdir -p {shown} && "
-        f"mount --move /tmp/.horn-hold-$$ {shown} && rmdir /tmp/.horn-hold-$$ && "
-        f"exec setpriv --reuid={ORDINARY_UID} --regid={ORDINARY_UID} --clear-groups "
-        '--inh-caps=-all --bounding-set=-all "$@"'
+    helper = Path(__file__).with_name("sandbox") / "as_user.py"
+    return (
+        "unshare",
+        "-m",
+        "--propagation",
+        "private",
+        sys.executable,
+        str(helper),
+        str(ORDINARY_UID),
+        "--",
     )
-    return ("unshare", "-m", "bash", "-c", script, "_")
 
 
 @pytest.fixture(scope="module", params=["root", "ordinary-user"])
