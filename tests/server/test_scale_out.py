@@ -1,6 +1,7 @@
-"""docs/deploy.md's scale-out walked through outside containers: one `horn api` and two
-`horn worker` processes with their own host names, sharing Redis (broker and events),
-PostgreSQL and one data dir; jobs submitted with `horn submit` spread over both workers.
+"""docs/deploy.md's scale-out walked through outside containers: one `horn api`, one
+`horn serve` on TCP (as in compose) and two `horn worker` processes with their own host names,
+sharing Redis (broker and events), PostgreSQL and one data dir; jobs submitted with
+`horn submit` spread over both workers, and predictions go through the serving process.
 
 Skips when Redis or PostgreSQL is not reachable on 127.0.0.1, except under `CI=true`.
 """
@@ -30,6 +31,7 @@ POSTGRES_ADMIN_URL = "postgresql://postgres@127.0.0.1:5432/test"
 REDIS_URL = os.environ.get("HORN_TEST_SCALE_OUT_REDIS_URL", "redis://127.0.0.1:6379/11")
 API_KEY = "horn_scale_out_test_key_0123456789"
 WORKER_NAMES = ("horn-worker-a", "horn-worker-b")
+SERVING_TOKEN = "serving-token-for-the-scale-out-test"
 JOBS = 6
 
 
@@ -100,7 +102,7 @@ def pool_parents(workers: dict[str, subprocess.Popen]) -> dict[int, str]:
 
 @pytest.fixture
 def cluster(tmp_path):
-    """`horn migrate`, one `horn api` and two `horn worker`s on Redis and PostgreSQL."""
+    """`horn migrate`, `horn api`, `horn serve` and two `horn worker`s on Redis and PostgreSQL."""
     require("Redis", 6379)
     require("PostgreSQL", 5432)
     import psycopg
@@ -118,6 +120,8 @@ def cluster(tmp_path):
         HORN_DATA_DIR=str(tmp_path / "shared-data"),
         HORN_BOOTSTRAP_API_KEY=API_KEY,
         HORN_PREDICTOR_WARM_SPARES="0",
+        HORN_SERVING_URL=f"http://127.0.0.1:{free_port()}",
+        HORN_SERVING_TOKEN=SERVING_TOKEN,
     )
     processes: dict[str, subprocess.Popen] = {}
 
@@ -136,6 +140,7 @@ def cluster(tmp_path):
         assert migrated.returncode == 0, migrated.stderr
         port = free_port()
         api = start("api", horn_command("api", "--host", "127.0.0.1", "--port", str(port)))
+        serving = start("serving", horn_command("serve"))
         own_hosts = can_set_hostname()
         workers = {
             name: start(
@@ -163,6 +168,15 @@ def cluster(tmp_path):
                 return False
 
         wait_for(ready, 60, "the API")
+
+        def serving_ready() -> bool:
+            assert serving.poll() is None, (tmp_path / "serving.log").read_text()
+            try:
+                return httpx.get(f"{env['HORN_SERVING_URL']}/healthz", timeout=2).is_success
+            except httpx.HTTPError:
+                return False
+
+        wait_for(serving_ready, 60, "the serving process")
         for name, process in workers.items():
             log = tmp_path / f"{name}.log"
             wait_for(
@@ -211,3 +225,17 @@ def test_jobs_spread_over_two_workers(cluster, tmp_path, e2e_helpers):
     table = "\n".join(f"{job}  {worker}  ({attempts[job]})" for job, worker in ran_by.items())
     print(f"\njob -> worker\n{table}")
     assert set(ran_by.values()) == set(WORKER_NAMES), table
+
+    # Predictions: the API forwards to `horn serve` on TCP with the shared token.
+    rows = (digits.data[:3] / 16).astype("float32").tolist()
+    answer = httpx.post(
+        f"{cluster['url']}/v1/jobs/{job_ids[0]}/predict",
+        json={"instances": rows},
+        headers={"Authorization": f"Bearer {API_KEY}"},
+        timeout=120,
+    )
+    assert answer.status_code == 200, answer.text
+    assert np.asarray(answer.json()["predictions"]).shape == (3, 10)
+    serving_url = cluster["env"]["HORN_SERVING_URL"]
+    forged = httpx.post(f"{serving_url}/predict", json={}, timeout=10)
+    assert forged.status_code == 401  # only the API, with the token, is served

@@ -312,6 +312,14 @@ def test_attacker_cannot_touch_a_victim_that_trains_at_the_same_time(tenants, e2
     # The attacker's predictor runs the same source (its import) in a box of its own.
     predicted = attacker.post(f"/v1/jobs/{attack_job}/predict", json={"instances": [[0.0] * 64]})
     assert predicted.status_code == 200, predicted.text
+    # The predictor's own log (on the host, out of its reach) has its attempts: all blocked.
+    logs = [path.read_text() for path in (horn.data_dir / "predictors").glob("*/predictor.log")]
+    lines = [line for log in logs for line in log.splitlines() if line.startswith("ATTACK_")]
+    assert lines
+    for line in lines:
+        from_predictor = json.loads(line.split(" ", 1)[1])
+        assert len(from_predictor) == 15
+        assert not [name for name, got in from_predictor.items() if got.startswith("ESCAPED")]
     time.sleep(1)
     # The training box's daemon died with it; the predictor's lives as long as its box does.
     predictor_boxes = box_pids(f"predictor in {horn.data_dir}")
