@@ -348,14 +348,6 @@ def build_root(spec: dict, uid: int) -> None:
     _write_file(new + "/etc/hosts", f"127.0.0.1 localhost {BOX_HOSTNAME}\n::1 localhost\n")
     _write_file(new + "/etc/hostname", BOX_HOSTNAME + "\n")
 
-    # The interpreter and packages, at their own paths (parents are fresh folders of the new
-    # root, so a mode-700 home above them needs no chmod).
-    for path in spec["read_only_paths"]:
-        if os.path.exists(new + path):
-            continue  # already visible through a folder bound before it
-        _make_mount_point(new + path, old + path)
-        bind(old + path, new + path, writable=False)
-
     os.makedirs(new + "/dev", mode=0o755)
     mount("tmpfs", new + "/dev", "tmpfs", MS_NOSUID | MS_NOEXEC, "mode=0755,size=64k")
     for name in (*DEVICES, *spec.get("devices", ())):
@@ -378,6 +370,15 @@ def build_root(spec: dict, uid: int) -> None:
     mount("tmpfs", new + "/tmp", "tmpfs", MS_NOSUID | MS_NODEV, f"mode=1777,size={spec['tmp_mb']}m")
     os.makedirs(new + "/proc")
     mount("proc", new + "/proc", "proc", MS_NOSUID | MS_NODEV | MS_NOEXEC)
+
+    # The interpreter and packages, at their own paths (parents are fresh folders of the new
+    # root, so a mode-700 home above them needs no chmod; under /tmp they sit on the box's
+    # tmpfs, as read-only mount points its user cannot move).
+    for path in spec["read_only_paths"]:
+        if os.path.exists(new + path):
+            continue  # already visible through a folder bound before it
+        _make_mount_point(new + path, old + path)
+        bind(old + path, new + path, writable=False)
 
     for entry in spec["binds"]:
         target = new + entry["target"]
@@ -737,6 +738,7 @@ def run_init(spec: dict, uid: int, as_root: bool, go_read: int) -> None:
 def launch(spec: dict) -> int:
     """Builds the box of `spec`, runs its command, waits; returns the exit code to use."""
     as_root = os.geteuid() == 0
+    os.umask(0o022)
     status_fd = spec.get("status_fd")
     lifeline_fd = spec.get("lifeline_fd")
     cgroup = None
