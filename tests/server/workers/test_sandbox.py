@@ -134,3 +134,23 @@ def test_check_sandbox_reports_what_boxes_get(tmp_path):
     report = check_sandbox(Settings(data_dir=tmp_path / "data"))
     assert report["returncode"] == 0
     assert report["mode"] == ("root" if os.geteuid() == 0 else "user_namespace")
+
+
+def test_read_only_folders_under_tmp_are_shown(tmp_path, monkeypatch):
+    # A clone or a virtual environment under /tmp: its folders sit on the box's own /tmp.
+    from server.workers import sandbox
+
+    shown = tmp_path / "venv-like"
+    shown.mkdir()
+    (shown / "module.py").write_text("VALUE = 42\n")
+    everything = sandbox.interpreter_paths()
+    monkeypatch.setattr(sandbox, "interpreter_paths", lambda: [*everything, str(shown)])
+    code = (
+        f"import sys; sys.path.insert(0, {str(shown)!r}); import module\n"
+        "assert module.VALUE == 42\n"
+        f"try:\n    open({str(shown / 'new.txt')!r}, 'w')\nexcept OSError as e:\n"
+        "    print('READ-ONLY', e.errno)\n"
+    )
+    seen, status = run_probe(tmp_path, code)
+    assert status["returncode"] == 0, seen
+    assert not (shown / "new.txt").exists()
