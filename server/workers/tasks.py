@@ -913,12 +913,27 @@ def reconcile_jobs(resources: WorkerResources, enqueue: Any) -> list[str]:
                 statuses.append((job.id, values))
                 if values["status"] == JobStatus.QUEUED:
                     enqueued.append((job.id, job.queue))
+        # Attempts of jobs whose worker vanished end here (their worker never will).
+        for job_id, _ in statuses:
+            session.execute(
+                update(Attempt)
+                .where(Attempt.job_id == job_id, Attempt.finished_at.is_(None))
+                .values(
+                    finished_at=now,
+                    outcome="lease_expired",
+                    message="Its worker stopped renewing the lease.",
+                )
+                .execution_options(synchronize_session=False)
+            )
         stale_before = now - timedelta(seconds=settings.queued_timeout_s)
+        # Never sent (the broker was down when the API tried), or sent long ago and unclaimed.
         stale = session.scalars(
             select(Job).where(
                 Job.status == JobStatus.QUEUED,
-                or_(Job.enqueued_at.is_(None), Job.enqueued_at < stale_before),
-                Job.created_at < stale_before,
+                or_(
+                    Job.enqueued_at.is_(None),
+                    and_(Job.enqueued_at < stale_before, Job.created_at < stale_before),
+                ),
             )
         ).all()
         for job in stale:
@@ -930,15 +945,30 @@ def reconcile_jobs(resources: WorkerResources, enqueue: Any) -> list[str]:
             ).rowcount
             if changed:
                 enqueued.append((job.id, job.queue))
-    for job_id, values in statuses:
-        resources.bus.publish(
-            job_id,
-            EventType.STATUS,
-            {"status": values["status"], "reason": values["reason"], "message": values["message"]},
-        )
+    # Enqueue first: a status event that cannot be published (Redis down) must not keep a job
+    # from being sent again. A job whose message could not be sent is marked never sent.
+    sent = []
     for job_id, job_queue in enqueued:
-        enqueue(job_id, job_queue)
-    return [job_id for job_id, _ in enqueued]
+        try:
+            enqueue(job_id, job_queue)
+        except Exception as error:
+            logger.warning("Reconciler could not enqueue job %s: %s", job_id, error)
+            with session_scope(resources.sessions) as session:
+                session.execute(
+                    update(Job)
+                    .where(Job.id == job_id, Job.status == JobStatus.QUEUED)
+                    .values(enqueued_at=None)
+                    .execution_options(synchronize_session=False)
+                )
+            continue
+        sent.append(job_id)
+    for job_id, values in statuses:
+        payload = {key: values[key] for key in ("status", "reason", "message")}
+        try:
+            resources.bus.publish(job_id, EventType.STATUS, payload)
+        except Exception as error:
+            logger.warning("Reconciler could not publish the status of job %s: %s", job_id, error)
+    return sent
 
 
 def remove_expired_work_folders(resources: WorkerResources) -> list[str]:

@@ -96,12 +96,19 @@ def get_tenant_job(session: SessionDep, tenant_id: str, job_id: str) -> Job:
 
 
 def publish_status(events: EventBusDep, job: Job) -> None:
-    """Publishes the job's current status as a `status` event."""
-    events.publish(
-        job.id,
-        EventType.STATUS,
-        {"status": job.status, "reason": job.reason, "message": job.message},
-    )
+    """Publishes the job's current status as a `status` event.
+
+    The database holds the status either way: an event bus that is down (Redis restarting)
+    costs this one event, never the request.
+    """
+    try:
+        events.publish(
+            job.id,
+            EventType.STATUS,
+            {"status": job.status, "reason": job.reason, "message": job.message},
+        )
+    except Exception as error:
+        logger.warning("Could not publish the status of job %s: %s", job.id, error)
 
 
 @router.post("", status_code=202, responses={200: {"description": "Idempotent replay"}})
@@ -165,8 +172,10 @@ def create_job(
     try:
         dispatch(settings, job.id, queue)
     except Exception as error:
-        # The job stays queued; the workers' reconciler enqueues it once the broker is back.
+        # The job stays queued; the workers' reconciler enqueues it once the broker is back
+        # (an empty `enqueued_at` marks it as never sent).
         logger.warning("Could not enqueue job %s: %s", job.id, error)
+        job.enqueued_at = None
         job.message = (
             f"Waiting for a worker on the {queue!r} queue (the broker could not be reached; "
             "the job will be enqueued when it is)."

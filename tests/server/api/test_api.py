@@ -872,3 +872,31 @@ def test_the_api_never_imports_tensorflow(tmp_path):
     )
     assert result.returncode == 0, result.stdout + result.stderr
     assert "LOADED []" in result.stdout
+
+
+def test_a_job_is_created_while_the_broker_and_redis_are_down(settings, auth):
+    # Issue 12, item 5: the job was committed, then POST answered 500 and a retry duplicated it.
+    from fastapi.testclient import TestClient
+
+    from server.api.app import create_app
+    from server.api.deps import get_job_dispatcher
+    from server.store.db import Job, make_engine, session_factory, session_scope
+
+    def broker_down(*_: object) -> None:
+        raise ConnectionError("Error 111 connecting to the broker. Connection refused.")
+
+    down = settings.model_copy(update={"redis_url": "redis://127.0.0.1:1/0"})
+    app = create_app(down)
+    app.dependency_overrides[get_job_dispatcher] = lambda: broker_down
+    with TestClient(app) as client:
+        refs = {
+            "model_id": upload_model(client, auth).json()["id"],
+            "dataset_id": upload_dataset(client, auth).json()["id"],
+        }
+        response = create_job(client, auth, refs)
+        assert response.status_code == 202, response.text
+        job = response.json()
+        assert "the broker could not be reached" in job["message"]
+        assert client.get(f"/v1/jobs/{job['id']}", headers=auth).json()["status"] == "queued"
+    with session_scope(session_factory(make_engine(down.database_url))) as session:
+        assert session.get(Job, job["id"]).enqueued_at is None  # the reconciler sends it

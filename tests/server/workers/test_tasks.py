@@ -13,6 +13,7 @@ import pytest
 from server.config import Settings
 from server.store.artifacts import ArtifactStore
 from server.store.db import (
+    Attempt,
     Checkpoint,
     Job,
     JobStatus,
@@ -163,6 +164,49 @@ def test_reconciler_requeues_lost_jobs_and_finishes_stale_cancels(resources):
     assert event.data["status"] == JobStatus.QUEUED
     # A second pass right away finds nothing new to do.
     assert reconcile_jobs(resources, lambda *_: None) == []
+
+
+class DownEventBus:
+    """An event bus whose server is down: every publish raises, as Redis's client does."""
+
+    def publish(self, *_: object, **__: object) -> None:
+        raise ConnectionError("Error 111 connecting to 127.0.0.1:6379. Connection refused.")
+
+
+def test_reconciler_enqueues_even_when_events_cannot_be_published(resources):
+    # Issue 12, item 4: a failed status publish aborted the enqueue; the job stayed queued.
+    down = dataclasses.replace(resources, bus=DownEventBus())
+    lost = add_job(
+        resources,
+        status=JobStatus.RUNNING,
+        lease_owner="dead",
+        lease_expires_at=now() - timedelta(seconds=5),
+        attempt_count=1,
+    )
+    with session_scope(resources.sessions) as session:
+        session.add(Attempt(job_id=lost, number=1, worker="dead"))
+    enqueued = []
+    assert reconcile_jobs(down, lambda job_id, queue: enqueued.append(job_id)) == [lost]
+    assert enqueued == [lost]
+    # Issue 12, item 11: the dead worker's attempt is closed.
+    with session_scope(resources.sessions) as session:
+        (attempt,) = session.query(Attempt).filter_by(job_id=lost).all()
+        assert attempt.outcome == "lease_expired" and attempt.finished_at is not None
+
+
+def test_a_job_never_sent_is_sent_by_the_next_reconciler_pass(resources):
+    # Issue 12, item 5: the broker was down when the API created it (enqueued_at left empty).
+    never_sent = add_job(resources, status=JobStatus.QUEUED, enqueued_at=None)
+
+    def broker_down(job_id: str, queue: str) -> None:
+        raise ConnectionError("broker down")
+
+    assert reconcile_jobs(resources, broker_down) == []
+    assert get_job(resources, never_sent).enqueued_at is None  # still marked never sent
+    enqueued = []
+    assert reconcile_jobs(resources, lambda job_id, queue: enqueued.append(job_id)) == [never_sent]
+    assert enqueued == [never_sent]
+    assert get_job(resources, never_sent).enqueued_at is not None
 
 
 def test_log_lines_sent_through_the_report_pipe_count_toward_the_log_limit(resources, tmp_path):
