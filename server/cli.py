@@ -66,8 +66,10 @@ def load_settings(data_dir: Path | None = None):
     if data_dir is not None:
         os.environ["HORN_DATA_DIR"] = str(data_dir.expanduser().resolve())
     get_settings.cache_clear()
+    from server.store.artifacts import ensure_private_folder
+
     settings = get_settings()
-    settings.data_dir.mkdir(parents=True, exist_ok=True)
+    ensure_private_folder(settings.data_dir)  # before anything is written into it
     return settings
 
 

@@ -27,6 +27,49 @@ from server.store.migrate import upgrade_database
 
 logger = logging.getLogger("horn.api")
 WEB_DIR = Path(__file__).resolve().parent.parent / "web"
+# The web page's policy (also in its <meta> tag); every response forbids being framed.
+WEB_PAGE_POLICY = (
+    "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
+    "connect-src 'self'; font-src 'self'; object-src 'none'; base-uri 'none'; "
+    "form-action 'self'; frame-ancestors 'none'"
+)
+SECURITY_HEADERS = [
+    (b"x-content-type-options", b"nosniff"),
+    (b"x-frame-options", b"DENY"),
+    (b"referrer-policy", b"no-referrer"),
+]
+
+
+class SecurityHeaders:
+    """ASGI middleware adding nosniff, no framing and no referrer to every response, and the
+    web page's Content-Security-Policy to the page and its files (the API docs load Swagger UI
+    from a CDN, so they get `frame-ancestors 'none'` only)."""
+
+    def __init__(self, app: ASGIApp):
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        path = scope.get("path", "")
+        web = path == "/" or path.startswith("/web")
+        policy = WEB_PAGE_POLICY if web else "frame-ancestors 'none'"
+
+        async def send_with_headers(message: Message) -> None:
+            if message["type"] == "http.response.start":
+                headers = list(message.get("headers", []))
+                present = {name.lower() for name, _ in headers}
+                for name, value in (
+                    *SECURITY_HEADERS,
+                    (b"content-security-policy", policy.encode()),
+                ):
+                    if name not in present:
+                        headers.append((name, value))
+                message = {**message, "headers": headers}
+            await send(message)
+
+        await self.app(scope, receive, send_with_headers)
 
 
 class RequestCounter:
@@ -106,6 +149,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         app.include_router(module.router)
     _mount_web(app)
     app.add_middleware(RequestCounter, counter=app.state.http_requests)
+    app.add_middleware(SecurityHeaders)
     return app
 
 

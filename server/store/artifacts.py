@@ -99,6 +99,23 @@ class PendingUpload:
         self._done = True
 
 
+def ensure_private_folder(path: Path) -> Path:
+    """Creates `path` (mode 700) or takes group and other permissions off it.
+
+    The data dir holds every tenant's files, the database and the API key: nobody but Horn's
+    own user reads it. A shared folder (sticky bit, like /tmp) or another user's is left as it
+    is.
+
+    Returns:
+        The folder.
+    """
+    path.mkdir(mode=0o700, parents=True, exist_ok=True)
+    info = path.stat()
+    if info.st_uid == os.geteuid() and info.st_mode & 0o077 and not info.st_mode & stat.S_ISVTX:
+        os.chmod(path, stat.S_IMODE(info.st_mode) & 0o700)
+    return path
+
+
 class ArtifactStore:
     """Paths and atomic writes of every file Horn keeps under one root folder.
 
@@ -107,14 +124,7 @@ class ArtifactStore:
     """
 
     def __init__(self, root: str | os.PathLike[str]):
-        self.root = Path(root).expanduser().resolve()
-        self.root.mkdir(parents=True, exist_ok=True)
-        # User code runs as another user: it must not walk down to other tenants' files. The
-        # runner and predictor open what they need before they drop privileges. A shared
-        # folder (sticky bit, like /tmp) or another user's is left as it is.
-        info = self.root.stat()
-        if info.st_uid == os.geteuid() and info.st_mode & 0o077 and not info.st_mode & stat.S_ISVTX:
-            os.chmod(self.root, stat.S_IMODE(info.st_mode) & 0o700)
+        self.root = ensure_private_folder(Path(root).expanduser().resolve())
 
     def resolve(self, relative: str | os.PathLike[str]) -> Path:
         """Returns the absolute path of a path stored relative to the root.

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import contextlib
 import fcntl
+import os
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -36,7 +37,10 @@ def upgrade_database(url: str) -> None:
     url = normalize_database_url(url)
     sa_url = make_url(url)
     if sa_url.get_backend_name() == "sqlite" and sa_url.database not in (None, "", ":memory:"):
-        Path(sa_url.database).parent.mkdir(parents=True, exist_ok=True)
+        database = Path(sa_url.database)
+        database.parent.mkdir(parents=True, exist_ok=True)
+        # Keys' hashes and every tenant's rows: readable by Horn's user only.
+        os.close(os.open(database, os.O_WRONLY | os.O_CREAT, 0o600))
     engine = make_engine(url)
     try:
         with _upgrade_lock(url), engine.connect() as connection:

@@ -72,3 +72,20 @@ def test_horn_up_key_is_kept_across_starts(tmp_path):
                 assert authenticate(session, key).name == "default"
     finally:
         engine.dispose()
+
+
+def test_a_new_data_dir_and_database_are_private(tmp_path):
+    # Issue 12, item 13: after a refused start the data dir was 0755 and horn.db 0644.
+    import stat
+
+    from server.store.artifacts import ensure_private_folder
+    from server.store.migrate import upgrade_database
+
+    data_dir = ensure_private_folder(tmp_path / "new" / "data")
+    assert stat.S_IMODE(data_dir.stat().st_mode) == 0o700
+    upgrade_database(f"sqlite:///{data_dir / 'horn.db'}")
+    assert stat.S_IMODE((data_dir / "horn.db").stat().st_mode) == 0o600
+    shared = tmp_path / "shared"
+    shared.mkdir(mode=0o755)
+    os.chmod(shared, 0o1777)  # a sticky folder like /tmp stays as it is
+    assert stat.S_IMODE(ensure_private_folder(shared).stat().st_mode) == 0o1777

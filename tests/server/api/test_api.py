@@ -900,3 +900,15 @@ def test_a_job_is_created_while_the_broker_and_redis_are_down(settings, auth):
         assert client.get(f"/v1/jobs/{job['id']}", headers=auth).json()["status"] == "queued"
     with session_scope(session_factory(make_engine(down.database_url))) as session:
         assert session.get(Job, job["id"]).enqueued_at is None  # the reconciler sends it
+
+
+def test_every_response_carries_the_security_headers(client, auth):
+    # Issue 12, item 13: the page could be framed; no nosniff; CSP only in a <meta> tag.
+    for path, headers in (("/", {}), ("/v1/jobs", auth), ("/v1/nothing", auth), ("/docs", {})):
+        response = client.get(path, headers=headers)
+        assert response.headers["x-content-type-options"] == "nosniff", path
+        assert response.headers["x-frame-options"] == "DENY", path
+        assert response.headers["referrer-policy"] == "no-referrer", path
+        assert "frame-ancestors 'none'" in response.headers["content-security-policy"], path
+    page = client.get("/")
+    assert "script-src 'self'" in page.headers["content-security-policy"]
