@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
+import json
 from datetime import datetime
-from typing import Any, Generic, Literal, TypeVar
+from typing import Annotated, Any, Generic, Literal, TypeVar
 
-from pydantic import BaseModel, ConfigDict, Field, model_validator
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
 Item = TypeVar("Item")
 
@@ -43,12 +44,16 @@ class ModelOut(BaseModel):
     source: str | None = None
 
 
+# Free-form job fields: their JSON may not exceed this, nor hold NaN, Infinity or NUL.
+MAX_HYPERPARAMETERS_BYTES = 64 * 1024
+
+
 class EarlyStopping(BaseModel):
     """Stop training when `monitor` stops improving for `patience` epochs."""
 
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(extra="forbid", allow_inf_nan=False)
 
-    monitor: str = "val_loss"
+    monitor: str = Field("val_loss", min_length=1, max_length=100)
     patience: int = Field(3, ge=0)
     min_delta: float = Field(0.0, ge=0)
     mode: Literal["auto", "min", "max"] = "auto"
@@ -58,17 +63,17 @@ class EarlyStopping(BaseModel):
 class TrainingSettings(BaseModel):
     """How to train; a compile in the model source wins over `optimizer`, `loss`, `metrics`."""
 
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(extra="forbid", allow_inf_nan=False)
 
     epochs: int = Field(1, ge=1, le=100_000)
     batch_size: int = Field(32, ge=1, le=1_000_000)
     validation_split: float = Field(0.0, ge=0.0, lt=1.0)
     shuffle: bool = True
     seed: int | None = None
-    optimizer: str | None = None
+    optimizer: str | None = Field(None, max_length=100)
     learning_rate: float | None = Field(None, gt=0)
-    loss: str | None = None
-    metrics: list[str] | None = None
+    loss: str | None = Field(None, max_length=100)
+    metrics: list[Annotated[str, Field(max_length=100)]] | None = Field(None, max_length=20)
     early_stopping: EarlyStopping | None = None
 
 
@@ -92,6 +97,32 @@ class JobCreate(BaseModel):
     training: TrainingSettings = Field(default_factory=TrainingSettings)
     resources: Resources = Field(default_factory=Resources)
     max_runtime_s: int | None = Field(None, ge=1)
+
+    @field_validator("name")
+    @classmethod
+    def _no_nul(cls, value: str | None) -> str | None:
+        if value is not None and "\x00" in value:
+            raise ValueError("name holds a NUL character; remove it")
+        return value
+
+    @field_validator("hyperparameters")
+    @classmethod
+    def _storable(cls, value: dict[str, Any]) -> dict[str, Any]:
+        try:
+            text = json.dumps(value, allow_nan=False)
+        except ValueError:
+            raise ValueError(
+                "hyperparameters hold NaN or Infinity, which JSON cannot store; use finite "
+                "numbers (or null)"
+            ) from None
+        if len(text.encode()) > MAX_HYPERPARAMETERS_BYTES:
+            raise ValueError(
+                f"hyperparameters are {len(text.encode())} bytes as JSON, more than the "
+                f"{MAX_HYPERPARAMETERS_BYTES} accepted; pass large values in the dataset or source"
+            )
+        if "\\u0000" in text:
+            raise ValueError("hyperparameters hold a NUL character; remove it")
+        return value
 
 
 class Progress(BaseModel):

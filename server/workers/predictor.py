@@ -564,6 +564,13 @@ def _to_array(name: str, column: Any, spec: dict[str, Any]) -> np.ndarray:
             f"not numeric, or out of range for {dtype} ({exc}).",
             {"input": name, "expected_shape": expected},
         ) from exc
+    if np.issubdtype(array.dtype, np.floating) and not np.isfinite(array).all():
+        rows = sorted({int(i) for i in np.argwhere(~np.isfinite(array))[:, 0][:10]})
+        raise PredictionInputError(
+            f"Input {name!r} holds NaN or infinite values (rows {rows}); a model cannot predict "
+            "from them. Send finite numbers.",
+            {"input": name, "rows": rows},
+        )
     if expected is None:
         return array
     fits = array.ndim == len(expected) and all(

@@ -912,3 +912,28 @@ def test_every_response_carries_the_security_headers(client, auth):
         assert "frame-ancestors 'none'" in response.headers["content-security-policy"], path
     page = client.get("/")
     assert "script-src 'self'" in page.headers["content-security-policy"]
+
+
+@pytest.mark.parametrize(
+    "body",
+    [
+        '{"training": {"learning_rate": Infinity}}',
+        '{"training": {"early_stopping": {"min_delta": NaN}}}',
+        '{"hyperparameters": {"lr": Infinity}}',
+        '{"hyperparameters": {"big": "' + "x" * 70_000 + '"}}',
+        '{"hyperparameters": {"name": "a\\u0000b"}}',
+        '{"name": "a\\u0000b"}',
+        '{"training": {"metrics": [' + ", ".join(['"accuracy"'] * 21) + "]}}",
+    ],
+    ids=["inf-lr", "nan-delta", "inf-hparam", "huge-hparams", "nul-hparam", "nul-name", "metrics"],
+)
+def test_job_fields_that_cannot_be_meant_or_stored_answer_422(client, auth, resources, body):
+    # Issue 12, item 12: Infinity was accepted; a 50 MiB hyperparameter string bloated every
+    # GET /v1/jobs; NUL characters answered 500 on PostgreSQL.
+    extra = json.loads(body)
+    payload = json.dumps({**resources, **extra}, allow_nan=True)
+    response = client.post(
+        "/v1/jobs", headers={**auth, "Content-Type": "application/json"}, content=payload
+    )
+    assert response.status_code == 422, response.text
+    assert response.json()["error"]["message"]

@@ -111,3 +111,12 @@ def test_payload_forms_give_the_same_arrays():
     for arrays in (by_name, by_dict_rows):
         np.testing.assert_array_equal(arrays["pixels"], by_rows["pixels"])
     assert by_rows["pixels"].dtype == np.float32
+
+
+def test_non_finite_rows_are_refused_with_their_row_numbers():
+    # Issue 12, item 12: NaN/Infinity rows answered 200 with nulls.
+    rows = np.zeros((3, 64)).tolist()
+    rows[1][5] = float("nan")
+    rows[2][0] = float("inf")
+    with pytest.raises(PredictionInputError, match=r"NaN or infinite values \(rows \[1, 2\]\)"):
+        validate_payload({"instances": rows}, SPECS, SETTINGS)
