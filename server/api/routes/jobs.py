@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 import logging
-from collections import deque
+import os
+from pathlib import Path
 from typing import Annotated, Any
 
 import httpx
 from fastapi import APIRouter, Header, Query, Request
-from fastapi.responses import FileResponse, JSONResponse, PlainTextResponse
+from fastapi.responses import FileResponse, JSONResponse, PlainTextResponse, Response
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from starlette.concurrency import run_in_threadpool
@@ -303,15 +304,33 @@ def get_logs(
     session: SessionDep,
     artifacts: ArtifactsDep,
     tail: Annotated[int | None, Query(ge=1, le=MAX_LOG_TAIL)] = None,
-) -> PlainTextResponse:
-    """The runner's output (stdout, stderr, tracebacks); `tail=N` for the last N lines."""
+) -> Response:
+    """The runner's output (stdout, stderr, tracebacks); `tail=N` for the last N lines.
+
+    The whole log is streamed from disk and honours `Range: bytes=...`; `tail` reads only the
+    end of the file.
+    """
     get_tenant_job(session, tenant.id, job_id)
     path = artifacts.log_path(job_id)
     if not path.exists():
         return PlainTextResponse("")
-    with open(path, encoding="utf-8", errors="replace") as handle:
-        text = "".join(deque(handle, maxlen=tail)) if tail else handle.read()
-    return PlainTextResponse(text)
+    if tail:
+        return PlainTextResponse(last_lines(path, tail))
+    return FileResponse(path, media_type="text/plain; charset=utf-8")
+
+
+def last_lines(path: Path, count: int, block: int = 64 * 1024) -> str:
+    """The last `count` lines of a text file, read backwards a block at a time."""
+    with open(path, "rb") as handle:
+        position = handle.seek(0, os.SEEK_END)
+        data = b""
+        while position > 0 and data.count(b"\n") <= count:
+            step = min(block, position)
+            position -= step
+            handle.seek(position)
+            data = handle.read(step) + data
+    lines = data.splitlines(keepends=True)[-count:]
+    return b"".join(lines).decode("utf-8", errors="replace")
 
 
 @router.get("/{job_id}/checkpoints")

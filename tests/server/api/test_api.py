@@ -937,3 +937,23 @@ def test_job_fields_that_cannot_be_meant_or_stored_answer_422(client, auth, reso
     )
     assert response.status_code == 422, response.text
     assert response.json()["error"]["message"]
+
+
+def test_a_large_log_is_streamed_by_range_and_tailed_from_its_end(app, client, auth, resources):
+    # Issue 12, item 12: GET /logs read the whole log into memory (100 MB log -> +200 MB).
+    from server.api.routes.jobs import last_lines
+
+    job_id = create_job(client, auth, resources).json()["id"]
+    log = app.state.artifacts.log_path(job_id)
+    log.parent.mkdir(parents=True, exist_ok=True)
+    with open(log, "w") as handle:
+        for i in range(200_000):
+            handle.write(f"line {i:07d} " + "x" * 40 + "\n")
+    part = client.get(f"/v1/jobs/{job_id}/logs", headers={**auth, "Range": "bytes=0-99"})
+    assert part.status_code == 206 and len(part.content) == 100
+    assert part.content.startswith(b"line 0000000 ")
+    whole = client.get(f"/v1/jobs/{job_id}/logs", headers=auth)
+    assert whole.status_code == 200 and len(whole.content) == log.stat().st_size
+    tail = client.get(f"/v1/jobs/{job_id}/logs?tail=3", headers=auth).text.splitlines()
+    assert [line.split()[1] for line in tail] == ["0199997", "0199998", "0199999"]
+    assert last_lines(log, 1, block=7).startswith("line 0199999 ")  # lines across blocks
