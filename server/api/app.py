@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import logging
 from collections import Counter
@@ -19,7 +20,7 @@ from server.api.errors import ApiError, install_error_handlers
 from server.api.routes import datasets, events, health, jobs, models, session
 from server.api.serving import make_serving_client
 from server.config import Settings, get_settings
-from server.store.artifacts import ArtifactStore
+from server.store.artifacts import TEMP_SWEEP_INTERVAL_S, ArtifactStore
 from server.store.db import make_engine, session_factory, session_scope
 from server.store.events import make_event_bus
 from server.store.keys import ensure_api_key
@@ -125,9 +126,11 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             with session_scope(app.state.sessions) as session:
                 ensure_api_key(session, settings.bootstrap_tenant, settings.bootstrap_api_key)
         app.state.serving = make_serving_client(settings)
+        sweeper = asyncio.create_task(sweep_temp_files(app.state.artifacts))
         try:
             yield
         finally:
+            sweeper.cancel()
             await app.state.serving.aclose()
             aclose = getattr(app.state.events, "aclose", None)
             if aclose is not None:
@@ -151,6 +154,18 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.add_middleware(RequestCounter, counter=app.state.http_requests)
     app.add_middleware(SecurityHeaders)
     return app
+
+
+async def sweep_temp_files(artifacts: ArtifactStore) -> None:
+    """Removes the temporary files of writes that died, at start and then periodically."""
+    while True:
+        try:
+            removed = await run_in_threadpool(artifacts.sweep_temp_files)
+            if removed:
+                logger.info("Removed %d abandoned temporary files", len(removed))
+        except Exception:
+            logger.exception("Sweeping temporary files failed; trying again later")
+        await asyncio.sleep(TEMP_SWEEP_INTERVAL_S)
 
 
 def _mount_web(app: FastAPI) -> None:

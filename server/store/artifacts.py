@@ -12,11 +12,13 @@ reader never sees a half-written file. Layout (relative to the root):
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import os
 import secrets
 import shutil
 import stat
+import time
 from collections.abc import AsyncIterator, Iterable
 from dataclasses import dataclass
 from pathlib import Path
@@ -116,6 +118,11 @@ def ensure_private_folder(path: Path) -> Path:
     return path
 
 
+# A temporary file untouched this long belongs to a write that died.
+TEMP_FILE_MAX_AGE_S = 3600.0
+TEMP_SWEEP_INTERVAL_S = 600.0
+
+
 class ArtifactStore:
     """Paths and atomic writes of every file Horn keeps under one root folder.
 
@@ -184,6 +191,35 @@ class ArtifactStore:
         """A fresh temporary name in `dest`'s folder (created), for write-then-rename."""
         self._dir(dest.parent)
         return dest.parent / f".{dest.name}.{secrets.token_hex(6)}.tmp"
+
+    def sweep_temp_files(self, older_than_s: float = TEMP_FILE_MAX_AGE_S) -> list[Path]:
+        """Removes temporary files (`.<name>.<hex>.tmp`) older than `older_than_s` seconds.
+
+        A process killed mid-write (an upload when the API died, a checkpoint copy when a worker
+        did) leaves its temporary file; a live write keeps touching its file, so age tells them
+        apart. The API sweeps at start and every `TEMP_SWEEP_INTERVAL_S`.
+
+        Returns:
+            The files removed.
+        """
+        cutoff = time.time() - older_than_s
+        removed = []
+        # Only Horn's own folders: never a box's work folder, where user code makes the files.
+        patterns = (
+            "tenants/*/datasets/.*.tmp",
+            "tenants/*/models/.*.tmp",
+            "jobs/*/.*.tmp",
+            "jobs/*/checkpoints/.*.tmp",
+            "tmp/.*.tmp",
+        )
+        for pattern in patterns:
+            for path in self.root.glob(pattern):
+                with contextlib.suppress(OSError):
+                    info = path.lstat()
+                    if stat.S_ISREG(info.st_mode) and info.st_mtime < cutoff:
+                        path.unlink()
+                        removed.append(path)
+        return removed
 
     def start_upload(self, dest: Path, limit_bytes: int | None = None) -> PendingUpload:
         """Opens a `PendingUpload` with a temporary file beside `dest`."""

@@ -36,3 +36,30 @@ def test_resolve_refuses_paths_outside_the_root(tmp_path):
     store = ArtifactStore(tmp_path / "data")
     with pytest.raises(ValueError, match="Expected a path inside"):
         store.resolve("../elsewhere")
+
+
+def test_abandoned_temporary_files_are_swept_and_live_ones_kept(tmp_path):
+    # Issue 12, item 10: kill -9 of the API mid-upload left its temporary file forever.
+    import os
+    import time
+
+    from server.store.artifacts import ArtifactStore
+
+    store = ArtifactStore(tmp_path / "data")
+    dataset = store.dataset_path("ten_1", "ds_1")
+    abandoned = store.temp_path_for(dataset)
+    abandoned.write_bytes(b"half an upload")
+    old = time.time() - 7200
+    os.utime(abandoned, (old, old))
+    live = store.temp_path_for(dataset)
+    live.write_bytes(b"being written")
+    checkpoint = store.temp_path_for(store.checkpoint_path("job_1", 1))
+    checkpoint.write_bytes(b"half a copy")
+    os.utime(checkpoint, (old, old))
+    work = store.job_dir("job_1") / "work"
+    work.mkdir()
+    users_file = work / ".mine.tmp"  # a box's own file: not Horn's to remove
+    users_file.write_bytes(b"x")
+    os.utime(users_file, (old, old))
+    assert sorted(store.sweep_temp_files()) == sorted([abandoned, checkpoint])
+    assert live.exists() and users_file.exists() and not abandoned.exists()
