@@ -96,6 +96,9 @@ class Settings(BaseSettings):
             Default 32.
         auth_cache_s: `HORN_AUTH_CACHE_S`, seconds the API remembers a validated API key, so
             a revoked key may keep working this long (0: check every request). Default 5.
+        auth_failures_per_minute: `HORN_AUTH_FAILURES_PER_MINUTE`, wrong or missing API keys
+            (and sign-ins) one client address may send per minute; more answer 429 with
+            Retry-After, without the key being checked. Default 30.
         sse_heartbeat_s: `HORN_SSE_HEARTBEAT_S`, seconds between keep-alive comments on an
             event stream. Default 15.
         environment: `HORN_ENVIRONMENT`, `development` or `production`. Production refuses
@@ -141,6 +144,7 @@ class Settings(BaseSettings):
     predict_max_instances: int = Field(10_000, ge=1)
     predict_max_body_mb: float = Field(32, gt=0)
     auth_cache_s: float = Field(5, ge=0)
+    auth_failures_per_minute: int = Field(30, ge=1)
     sse_heartbeat_s: float = Field(15, gt=0)
     environment: Literal["development", "production"] = "development"
 

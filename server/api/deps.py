@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import collections
 import time
 from collections.abc import AsyncIterator, Callable
 from typing import Annotated
@@ -94,6 +95,58 @@ class AuthCache:
         self._entries[key_hash] = (time.monotonic() + self.ttl_s, tenant)
 
 
+class FailedAuthLimiter:
+    """Counts failed key checks per client address over a sliding minute.
+
+    Args:
+        per_minute: failures allowed per address and minute; the next ones answer 429.
+        max_clients: addresses remembered at once (the oldest are forgotten first).
+    """
+
+    def __init__(self, per_minute: int, max_clients: int = 10_000):
+        self.per_minute = per_minute
+        self.max_clients = max_clients
+        self._failures: dict[str, collections.deque[float]] = {}
+
+    def check(self, request: Request) -> None:
+        """Raises 429 when the request's address failed too often in the last minute."""
+        failures = self._recent(request)
+        if len(failures) >= self.per_minute:
+            retry_after = max(1, int(failures[0] + 60 - time.monotonic()) + 1)
+            raise ApiError(
+                429,
+                "too_many_failed_attempts",
+                f"More than {self.per_minute} wrong or missing API keys from this address in a "
+                f"minute (HORN_AUTH_FAILURES_PER_MINUTE). Try again in {retry_after} s.",
+                {"retry_after_s": retry_after},
+                headers={"Retry-After": str(retry_after)},
+            )
+
+    def failed(self, request: Request) -> None:
+        """Records a failed key check of the request's address."""
+        self._recent(request).append(time.monotonic())
+        while len(self._failures) > self.max_clients:
+            self._failures.pop(next(iter(self._failures)))
+
+    def _recent(self, request: Request) -> collections.deque[float]:
+        address = request.client.host if request.client else "unknown"
+        failures = self._failures.setdefault(address, collections.deque())
+        while failures and failures[0] < time.monotonic() - 60:
+            failures.popleft()
+        return failures
+
+
+def auth_limiter(request: Request) -> FailedAuthLimiter:
+    """The app's limiter of failed key checks (made on first use)."""
+    limiter = getattr(request.app.state, "auth_limiter", None)
+    if limiter is None:
+        settings = request.app.state.settings
+        limiter = request.app.state.auth_limiter = FailedAuthLimiter(
+            settings.auth_failures_per_minute
+        )
+    return limiter
+
+
 async def get_current_tenant(
     request: Request,
     session: SessionDep,
@@ -111,7 +164,10 @@ async def get_current_tenant(
     challenge = {"WWW-Authenticate": "Bearer"}
     if credentials is None and request.cookies.get(SESSION_COOKIE):
         return await tenant_of_session_cookie(request, session)
+    limiter = auth_limiter(request)
     if credentials is None or not credentials.credentials:
+        limiter.check(request)
+        limiter.failed(request)
         raise ApiError(
             401,
             "unauthorized",
@@ -124,8 +180,10 @@ async def get_current_tenant(
     tenant = cache.get(key_hash)
     if tenant is not None:
         return tenant
+    limiter.check(request)
     tenant = await run_in_threadpool(authenticate, session, credentials.credentials)
     if tenant is None:
+        limiter.failed(request)
         raise ApiError(
             401,
             "unauthorized",

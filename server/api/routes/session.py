@@ -10,7 +10,7 @@ from pydantic import BaseModel, ConfigDict, Field
 from sqlalchemy import select
 from starlette.concurrency import run_in_threadpool
 
-from server.api.deps import SessionDep, tenant_of_key_id
+from server.api.deps import SessionDep, auth_limiter, tenant_of_key_id
 from server.api.errors import ApiError
 from server.api.sessions import (
     CSRF_HEADER,
@@ -72,8 +72,11 @@ async def sign_in(
     """Checks an API key and sets the `horn_session` cookie (HttpOnly, SameSite=Strict)."""
     check_same_origin(request)
     key = body.api_key.strip()
+    limiter = auth_limiter(request)
+    limiter.check(request)
     tenant = await run_in_threadpool(authenticate, session, key)
     if tenant is None:
+        limiter.failed(request)
         raise ApiError(
             401,
             "unauthorized",

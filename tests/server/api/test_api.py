@@ -957,3 +957,27 @@ def test_a_large_log_is_streamed_by_range_and_tailed_from_its_end(app, client, a
     tail = client.get(f"/v1/jobs/{job_id}/logs?tail=3", headers=auth).text.splitlines()
     assert [line.split()[1] for line in tail] == ["0199997", "0199998", "0199999"]
     assert last_lines(log, 1, block=7).startswith("line 0199999 ")  # lines across blocks
+
+
+def test_wrong_keys_from_one_address_are_limited_with_429(settings, auth):
+    # Issue 12, item 13: 300 wrong keys were checked in 2.6 s.
+    from fastapi.testclient import TestClient
+
+    from server.api.app import create_app
+
+    with TestClient(create_app(settings.model_copy(update={"auth_failures_per_minute": 5}))) as c:
+        wrong = {"Authorization": "Bearer horn_wrong_key_0123456789abcdef"}
+        statuses = [c.get("/v1/jobs", headers=wrong).status_code for _ in range(5)]
+        assert statuses == [401] * 5
+        limited = c.get("/v1/jobs", headers=wrong)
+        assert limited.status_code == 429
+        assert int(limited.headers["Retry-After"]) >= 1
+        assert "HORN_AUTH_FAILURES_PER_MINUTE" in limited.json()["error"]["message"]
+        # While limited no key is checked from this address: a right guess would tell.
+        assert c.get("/v1/jobs", headers=auth).status_code == 429
+        sign_in = c.post(
+            "/v1/session",
+            json={"api_key": "horn_wrong_key_0123456789abcdef"},
+            headers={"Origin": "http://testserver"},
+        )
+        assert sign_in.status_code == 429
