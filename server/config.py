@@ -99,6 +99,8 @@ class Settings(BaseSettings):
         auth_failures_per_minute: `HORN_AUTH_FAILURES_PER_MINUTE`, wrong or missing API keys
             (and sign-ins) one client address may send per minute; more answer 429 with
             Retry-After, without the key being checked. Default 30.
+        metrics_token: `HORN_METRICS_TOKEN`, bearer token that `/metrics` requires (it counts
+            every tenant's jobs). Unset: `/metrics` answers loopback clients only.
         sse_heartbeat_s: `HORN_SSE_HEARTBEAT_S`, seconds between keep-alive comments on an
             event stream. Default 15.
         environment: `HORN_ENVIRONMENT`, `development` or `production`. Production refuses
@@ -145,6 +147,7 @@ class Settings(BaseSettings):
     predict_max_body_mb: float = Field(32, gt=0)
     auth_cache_s: float = Field(5, ge=0)
     auth_failures_per_minute: int = Field(30, ge=1)
+    metrics_token: str = ""
     sse_heartbeat_s: float = Field(15, gt=0)
     environment: Literal["development", "production"] = "development"
 

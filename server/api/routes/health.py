@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hmac
 import os
 from collections import Counter
 from typing import Any
@@ -11,11 +12,13 @@ from fastapi.responses import JSONResponse, PlainTextResponse
 from sqlalchemy import func, select, text
 from starlette.concurrency import run_in_threadpool
 
-from server.api.errors import error_response
+from server.api.errors import ApiError, error_response
 from server.config import Settings
 from server.store.db import Job, JobStatus
 
 router = APIRouter(tags=["health"])
+# Clients allowed to read /metrics without HORN_METRICS_TOKEN.
+LOOPBACK_CLIENTS = frozenset({"127.0.0.1", "::1"})
 
 
 @router.get("/healthz")
@@ -78,7 +81,28 @@ def check_broker(settings: Settings) -> dict[str, Any]:
 
 @router.get("/metrics", response_class=PlainTextResponse)
 async def metrics(request: Request) -> PlainTextResponse:
-    """Prometheus metrics: jobs by status and HTTP requests by route and status code."""
+    """Prometheus metrics: jobs by status and HTTP requests by route and status code.
+
+    They count every tenant's jobs: with `HORN_METRICS_TOKEN` set the request must carry it as
+    a Bearer token; without, only loopback clients are answered.
+    """
+    token = request.app.state.settings.metrics_token
+    sent = request.headers.get("authorization", "")
+    if token:
+        if not hmac.compare_digest(sent.encode(), f"Bearer {token}".encode()):
+            raise ApiError(
+                401,
+                "unauthorized",
+                "/metrics needs `Authorization: Bearer <HORN_METRICS_TOKEN>`.",
+                headers={"WWW-Authenticate": "Bearer"},
+            )
+    elif (request.client.host if request.client else "") not in LOOPBACK_CLIENTS:
+        raise ApiError(
+            403,
+            "forbidden",
+            "/metrics answers loopback clients only; set HORN_METRICS_TOKEN on the API and send "
+            "it as a Bearer token to scrape from elsewhere.",
+        )
     counts = await run_in_threadpool(_job_counts, request.app.state.sessions)
     lines = [
         "# HELP horn_jobs Jobs by status.",

@@ -150,7 +150,11 @@ def test_health_readiness_metrics_and_docs(client, auth, resources):
         "events",
     }
     create_job(client, auth, resources)
-    metrics = client.get("/metrics")
+    from fastapi.testclient import TestClient
+
+    assert client.get("/metrics").status_code == 403  # not from loopback, no token set
+    local = TestClient(client.app, client=("127.0.0.1", 50000))
+    metrics = local.get("/metrics")
     assert metrics.headers["content-type"].startswith("text/plain")
     assert 'horn_jobs{status="queued"} 1' in metrics.text
     assert 'horn_jobs{status="running"} 0' in metrics.text
@@ -981,3 +985,19 @@ def test_wrong_keys_from_one_address_are_limited_with_429(settings, auth):
             headers={"Origin": "http://testserver"},
         )
         assert sign_in.status_code == 429
+
+
+
+def test_metrics_need_the_metrics_token_when_one_is_set(settings):
+    # Issue 12, item 13: /metrics was open and counted every tenant's jobs.
+    from fastapi.testclient import TestClient
+
+    from server.api.app import create_app
+
+    app = create_app(settings.model_copy(update={"metrics_token": "m" * 32}))
+    with TestClient(app, client=("127.0.0.1", 50000)) as local:
+        assert local.get("/metrics").status_code == 401
+        wrong = local.get("/metrics", headers={"Authorization": "Bearer wrong"})
+        assert wrong.status_code == 401
+        right = local.get("/metrics", headers={"Authorization": "Bearer " + "m" * 32})
+        assert right.status_code == 200 and "horn_jobs" in right.text
