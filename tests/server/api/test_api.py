@@ -987,7 +987,6 @@ def test_wrong_keys_from_one_address_are_limited_with_429(settings, auth):
         assert sign_in.status_code == 429
 
 
-
 def test_metrics_need_the_metrics_token_when_one_is_set(settings):
     # Issue 12, item 13: /metrics was open and counted every tenant's jobs.
     from fastapi.testclient import TestClient
