@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import errno
 import logging
+import os
+import shutil
 from http import HTTPStatus
 from typing import Any
 
@@ -96,7 +99,27 @@ async def _http_error(request: Request, error: StarletteHTTPException) -> JSONRe
     return error_response(error.status_code, code, message, None, getattr(error, "headers", None))
 
 
+DISK_FULL_ERRNOS = frozenset({errno.ENOSPC, errno.EDQUOT})
+
+
+def disk_full(folder: os.PathLike[str] | str) -> ApiError:
+    """The 507 answered when the disk under `folder` is full (nothing was stored)."""
+    folder = str(folder)
+    free = shutil.disk_usage(folder).free if os.path.isdir(folder) else None
+    return ApiError(
+        507,
+        "insufficient_storage",
+        f"The server's disk is full ({free} bytes free in {folder}); nothing was stored. Try "
+        "again later, or ask the operator to free space.",
+        {"data_dir": folder, "free_bytes": free},
+    )
+
+
 async def _unexpected_error(request: Request, error: Exception) -> JSONResponse:
+    if isinstance(error, OSError) and error.errno in DISK_FULL_ERRNOS:
+        settings = getattr(request.app.state, "settings", None)
+        logger.error("Disk full on %s %s: %s", request.method, request.url.path, error)
+        return await _api_error(request, disk_full(getattr(settings, "data_dir", None) or "/"))
     logger.exception("Unhandled error on %s %s", request.method, request.url.path)
     return error_response(
         500,

@@ -16,7 +16,7 @@ from python_multipart.exceptions import FormParserError
 from python_multipart.multipart import parse_options_header
 from starlette.requests import ClientDisconnect
 
-from server.api.errors import ApiError
+from server.api.errors import DISK_FULL_ERRNOS, ApiError, disk_full
 from server.store.artifacts import ArtifactStore, PendingUpload, UploadTooLargeError
 
 MAX_FIELD_BYTES = 64 * 1024
@@ -213,6 +213,11 @@ async def receive_upload(
         raise ApiError(
             422, "invalid_upload", f"The multipart body cannot be parsed: {error}"
         ) from None
+    except OSError as error:
+        collector.result.discard()
+        if error.errno in DISK_FULL_ERRNOS:
+            raise disk_full(store.root) from None
+        raise
     except BaseException:
         collector.result.discard()
         raise

@@ -8,6 +8,8 @@ from __future__ import annotations
 
 import io
 import json
+import os
+import shutil
 import subprocess
 import sys
 import textwrap
@@ -1000,3 +1002,39 @@ def test_metrics_need_the_metrics_token_when_one_is_set(settings):
         assert wrong.status_code == 401
         right = local.get("/metrics", headers={"Authorization": "Bearer " + "m" * 32})
         assert right.status_code == 200 and "horn_jobs" in right.text
+
+
+def test_an_upload_that_fills_the_disk_answers_507_and_leaves_nothing(tmp_path, auth):
+    # Issue 12, item 9: a large upload on a full disk answered a bare 500.
+    if os.geteuid() != 0 or shutil.which("mount") is None:
+        pytest.skip("mounts a small tmpfs as the data dir: run as root")
+    from fastapi.testclient import TestClient
+
+    from server.api.app import create_app
+    from server.config import Settings
+
+    full = tmp_path / "full"
+    full.mkdir()
+    subprocess.run(["mount", "-t", "tmpfs", "-o", "size=2m", "tmpfs", str(full)], check=True)
+    try:
+        settings = Settings(
+            data_dir=full,
+            database_url=f"sqlite:///{tmp_path / 'horn.db'}",
+            broker_url="filesystem://",
+            bootstrap_api_key=auth["Authorization"].split()[1],
+            max_upload_mb=16,
+            _env_file=None,
+        )
+        with TestClient(create_app(settings)) as client:
+            big = io.BytesIO()
+            np.savez(big, x=np.random.default_rng(0).random((40_000, 16)), y=np.zeros(40_000))
+            response = client.post(
+                "/v1/datasets", headers=auth, files={"file": ("d.npz", big.getvalue())}
+            )
+            assert response.status_code == 507, response.text
+            error = response.json()["error"]
+            assert error["code"] == "insufficient_storage" and str(full) in error["message"]
+            assert not [p for p in full.rglob("*") if p.is_file() and p.name.endswith(".tmp")]
+            assert client.get("/v1/datasets", headers=auth).json()["items"] == []
+    finally:
+        subprocess.run(["umount", "-l", str(full)], check=False)
