@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import contextlib
 import dataclasses
+import errno
 import functools
 import json
 import logging
@@ -71,6 +72,9 @@ LOG_EVENTS_PER_S = 20.0
 LOG_LINE_MAX_CHARS = 4000
 # Longer lines from the runner are split: user code can print without newlines.
 MAX_LINE_BYTES = 64 * 1024
+# Less free space than this on the host when a runner hits ENOSPC: the disk is full, not the
+# box's quota.
+HOST_DISK_FULL_BYTES = 64 * 1024 * 1024
 # How often the heartbeat thread looks for a cancel request (lease renewals are rarer).
 CANCEL_POLL_S = 0.5
 FAILURE_REASONS = {
@@ -215,6 +219,7 @@ class JobSupervisor:
         self.process: BoxProcess | None = None
         self.binds: list[Bind] = []
         self.protocol_error: str | None = None
+        self.disk_full_message: str | None = None
         self.kill_reason: str | None = None
         self.kill_lock = threading.Lock()
         self.report_error: dict[str, Any] | None = None
@@ -607,7 +612,17 @@ class JobSupervisor:
                 if not stat.S_ISREG(info.st_mode) or info.st_nlink != 1:
                     logger.warning("Job %s: checkpoint %s is not a plain file", self.job_id, source)
                     return
-                stored = artifacts.write_chunks_atomic(dest, iter(lambda: file.read(1 << 20), b""))
+                try:
+                    stored = artifacts.write_chunks_atomic(
+                        dest, iter(lambda: file.read(1 << 20), b"")
+                    )
+                except OSError as error:
+                    if error.errno not in (errno.ENOSPC, errno.EDQUOT):
+                        raise
+                    # The partial copy is gone (written to a temporary name); stop the run.
+                    self.disk_full_message = disk_full_message(dest.parent, epoch)
+                    self._kill_in_background("disk_full")
+                    return
             os.chmod(dest, 0o644)  # a resumed runner reads it as the sandbox user
             with contextlib.suppress(OSError):
                 os.unlink(name, dir_fd=folder_fd)
@@ -707,6 +722,8 @@ class JobSupervisor:
                 f"The job ran longer than its limit of {limit} s (max_runtime_s) and was stopped "
                 f"after {self.epoch} of {self.epochs} epochs. Raise max_runtime_s or train less.",
             )
+        if self.kill_reason == "disk_full":
+            return self._finish(JobStatus.FAILED, "disk_full", str(self.disk_full_message))
         if self.kill_reason == "invalid_report":
             return self._finish(JobStatus.FAILED, "invalid_report", str(self.protocol_error))
         limit = self._limit_reached(returncode)
@@ -741,12 +758,18 @@ class JobSupervisor:
         if error.get("kind") == "MemoryError":
             return "out_of_memory"
         if "[Errno 28]" in message or "[Errno 122]" in message or returncode == -signal.SIGXFSZ:
+            work_dir = self.resources.artifacts.job_dir(self.job_id)
+            if shutil.disk_usage(work_dir).free < HOST_DISK_FULL_BYTES:
+                self.disk_full_message = disk_full_message(work_dir, self.epoch + 1)
+                return "disk_full"  # the host's disk, not the box's quota
             return "disk_quota"
         if error.get("kind") == "BlockingIOError" and "[Errno 11]" in message:
             return "too_many_processes"
         return None
 
     def _limit_message(self, limit: str) -> str:
+        if limit == "disk_full":
+            return str(self.disk_full_message)
         settings = self.settings
         what = {
             "out_of_memory": f"used more than its {settings.sandbox_memory_mb} MiB of memory",
@@ -827,6 +850,16 @@ class PreparationError(Exception):
     def __init__(self, reason: str, message: str):
         super().__init__(message)
         self.reason = reason
+
+
+def disk_full_message(folder: Path, epoch: int) -> str:
+    """The failure message of a job stopped because the host's disk under `folder` is full."""
+    free = shutil.disk_usage(folder).free
+    return (
+        f"The disk holding {folder} is full ({free} bytes free) while saving epoch {epoch}; the "
+        "job was stopped and nothing partial was kept. Free space on the worker and resubmit "
+        "(it resumes from its last checkpoint)."
+    )
 
 
 def _checked_epoch(value: Any, epochs: int) -> int:

@@ -286,3 +286,35 @@ def test_checkpoints_are_taken_only_from_the_runners_own_folder(resources, tmp_p
     with session_scope(resources.sessions) as session:
         (row,) = session.query(Checkpoint).filter_by(job_id=job_id).all()
         assert (row.epoch, row.size_bytes) == (1, len(b"own model"))
+
+
+def test_a_checkpoint_that_fills_the_disk_stops_the_job_with_disk_full(resources):
+    # Issue 12, item 9: a full disk failed the job `worker_error` with a raw ENOSPC text and
+    # left an 11 MB partial checkpoint.
+    import shutil
+    import subprocess
+
+    if os.geteuid() != 0 or shutil.which("mount") is None:
+        pytest.skip("mounts a small tmpfs for the checkpoints: run as root")
+    artifacts = resources.artifacts
+    job_id = add_job(resources)
+    supervisor = JobSupervisor(resources, job_id)
+    supervisor.epochs = 1
+    work = artifacts.job_dir(job_id) / "work" / "checkpoints"
+    work.mkdir(parents=True)
+    (work / "epoch-0001.keras").write_bytes(os.urandom(3 << 20))
+    checkpoints = artifacts.checkpoint_dir(job_id)
+    checkpoints.mkdir(parents=True)
+    subprocess.run(["mount", "-t", "tmpfs", "-o", "size=1m", "tmpfs", str(checkpoints)], check=True)
+    try:
+        supervisor._dispatch_report(
+            {"type": "checkpoint", "epoch": 1, "path": "checkpoints/epoch-0001.keras"}
+        )
+        assert supervisor.kill_reason == "disk_full"
+        assert str(checkpoints) in supervisor.disk_full_message
+        assert "bytes free" in supervisor.disk_full_message
+        assert list(checkpoints.iterdir()) == []  # no partial copy
+    finally:
+        subprocess.run(["umount", "-l", str(checkpoints)], check=False)
+    with session_scope(resources.sessions) as session:
+        assert session.query(Checkpoint).filter_by(job_id=job_id).count() == 0
