@@ -15,7 +15,9 @@ other numbers, class indices for text labels).
 from __future__ import annotations
 
 import csv
+import dataclasses
 import io
+import math
 import re
 import zipfile
 from dataclasses import dataclass, field
@@ -109,49 +111,114 @@ def inspect_npz(path: Path, max_array_bytes: int | None = None) -> dict[str, Any
             "The uploaded file is not a valid .npz (it is not a zip archive). Save it with "
             "numpy.savez(path, x=..., y=...).",
         )
-    arrays: dict[str, np.ndarray] = {}
+    arrays: dict[str, Any] = {}
     try:
         with zipfile.ZipFile(path) as archive:
-            # Reading a member stops at its declared size, so this bounds what np.load inflates.
-            declared = sum(info.file_size for info in archive.infolist())
-        if max_array_bytes is not None and declared > max_array_bytes:
-            raise DatasetError(
-                f"The uploaded .npz decompresses to {declared} bytes, more than the "
-                f"{max_array_bytes} bytes accepted ({NPZ_MAX_EXPANSION} times the upload limit "
-                "HORN_MAX_UPLOAD_MB). Upload a smaller dataset.",
-                {"uncompressed_bytes": declared, "limit_bytes": max_array_bytes},
-            )
-        with np.load(path, allow_pickle=False) as archive:
-            if not archive.files:
+            # Reading a member stops at its declared size, so this bounds what is inflated.
+            members = archive.infolist()
+            declared = sum(info.file_size for info in members)
+            if max_array_bytes is not None and declared > max_array_bytes:
+                raise DatasetError(
+                    f"The uploaded .npz decompresses to {declared} bytes, more than the "
+                    f"{max_array_bytes} bytes accepted ({NPZ_MAX_EXPANSION} times the upload "
+                    "limit HORN_MAX_UPLOAD_MB). Upload a smaller dataset.",
+                    {"uncompressed_bytes": declared, "limit_bytes": max_array_bytes},
+                )
+            if not members:
                 raise DatasetError("The uploaded .npz holds no arrays. Expected at least x and y.")
-            for key in archive.files:
-                try:
-                    arrays[key] = archive[key]
-                except ValueError as error:
-                    if "allow_pickle" in str(error):
-                        raise DatasetError(
-                            f"Array {key!r} holds Python objects (dtype=object), which need "
-                            "pickle to load and are refused. Convert it to a numeric array "
-                            "(e.g. np.asarray(values, dtype='float32')); ragged lists must be "
-                            "padded first.",
-                            {"array": key, "dtype": "object"},
-                        ) from None
-                    raise DatasetError(
-                        f"Array {key!r} of the .npz cannot be read: {error}", {"array": key}
-                    ) from None
+            for info in members:
+                arrays[info.filename.removesuffix(".npy")] = _stream_npy_member(archive, info)
     except DatasetError:
         raise
-    except MemoryError:
-        raise DatasetError(
-            "The uploaded .npz declares arrays too large to load (an array header names more "
-            "elements than memory holds). Save it again with numpy.savez(path, x=..., y=...)."
-        ) from None
     except (OSError, ValueError, zipfile.BadZipFile, EOFError) as error:
         raise DatasetError(f"The uploaded .npz cannot be read: {error}") from None
     return summarize_arrays(arrays, "npz")
 
 
-def summarize_arrays(arrays: dict[str, np.ndarray], fmt: str) -> dict[str, Any]:
+@dataclasses.dataclass(frozen=True)
+class ArrayInfo:
+    """What validation needs of an `.npz` member, read from its header and streamed values."""
+
+    shape: tuple[int, ...]
+    dtype: np.dtype
+    non_finite: int
+
+    @property
+    def ndim(self) -> int:
+        """Number of dimensions."""
+        return len(self.shape)
+
+
+# Values of a float member are checked this many bytes at a time (memory stays bounded).
+NPY_CHUNK_BYTES = 16 * 1024 * 1024
+
+
+def _stream_npy_member(archive: zipfile.ZipFile, info: zipfile.ZipInfo) -> ArrayInfo:
+    """Reads one `.npy` member's header, and streams its values to count non-finite ones.
+
+    Nothing larger than `NPY_CHUNK_BYTES` is held at once, so a small upload that inflates to
+    gigabytes (a zip bomb) costs time bounded by the expansion check, not memory.
+    """
+    name = info.filename
+    if not name.endswith(".npy"):
+        raise DatasetError(
+            f"Member {name!r} of the .npz is not a .npy array. Save the dataset with "
+            "numpy.savez(path, x=..., y=...).",
+            {"member": name},
+        )
+    key = name.removesuffix(".npy")
+    with archive.open(info) as member:
+        version = np.lib.format.read_magic(member)
+        if version == (1, 0):
+            shape, fortran_order, dtype = np.lib.format.read_array_header_1_0(member)
+        elif version == (2, 0):
+            shape, fortran_order, dtype = np.lib.format.read_array_header_2_0(member)
+        else:
+            raise DatasetError(
+                f"Array {key!r} uses .npy format version {version}, which is not supported. "
+                "Save it with numpy.savez.",
+                {"array": key},
+            )
+        if dtype.hasobject:
+            raise DatasetError(
+                f"Array {key!r} holds Python objects (dtype=object), which need pickle to load "
+                "and are refused. Convert it to a numeric array (e.g. np.asarray(values, "
+                "dtype='float32')); ragged lists must be padded first.",
+                {"array": key, "dtype": "object"},
+            )
+        expected = math.prod(shape) * dtype.itemsize
+        non_finite = 0
+        remaining = expected
+        while remaining > 0:
+            step = min(remaining, NPY_CHUNK_BYTES - NPY_CHUNK_BYTES % dtype.itemsize)
+            chunk = _read_exactly(member, step)
+            if len(chunk) != step:
+                raise DatasetError(
+                    f"Array {key!r} of the .npz is truncated: its header declares shape "
+                    f"{list(shape)} ({expected} bytes), the file holds less.",
+                    {"array": key, "shape": list(shape)},
+                )
+            if dtype.kind == "f":
+                values = np.frombuffer(chunk, dtype=dtype)
+                non_finite += int(values.size - np.count_nonzero(np.isfinite(values)))
+            remaining -= step
+    del fortran_order
+    return ArrayInfo(tuple(int(n) for n in shape), dtype, non_finite)
+
+
+def _read_exactly(stream: Any, size: int) -> bytes:
+    """Reads `size` bytes (fewer only at the end of the stream)."""
+    parts = []
+    while size > 0:
+        part = stream.read(size)
+        if not part:
+            break
+        parts.append(part)
+        size -= len(part)
+    return b"".join(parts)
+
+
+def summarize_arrays(arrays: dict[str, Any], fmt: str) -> dict[str, Any]:
     """Checks arrays against the key convention and returns the summary.
 
     The summary is `{"format", "arrays": [{"name", "shape", "dtype"}], "rows": <training rows>,
@@ -353,7 +420,10 @@ def _check_array(key: str, array: np.ndarray) -> None:
             {"array": key, "shape": []},
         )
     if array.dtype.kind == "f":
-        bad = int(np.size(array) - np.count_nonzero(np.isfinite(array)))
+        if isinstance(array, ArrayInfo):
+            bad = array.non_finite
+        else:
+            bad = int(np.size(array) - np.count_nonzero(np.isfinite(array)))
         if bad:
             raise DatasetError(
                 f"Array {key!r} holds {bad} NaN or infinite values. Replace or drop them.",
