@@ -22,6 +22,7 @@ import logging
 import math
 import os
 import queue
+import re
 import shutil
 import signal
 import socket
@@ -72,6 +73,10 @@ LOG_EVENTS_PER_S = 20.0
 LOG_LINE_MAX_CHARS = 4000
 # Longer lines from the runner are split: user code can print without newlines.
 MAX_LINE_BYTES = 64 * 1024
+# What TensorFlow prints at start (absl log lines, CUDA probing): not the cause of a crash.
+TENSORFLOW_LOG_LINE = re.compile(
+    r"^([IWEF]\d{4} |WARNING: All log messages before absl|.*(cudart_stub|cuda_|cuInit|oneDNN))"
+)
 # Less free space than this on the host when a runner hits ENOSPC: the disk is full, not the
 # box's quota.
 HOST_DISK_FULL_BYTES = 64 * 1024 * 1024
@@ -746,6 +751,11 @@ class JobSupervisor:
                 else FAILURE_REASONS.get(error.get("stage"), "runner_error")
             )
             return self._finish(JobStatus.FAILED, reason, str(error.get("message")))
+        if returncode is not None and returncode < 0 and returncode != -signal.SIGXCPU:
+            # Killed from outside the job's own limits (the host's OOM killer, an operator):
+            # like a lost worker, it runs again from its last checkpoint, within
+            # HORN_MAX_ATTEMPTS.
+            return self._requeue("runner_killed", self._crash_message(returncode))
         return self._finish(JobStatus.FAILED, "runner_crashed", self._crash_message(returncode))
 
     def _limit_reached(self, returncode: int | None) -> str | None:
@@ -784,13 +794,59 @@ class JobSupervisor:
             f"Use less, or raise {LIMIT_SETTINGS[limit]} on the workers."
         )
 
+    def _requeue(self, reason: str, message: str) -> str:
+        """Queues the job again for a new attempt (it resumes from its latest checkpoint)."""
+        message = f"{message} Queued again to resume from the latest checkpoint."
+        with session_scope(self.resources.sessions) as session:
+            requeued = update_owned_job(
+                session,
+                self.job_id,
+                self.owner,
+                status=JobStatus.QUEUED,
+                reason=reason,
+                message=message,
+                lease_owner=None,
+                lease_expires_at=None,
+                enqueued_at=None,
+            )
+        self._finish_attempt(reason if requeued else "lease_lost", message)
+        if not requeued:
+            return "lease_lost"
+        self._publish_status(JobStatus.QUEUED, reason, message)
+        from server.workers.dispatch import enqueue_training_job
+
+        with session_scope(self.resources.sessions) as session:
+            queue = session.scalar(select(Job.queue).where(Job.id == self.job_id))
+        try:
+            enqueue_training_job(self.settings, self.job_id, queue or "cpu")
+        except Exception as error:  # the reconciler sends it (enqueued_at is empty)
+            logger.warning("Job %s: could not enqueue it again: %s", self.job_id, error)
+            return JobStatus.QUEUED
+        with session_scope(self.resources.sessions) as session:
+            session.execute(
+                update(Job)
+                .where(Job.id == self.job_id, Job.status == JobStatus.QUEUED)
+                .values(enqueued_at=utcnow())
+                .execution_options(synchronize_session=False)
+            )
+        return JobStatus.QUEUED
+
     def _crash_message(self, returncode: int | None) -> str:
-        tail = next((line for line in reversed(self.stderr_tail) if line.strip()), "")
+        # TensorFlow's start-up lines (I0000 ..., cudart_stub ...) say nothing about the crash.
+        tail = next(
+            (
+                line
+                for line in reversed(self.stderr_tail)
+                if line.strip() and not TENSORFLOW_LOG_LINE.match(line)
+            ),
+            "",
+        )
         hint = f' Last output: "{tail[:300]}".' if tail else ""
         if returncode is not None and returncode < 0:
             name = signal.Signals(-returncode).name
             cause = {
-                "SIGKILL": " (most often the machine's memory)",
+                "SIGKILL": " (from outside the job: the host's out-of-memory killer or an "
+                "operator)",
                 "SIGXCPU": " (its CPU time limit)",
                 "SIGXFSZ": f" (a file larger than {self.settings.runner_max_file_mb} MiB)",
                 "SIGSEGV": " (a crash in native code)",

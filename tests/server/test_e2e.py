@@ -465,6 +465,33 @@ def test_lost_worker_process_resumes_from_checkpoint(horn):
     ).items()
 
 
+KILLED_ONCE_SOURCE = (
+    "import os, signal, threading, time\n"
+    "def _die_after_the_first_checkpoint():\n"
+    "    while not os.path.isdir('/job/work/checkpoints'):\n"
+    "        time.sleep(0.05)\n"
+    "    time.sleep(0.5)  # the worker copies the checkpoint meanwhile\n"
+    "    os.kill(os.getpid(), signal.SIGKILL)  # as the host's OOM killer would\n"
+    "if not os.path.exists('/job/resume.keras'):\n"
+    "    threading.Thread(target=_die_after_the_first_checkpoint, daemon=True).start()\n"
+)
+
+
+def test_a_runner_killed_from_outside_is_retried_from_its_checkpoint(horn):
+    # Issue 12, item 8: a runner killed by a signal failed the job with no retry, and the
+    # message blamed memory while quoting TensorFlow's cuInit line.
+    job = horn.wait_terminal(horn.create_job(KILLED_ONCE_SOURCE + MODEL_SOURCE, epochs=60))
+    assert job["status"] == "succeeded", job
+    first, second = job["attempts"]
+    assert first["outcome"] == "runner_killed"
+    assert "SIGKILL" in first["message"] and "cuInit" not in first["message"]
+    assert "cudart_stub" not in first["message"]
+    history = horn.client.get(f"/v1/jobs/{job['id']}/metrics").json()["items"]
+    assert [row["epoch"] for row in history] == list(range(1, 61))
+    logs = horn.client.get(f"/v1/jobs/{job['id']}/logs").text
+    assert "Resumed from the checkpoint of epoch " in logs.split("--- attempt 2")[1]
+
+
 def test_api_and_worker_never_load_tensorflow(horn):
     service = [
         pid
