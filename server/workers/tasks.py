@@ -225,6 +225,7 @@ class JobSupervisor:
         self.binds: list[Bind] = []
         self.protocol_error: str | None = None
         self.disk_full_message: str | None = None
+        self.lease_confirmed_at = time.monotonic()
         self.kill_reason: str | None = None
         self.kill_lock = threading.Lock()
         self.report_error: dict[str, Any] | None = None
@@ -320,7 +321,9 @@ class JobSupervisor:
         job_dir.mkdir(parents=True, exist_ok=True)
         os.chmod(job_dir, 0o700)
         artifacts.checkpoint_dir(job.id).mkdir(parents=True, exist_ok=True)
-        work_dir = job_dir / runner_protocol.WORK_FOLDER
+        # A folder of this attempt's own: a previous attempt's runner (a worker frozen past its
+        # lease) may still be writing in its folder, which this attempt never touches.
+        work_dir = self.work_dir
         if work_dir.exists():
             shutil.rmtree(work_dir)
         work_dir.mkdir(mode=0o700)
@@ -370,7 +373,6 @@ class JobSupervisor:
     def _supervise(self, job: Job) -> None:
         """Starts the runner and relays its reports until it exits."""
         artifacts = self.resources.artifacts
-        job_dir = artifacts.job_dir(job.id)
         report_read, report_write = os.pipe()
         lifeline_read, lifeline_write = os.pipe()
         self.log_file = open(artifacts.log_path(job.id), "ab", buffering=0)  # noqa: SIM115
@@ -409,6 +411,7 @@ class JobSupervisor:
             open_streams = len(readers)
             exited_at = None
             while open_streams:
+                self.check_lease()
                 try:
                     kind, line = self.events.get(timeout=0.5)
                 except queue.Empty:
@@ -435,7 +438,13 @@ class JobSupervisor:
             self.log_file.close()
             if self.process is not None and self.process.poll() is None:
                 self.process.stop()
-            self._remove_work_folder(job_dir / runner_protocol.WORK_FOLDER)
+            self._remove_work_folder(self.work_dir)
+
+    @property
+    def work_dir(self) -> Path:
+        """This attempt's work folder on the host (`/job/work` in its box)."""
+        job_dir = self.resources.artifacts.job_dir(self.job_id)
+        return job_dir / f"{runner_protocol.WORK_FOLDER}-{self.attempt_number}"
 
     def _remove_work_folder(self, work_dir: Path) -> None:
         """Removes the attempt's work folder, unless HORN_SANDBOX_KEEP_WORK_H keeps it."""
@@ -465,7 +474,7 @@ class JobSupervisor:
 
     def _heartbeat(self) -> None:
         """Renews the lease; kills the runner on a cancel request, timeout or lost lease."""
-        last_renewal = time.monotonic()
+        last_renewal = self.lease_confirmed_at = time.monotonic()
         while not self.stop_heartbeat.wait(CANCEL_POLL_S):
             now = time.monotonic()
             try:
@@ -482,11 +491,13 @@ class JobSupervisor:
                         if not renewed:
                             self._kill("lease_lost")
                             return
+                        self.lease_confirmed_at = now
                     row = session.execute(
                         select(Job.status, Job.cancel_requested).where(Job.id == self.job_id)
                     ).one_or_none()
-            except Exception:
-                logger.exception("Heartbeat of job %s failed; retrying", self.job_id)
+            except Exception as error:
+                logger.warning("Heartbeat of job %s failed (%s); retrying", self.job_id, error)
+                self.check_lease()
                 continue
             if row is None:
                 self._kill("lease_lost")
@@ -498,6 +509,22 @@ class JobSupervisor:
                 self._kill_in_background("cancel_requested")
             elif now > self.deadline:
                 self._kill_in_background("timeout")
+
+    def check_lease(self) -> None:
+        """Stops the runner when the lease went unconfirmed for 3/4 of its length.
+
+        The database may be down (or the heartbeat stuck in a call to it): the lease may
+        expire and another worker run the job, so this runner stops first — at most one runs a
+        job at a time. Called by the relay loop and the heartbeat, never blocking.
+        """
+        unconfirmed_s = time.monotonic() - self.lease_confirmed_at
+        if unconfirmed_s > self.settings.lease_seconds * 0.75 and self.kill_reason is None:
+            logger.warning(
+                "Job %s: lease unconfirmed for %.1f s; stopping its runner",
+                self.job_id,
+                unconfirmed_s,
+            )
+            self._kill_in_background("lease_unconfirmed")
 
     def _kill_in_background(self, reason: str) -> None:
         """Like `_kill`, in a thread, so that the heartbeat keeps renewing the lease meanwhile."""
@@ -577,10 +604,15 @@ class JobSupervisor:
                 raise ValueError(f"metric {str(name)[:100]!r} is {value!r}, not a number")
         values = {str(name)[:100]: _finite_or_none(value) for name, value in values.items()}
         with session_scope(self.resources.sessions) as session:
+            # The lease check and the insert share one transaction (the UPDATE locks the row):
+            # a worker that lost the job writes nothing.
+            latest = {"epoch": epoch, "metrics": values} if step is None else {}
+            if not update_owned_job(session, self.job_id, self.owner, **latest):
+                self._kill_in_background("lease_lost")
+                return
             session.add(Metric(job_id=self.job_id, epoch=epoch, step=step, values=values))
             if step is None:
                 self.epoch = max(self.epoch, epoch)
-                update_owned_job(session, self.job_id, self.owner, epoch=epoch, metrics=values)
         self.resources.bus.publish(
             self.job_id, EventType.METRIC, {"epoch": epoch, "step": step, **values}
         )
@@ -589,7 +621,7 @@ class JobSupervisor:
         """Moves a checkpoint out of the runner's folder into the job's and records it."""
         artifacts = self.resources.artifacts
         epoch = _checked_epoch(report.get("epoch"), self.epochs)
-        work_dir = artifacts.job_dir(self.job_id) / runner_protocol.WORK_FOLDER
+        work_dir = self.work_dir
         expected = f"{runner_protocol.CHECKPOINT_FOLDER}/epoch-{epoch:04d}.keras"
         if report.get("path") != expected:
             logger.warning("Job %s: unexpected checkpoint path %r", self.job_id, report.get("path"))
@@ -597,6 +629,10 @@ class JobSupervisor:
         source = work_dir / expected
         name = source.name
         dest = artifacts.checkpoint_path(self.job_id, epoch)
+        with session_scope(self.resources.sessions) as session:
+            if not update_owned_job(session, self.job_id, self.owner):
+                self._kill_in_background("lease_lost")  # never overwrite the new owner's files
+                return
         # The runner's folder is the sandbox user's: read the file through descriptors that are
         # not links (its folder included: a link to another job's checkpoints would hand them
         # over) and copy it into a fresh file of the worker's, never move or chmod it.
@@ -634,6 +670,9 @@ class JobSupervisor:
         finally:
             os.close(folder_fd)
         with session_scope(self.resources.sessions) as session:
+            if not update_owned_job(session, self.job_id, self.owner):
+                self._kill_in_background("lease_lost")
+                return
             row = session.scalar(
                 select(Checkpoint).where(
                     Checkpoint.job_id == self.job_id, Checkpoint.epoch == epoch
@@ -710,8 +749,15 @@ class JobSupervisor:
     def _conclude(self, job: Job) -> str:
         """Turns the runner's exit into the job's final status."""
         returncode = self.process.returncode
-        if self.kill_reason == "lease_lost":
-            self._finish_attempt("lease_lost", "Another worker took over the job.")
+        if self.kill_reason in ("lease_lost", "lease_unconfirmed"):
+            # Not this worker's job any more (or maybe not): it writes nothing of its state;
+            # the reconciler queues it again once the lease expired.
+            with contextlib.suppress(Exception):
+                self._finish_attempt(
+                    self.kill_reason,
+                    "The worker lost (or could not confirm) "
+                    "its lease on the job and stopped its runner.",
+                )
             return "lease_lost"
         if self.kill_reason == "cancel_requested":
             return self._finish(
@@ -1073,10 +1119,10 @@ def remove_expired_work_folders(resources: WorkerResources) -> list[str]:
     cutoff = time.time() - keep_s
     candidates = {}
     for job_dir in jobs_root.iterdir():
-        work_dir = job_dir / runner_protocol.WORK_FOLDER
-        with contextlib.suppress(OSError):
-            if work_dir.lstat().st_mtime < cutoff:
-                candidates[job_dir.name] = work_dir
+        for work_dir in job_dir.glob(f"{runner_protocol.WORK_FOLDER}-*"):
+            with contextlib.suppress(OSError):
+                if work_dir.lstat().st_mtime < cutoff:
+                    candidates.setdefault(job_dir.name, []).append(work_dir)
     if not candidates:
         return []
     with session_scope(resources.sessions) as session:
@@ -1088,7 +1134,8 @@ def remove_expired_work_folders(resources: WorkerResources) -> list[str]:
             )
         )
     for job_id in finished:
-        shutil.rmtree(candidates[job_id], ignore_errors=True)
+        for work_dir in candidates[job_id]:
+            shutil.rmtree(work_dir, ignore_errors=True)
     return sorted(finished)
 
 

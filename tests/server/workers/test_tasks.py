@@ -6,6 +6,7 @@ import dataclasses
 import json
 import os
 import threading
+import time
 from datetime import timedelta
 
 import pytest
@@ -257,7 +258,9 @@ def test_checkpoints_are_taken_only_from_the_runners_own_folder(resources, tmp_p
     artifacts.write_bytes_atomic(victim, b"another tenant's model")
     job_id = add_job(resources)
     supervisor = JobSupervisor(resources, job_id)
-    work = artifacts.job_dir(job_id) / "work"
+    with session_scope(resources.sessions) as session:
+        assert claim_job(session, job_id, supervisor.owner, 30)
+    work = supervisor.work_dir
     work.mkdir(parents=True)
     report = {"type": "checkpoint", "epoch": 1, "path": "checkpoints/epoch-0001.keras"}
 
@@ -300,7 +303,9 @@ def test_a_checkpoint_that_fills_the_disk_stops_the_job_with_disk_full(resources
     job_id = add_job(resources)
     supervisor = JobSupervisor(resources, job_id)
     supervisor.epochs = 1
-    work = artifacts.job_dir(job_id) / "work" / "checkpoints"
+    with session_scope(resources.sessions) as session:
+        assert claim_job(session, job_id, supervisor.owner, 30)
+    work = supervisor.work_dir / "checkpoints"
     work.mkdir(parents=True)
     (work / "epoch-0001.keras").write_bytes(os.urandom(3 << 20))
     checkpoints = artifacts.checkpoint_dir(job_id)
@@ -318,3 +323,63 @@ def test_a_checkpoint_that_fills_the_disk_stops_the_job_with_disk_full(resources
         subprocess.run(["umount", "-l", str(checkpoints)], check=False)
     with session_scope(resources.sessions) as session:
         assert session.query(Checkpoint).filter_by(job_id=job_id).count() == 0
+
+
+def test_a_worker_that_lost_its_lease_writes_nothing(resources):
+    # Issue 12, item 7: a worker frozen past its lease, then resumed, wrote 5 duplicate metric
+    # rows beside the new attempt's, and the new attempt deleted the old runner's folder.
+    job_id = add_job(resources)
+    old = JobSupervisor(resources, job_id)
+    with session_scope(resources.sessions) as session:
+        assert claim_job(session, job_id, old.owner, 0.01)
+        old.attempt_number = 1
+    old.epochs = 3
+    old._dispatch_report({"type": "metric", "epoch": 1, "step": None, "values": {"loss": 1.0}})
+    old.work_dir.mkdir(parents=True)
+    time.sleep(0.05)  # the old lease expires; a new worker claims the job
+    new = JobSupervisor(resources, job_id)
+    with session_scope(resources.sessions) as session:
+        assert claim_job(session, job_id, new.owner, 30)
+    new.attempt_number, new.epochs = 2, 3
+    assert new.work_dir != old.work_dir  # each attempt has a folder of its own
+    new._dispatch_report({"type": "metric", "epoch": 2, "step": None, "values": {"loss": 0.5}})
+
+    old._dispatch_report({"type": "metric", "epoch": 2, "step": None, "values": {"loss": 0.9}})
+    assert old.kill_reason == "lease_lost"
+    (old.work_dir / "checkpoints").mkdir()
+    (old.work_dir / "checkpoints" / "epoch-0002.keras").write_bytes(b"stale model")
+    old._dispatch_report({"type": "checkpoint", "epoch": 2, "path": "checkpoints/epoch-0002.keras"})
+    with session_scope(resources.sessions) as session:
+        rows = session.query(Metric).filter_by(job_id=job_id).order_by(Metric.id).all()
+        assert [(row.epoch, row.values["loss"]) for row in rows] == [(1, 1.0), (2, 0.5)]
+        assert session.query(Checkpoint).filter_by(job_id=job_id).count() == 0
+    assert not resources.artifacts.checkpoint_path(job_id, 2).exists()
+    assert get_job(resources, job_id).lease_owner == new.owner
+
+
+def test_a_heartbeat_that_cannot_reach_the_database_stops_the_runner(resources, tmp_path):
+    # Issue 12, item 1: with PostgreSQL down the heartbeat thread went on, and the job stayed
+    # `running` with no runner; here SQLite is held locked by another connection instead.
+    import sqlite3
+
+    settings = resources.settings.model_copy(update={"lease_seconds": 2, "heartbeat_s": 0.2})
+    job_id = add_job(resources)
+    supervisor = JobSupervisor(dataclasses.replace(resources, settings=settings), job_id)
+    with session_scope(resources.sessions) as session:
+        assert claim_job(session, job_id, supervisor.owner, 2)
+    supervisor.deadline = time.monotonic() + 600
+    blocker = sqlite3.connect(settings.data_dir / "horn.db", timeout=0.1)
+    blocker.execute("BEGIN EXCLUSIVE")
+    try:
+        heartbeat = threading.Thread(target=supervisor._heartbeat, daemon=True)
+        started = time.monotonic()
+        heartbeat.start()
+        while supervisor.kill_reason is None and time.monotonic() - started < 30:
+            supervisor.check_lease()  # what the relay loop does every half second
+            time.sleep(0.1)
+        assert supervisor.kill_reason == "lease_unconfirmed"
+        assert time.monotonic() - started < settings.lease_seconds + 10
+    finally:
+        supervisor.stop_heartbeat.set()
+        blocker.rollback()
+        blocker.close()
