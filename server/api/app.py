@@ -10,7 +10,8 @@ from collections.abc import AsyncIterator
 from pathlib import Path
 
 from fastapi import FastAPI
-from fastapi.responses import FileResponse
+from fastapi.openapi.docs import get_swagger_ui_html
+from fastapi.responses import FileResponse, HTMLResponse
 from fastapi.staticfiles import StaticFiles
 from starlette.concurrency import run_in_threadpool
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
@@ -143,6 +144,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         summary="Keras-style training as a service.",
         version="0.1.0",
         lifespan=lifespan,
+        docs_url=None,  # served below from the package: no CDN
+        redoc_url=None,
     )
     app.state.settings = settings
     app.state.http_requests = Counter()
@@ -169,7 +172,19 @@ async def sweep_temp_files(artifacts: ArtifactStore) -> None:
 
 
 def _mount_web(app: FastAPI) -> None:
-    """Serves the web page at `/` and its files under `/web` when `server/web` has them."""
+    """Serves the web page at `/`, its files under `/web`, and the API docs at `/docs` with
+    the Swagger UI files shipped in `server/web/vendor/swagger-ui` (nothing from a CDN)."""
+
+    @app.get("/docs", include_in_schema=False)
+    def api_docs() -> HTMLResponse:
+        return get_swagger_ui_html(
+            openapi_url=app.openapi_url,
+            title="Horn API",
+            swagger_js_url="/web/vendor/swagger-ui/swagger-ui-bundle.js",
+            swagger_css_url="/web/vendor/swagger-ui/swagger-ui.css",
+            swagger_favicon_url="data:,",
+        )
+
     index = WEB_DIR / "index.html"
 
     @app.get("/", include_in_schema=False)

@@ -1038,3 +1038,14 @@ def test_an_upload_that_fills_the_disk_answers_507_and_leaves_nothing(tmp_path, 
             assert client.get("/v1/datasets", headers=auth).json()["items"] == []
     finally:
         subprocess.run(["umount", "-l", str(full)], check=False)
+
+
+def test_api_docs_load_nothing_from_a_cdn(client):
+    # Issue 12, item 13: /docs loaded Swagger UI from a CDN.
+    docs = client.get("/docs")
+    assert docs.status_code == 200
+    assert "https://" not in docs.text and "http://" not in docs.text
+    for asset in ("swagger-ui-bundle.js", "swagger-ui.css"):
+        assert f"/web/vendor/swagger-ui/{asset}" in docs.text
+        assert client.get(f"/web/vendor/swagger-ui/{asset}").status_code == 200
+    assert client.get("/redoc").status_code == 404
