@@ -35,7 +35,9 @@ from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
+import sqlalchemy.exc
 from celery import shared_task
+from celery.exceptions import Reject
 from sqlalchemy import and_, delete, or_, select, update
 
 from server.config import get_settings
@@ -73,6 +75,9 @@ LOG_EVENTS_PER_S = 20.0
 LOG_LINE_MAX_CHARS = 4000
 # Longer lines from the runner are split: user code can print without newlines.
 MAX_LINE_BYTES = 64 * 1024
+# A delivery whose claim could not reach the database waits this long, then goes back.
+CLAIM_RETRY_DELAY_S = 2.0
+_UNCLAIMED = object()
 # What TensorFlow prints at start (absl log lines, CUDA probing): not the cause of a crash.
 TENSORFLOW_LOG_LINE = re.compile(
     r"^([IWEF]\d{4} |WARNING: All log messages before absl|.*(cudart_stub|cuda_|cuInit|oneDNN))"
@@ -148,8 +153,23 @@ def train_job(job_id: str) -> str:
     Returns:
         The attempt's outcome (`succeeded`, `failed`, `cancelled`, `lease_lost`) or
         `not_claimed` when another delivery holds the job or it is no longer queued.
+
+    Raises:
+        Reject: (requeue) when the database cannot be reached to claim the job: the message
+            goes back to the broker instead of being acknowledged and lost.
     """
-    return JobSupervisor(worker_resources(), job_id).run()
+    supervisor = JobSupervisor(worker_resources(), job_id)
+    try:
+        supervisor.claim_or_raise()
+    except sqlalchemy.exc.OperationalError as error:
+        logger.warning(
+            "Job %s: the database is unreachable; the message goes back: %s",
+            job_id,
+            str(error).splitlines()[0],
+        )
+        time.sleep(CLAIM_RETRY_DELAY_S)  # no hot loop while the database is down
+        raise Reject(f"database unreachable: {error}", requeue=True) from None
+    return supervisor.run()
 
 
 def claim_job(session: Any, job_id: str, owner: str, lease_seconds: float) -> bool:
@@ -226,6 +246,7 @@ class JobSupervisor:
         self.protocol_error: str | None = None
         self.disk_full_message: str | None = None
         self.lease_confirmed_at = time.monotonic()
+        self.claimed: Any = _UNCLAIMED
         self.kill_reason: str | None = None
         self.kill_lock = threading.Lock()
         self.report_error: dict[str, Any] | None = None
@@ -242,9 +263,13 @@ class JobSupervisor:
         self.log_truncated = False
         self.deadline = 0.0
 
+    def claim_or_raise(self) -> None:
+        """Claims the job (database errors propagate: the caller decides about the message)."""
+        self.claimed = self._claim()
+
     def run(self) -> str:
-        """Claims and runs the job; returns the attempt's outcome."""
-        job = self._claim()
+        """Claims (unless `claim_or_raise` did) and runs the job; returns the outcome."""
+        job = self.claimed if self.claimed is not _UNCLAIMED else self._claim()
         if job is None:
             return "not_claimed"
         try:

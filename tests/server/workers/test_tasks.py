@@ -383,3 +383,27 @@ def test_a_heartbeat_that_cannot_reach_the_database_stops_the_runner(resources, 
         supervisor.stop_heartbeat.set()
         blocker.rollback()
         blocker.close()
+
+
+def test_a_delivery_that_cannot_reach_the_database_goes_back_to_the_broker(
+    monkeypatch, tmp_path
+):
+    # Issue 12, item 3: with PostgreSQL down each delivery failed at the claim and was
+    # acknowledged anyway; the jobs came back only after HORN_QUEUED_TIMEOUT_S.
+    from celery.exceptions import Reject
+
+    from server.config import get_settings
+    from server.workers import tasks
+
+    monkeypatch.setenv("HORN_DATA_DIR", str(tmp_path))
+    # A PostgreSQL that is down: nothing listens on this port.
+    monkeypatch.setenv("HORN_DATABASE_URL", "postgresql://horn@127.0.0.1:9/horn")
+    monkeypatch.setattr(tasks, "CLAIM_RETRY_DELAY_S", 0.0)
+    monkeypatch.setattr(tasks, "_resources", {})
+    get_settings.cache_clear()
+    try:
+        with pytest.raises(Reject) as rejected:
+            tasks.train_job("job_0123456789abcdef01234567")
+        assert rejected.value.requeue is True
+    finally:
+        get_settings.cache_clear()
