@@ -535,6 +535,40 @@ class JobSupervisor:
             elif now > self.deadline:
                 self._kill_in_background("timeout")
 
+    def _in_transaction(self, write: Any) -> Any:
+        """Runs `write(session)` in one transaction, retried while the database is unreachable.
+
+        A database restart (connections refused or dropped) is waited out, not turned into a
+        failure: the runner keeps training meanwhile (its reports wait in the pipe). Past 3/4 of
+        the lease without success the error propagates; by then `check_lease` has stopped the
+        runner, and the reconciler queues the job again once the database is back.
+        """
+        deadline = time.monotonic() + self.settings.lease_seconds * 0.75
+        delay = 0.1
+        while True:
+            try:
+                with session_scope(self.resources.sessions) as session:
+                    return write(session)
+            except (sqlalchemy.exc.OperationalError, sqlalchemy.exc.InterfaceError) as error:
+                if time.monotonic() + delay > deadline:
+                    raise
+                logger.warning(
+                    "Job %s: the database is unreachable (%s); retrying in %.1f s",
+                    self.job_id,
+                    str(error).splitlines()[0][:200],
+                    delay,
+                )
+                time.sleep(delay)
+                delay = min(delay * 2, 2.0)
+
+    def _publish(self, job_id: str, kind: Any, data: dict[str, Any]) -> None:
+        """Publishes a live event; an event bus that is down (Redis restarting) costs the event,
+        never the job: the database has every metric, status and the log file every line."""
+        try:
+            self.resources.bus.publish(job_id, kind, data)
+        except Exception as error:
+            logger.warning("Job %s: could not publish a %s event: %s", job_id, kind, error)
+
     def check_lease(self) -> None:
         """Stops the runner when the lease went unconfirmed for 3/4 of its length.
 
@@ -628,19 +662,22 @@ class JobSupervisor:
             if value is not None and not number:
                 raise ValueError(f"metric {str(name)[:100]!r} is {value!r}, not a number")
         values = {str(name)[:100]: _finite_or_none(value) for name, value in values.items()}
-        with session_scope(self.resources.sessions) as session:
+
+        def write(session: Any) -> bool:
             # The lease check and the insert share one transaction (the UPDATE locks the row):
             # a worker that lost the job writes nothing.
             latest = {"epoch": epoch, "metrics": values} if step is None else {}
             if not update_owned_job(session, self.job_id, self.owner, **latest):
-                self._kill_in_background("lease_lost")
-                return
+                return False
             session.add(Metric(job_id=self.job_id, epoch=epoch, step=step, values=values))
-            if step is None:
-                self.epoch = max(self.epoch, epoch)
-        self.resources.bus.publish(
-            self.job_id, EventType.METRIC, {"epoch": epoch, "step": step, **values}
-        )
+            return True
+
+        if not self._in_transaction(write):
+            self._kill_in_background("lease_lost")
+            return
+        if step is None:
+            self.epoch = max(self.epoch, epoch)
+        self._publish(self.job_id, EventType.METRIC, {"epoch": epoch, "step": step, **values})
 
     def _record_checkpoint(self, report: dict[str, Any]) -> None:
         """Moves a checkpoint out of the runner's folder into the job's and records it."""
@@ -654,10 +691,12 @@ class JobSupervisor:
         source = work_dir / expected
         name = source.name
         dest = artifacts.checkpoint_path(self.job_id, epoch)
-        with session_scope(self.resources.sessions) as session:
-            if not update_owned_job(session, self.job_id, self.owner):
-                self._kill_in_background("lease_lost")  # never overwrite the new owner's files
-                return
+        owns_the_job = self._in_transaction(
+            lambda session: update_owned_job(session, self.job_id, self.owner)
+        )
+        if not owns_the_job:
+            self._kill_in_background("lease_lost")  # never overwrite the new owner's files
+            return
         # The runner's folder is the sandbox user's: read the file through descriptors that are
         # not links (its folder included: a link to another job's checkpoints would hand them
         # over) and copy it into a fresh file of the worker's, never move or chmod it.
@@ -694,10 +733,10 @@ class JobSupervisor:
                 os.unlink(name, dir_fd=folder_fd)
         finally:
             os.close(folder_fd)
-        with session_scope(self.resources.sessions) as session:
+
+        def write(session: Any) -> bool:
             if not update_owned_job(session, self.job_id, self.owner):
-                self._kill_in_background("lease_lost")
-                return
+                return False
             row = session.scalar(
                 select(Checkpoint).where(
                     Checkpoint.job_id == self.job_id, Checkpoint.epoch == epoch
@@ -716,6 +755,10 @@ class JobSupervisor:
             row.size_bytes = stored.size_bytes
             row.metrics = metrics
             row.created_at = utcnow()
+            return True
+
+        if not self._in_transaction(write):
+            self._kill_in_background("lease_lost")
 
     def _write_log(self, line: str) -> None:
         """Appends a line of the worker or runner (not user output) to the job's log file."""
@@ -755,13 +798,13 @@ class JobSupervisor:
         self.log_tokens -= 1
         if self.log_dropped:
             self._publish_log_summary()
-        self.resources.bus.publish(
+        self._publish(
             self.job_id, EventType.LOG, {"line": line[:LOG_LINE_MAX_CHARS], "stream": stream}
         )
 
     def _publish_log_summary(self) -> None:
         dropped, self.log_dropped = self.log_dropped, 0
-        self.resources.bus.publish(
+        self._publish(
             self.job_id,
             EventType.LOG,
             {
@@ -930,8 +973,8 @@ class JobSupervisor:
 
     def _finish(self, status: str, reason: str, message: str) -> str:
         """Writes the final status (only while holding the lease) and publishes it."""
-        with session_scope(self.resources.sessions) as session:
-            done = update_owned_job(
+        done = self._in_transaction(
+            lambda session: update_owned_job(
                 session,
                 self.job_id,
                 self.owner,
@@ -942,6 +985,7 @@ class JobSupervisor:
                 lease_owner=None,
                 lease_expires_at=None,
             )
+        )
         self._finish_attempt(status if done else "lease_lost", message)
         if not done:
             return "lease_lost"
@@ -949,15 +993,16 @@ class JobSupervisor:
         return status
 
     def _finish_attempt(self, outcome: str, message: str) -> None:
-        with session_scope(self.resources.sessions) as session:
-            session.execute(
+        self._in_transaction(
+            lambda session: session.execute(
                 update(Attempt)
                 .where(Attempt.job_id == self.job_id, Attempt.number == self.attempt_number)
                 .values(finished_at=utcnow(), outcome=outcome, message=message)
             )
+        )
 
     def _publish_status(self, status: str, reason: str, message: str) -> None:
-        self.resources.bus.publish(
+        self._publish(
             self.job_id,
             EventType.STATUS,
             {

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import importlib.util
 import os
 import secrets
@@ -163,3 +164,80 @@ def e2e_helpers():
     sys.modules[spec.name] = module  # its dataclasses look their module up there
     spec.loader.exec_module(module)
     return module
+
+
+class PrivatePostgres:
+    """A PostgreSQL server of the test's own, on a free port, that the test may stop and start.
+
+    Built with Debian's `initdb` and `pg_ctl` run as the `postgres` user (the suite runs as
+    root on the CI machine).
+    """
+
+    def __init__(self, folder: Path):
+        import socket
+
+        self.folder = folder
+        with socket.socket() as sock:
+            sock.bind(("127.0.0.1", 0))
+            self.port = sock.getsockname()[1]
+        self.url = f"postgresql+psycopg://postgres@127.0.0.1:{self.port}/postgres"
+
+    def _run(self, *command: str) -> None:
+        import subprocess
+
+        as_postgres = ["setpriv", "--reuid=postgres", "--regid=postgres", "--clear-groups"]
+        subprocess.run([*as_postgres, *command], check=True, capture_output=True, timeout=60)
+
+    def init(self) -> None:
+        """Creates the cluster (trust authentication, loopback only)."""
+        import shutil
+
+        shutil.chown(self.folder, "postgres", "postgres")
+        self._run(_pg_binary("initdb"), "-D", str(self.folder / "data"), "-A", "trust")
+
+    def start(self) -> None:
+        """Starts the server and waits until it accepts connections."""
+        options = f"-p {self.port} -k {self.folder} -c listen_addresses=127.0.0.1"
+        self._run(_pg_binary("pg_ctl"), "-D", str(self.folder / "data"), "-o", options, "-l",
+                  str(self.folder / "log"), "-w", "start")  # fmt: skip
+
+    def stop(self) -> None:
+        """Stops the server at once (open connections are dropped)."""
+        self._run(_pg_binary("pg_ctl"), "-D", str(self.folder / "data"), "-m", "immediate",
+                  "-w", "stop")  # fmt: skip
+
+
+def _pg_binary(name: str) -> str:
+    import glob
+
+    found = sorted(glob.glob(f"/usr/lib/postgresql/*/bin/{name}"))
+    if not found:
+        raise FileNotFoundError(name)
+    return found[-1]
+
+
+@pytest.fixture
+def private_postgres(tmp_path_factory) -> Iterator[PrivatePostgres]:
+    """A PostgreSQL of this test's own (see `PrivatePostgres`), started; stopped at the end."""
+    import pwd
+    import tempfile
+
+    try:
+        pwd.getpwnam("postgres")
+        _pg_binary("pg_ctl")
+        if os.geteuid() != 0:
+            raise PermissionError("the suite does not run as root")
+    except (KeyError, FileNotFoundError, PermissionError) as error:
+        require_service("A private PostgreSQL (Debian's postgresql, run as root)", error)
+    # Not under pytest's mode-700 folders: the postgres user must reach its data folder.
+    server = PrivatePostgres(Path(tempfile.mkdtemp(prefix="horn-pg-")))
+    server.init()
+    server.start()
+    try:
+        yield server
+    finally:
+        with contextlib.suppress(Exception):
+            server.stop()
+        import shutil
+
+        shutil.rmtree(server.folder, ignore_errors=True)

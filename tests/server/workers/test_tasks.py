@@ -385,9 +385,7 @@ def test_a_heartbeat_that_cannot_reach_the_database_stops_the_runner(resources, 
         blocker.close()
 
 
-def test_a_delivery_that_cannot_reach_the_database_goes_back_to_the_broker(
-    monkeypatch, tmp_path
-):
+def test_a_delivery_that_cannot_reach_the_database_goes_back_to_the_broker(monkeypatch, tmp_path):
     # Issue 12, item 3: with PostgreSQL down each delivery failed at the claim and was
     # acknowledged anyway; the jobs came back only after HORN_QUEUED_TIMEOUT_S.
     from celery.exceptions import Reject
@@ -407,3 +405,34 @@ def test_a_delivery_that_cannot_reach_the_database_goes_back_to_the_broker(
         assert rejected.value.requeue is True
     finally:
         get_settings.cache_clear()
+
+
+def test_a_database_restart_mid_epoch_is_waited_out(private_postgres, tmp_path):
+    # Issue 12, item 2: PostgreSQL restarted in 0.7 s mid-epoch failed two running jobs for
+    # good (`worker_error`): a report's write raised instead of waiting for the database.
+    settings = Settings(data_dir=tmp_path, database_url=private_postgres.url, lease_seconds=20)
+    upgrade_database(settings.database_url)
+    sessions = session_factory(make_engine(settings.database_url))
+    resources = WorkerResources(
+        settings=settings,
+        sessions=sessions,
+        bus=DatabaseEventBus(sessions),
+        artifacts=ArtifactStore(tmp_path),
+    )
+    job_id = add_job(resources)
+    supervisor = JobSupervisor(resources, job_id)
+    with session_scope(sessions) as session:
+        assert claim_job(session, job_id, supervisor.owner, 20)
+    supervisor.epochs = 1
+
+    private_postgres.stop()
+    threading.Timer(1.5, private_postgres.start).start()  # back 1.5 s later
+    started = time.monotonic()
+    report = {"type": "metric", "epoch": 1, "step": None, "values": {"loss": 0.5}}
+    supervisor._handle_report(json.dumps(report).encode())
+    assert time.monotonic() - started >= 1.0  # it waited for the database
+    assert supervisor.kill_reason is None and supervisor.protocol_error is None
+    with session_scope(sessions) as session:
+        (metric,) = session.query(Metric).filter_by(job_id=job_id).all()
+        assert metric.values == {"loss": 0.5}
+    assert supervisor._finish(JobStatus.SUCCEEDED, "completed", "Trained 1 epochs.") == "succeeded"
