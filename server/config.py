@@ -99,6 +99,12 @@ class Settings(BaseSettings):
         auth_failures_per_minute: `HORN_AUTH_FAILURES_PER_MINUTE`, wrong or missing API keys
             (and sign-ins) one client address may send per minute; more answer 429 with
             Retry-After, without the key being checked. Default 30.
+        api_threads: `HORN_API_THREADS`, threads the API runs its database work in. Default 40.
+        api_db_connections: `HORN_API_DB_CONNECTIONS`, database connections the API keeps at
+            most; sized with `api_threads` (default: the same, 40), so a thread never waits
+            for a connection held by a request that waits for a thread.
+        api_db_wait_s: `HORN_API_DB_WAIT_S`, longest a request waits for a free database
+            connection before it answers 503 with Retry-After. Default 5.
         metrics_token: `HORN_METRICS_TOKEN`, bearer token that `/metrics` requires (it counts
             every tenant's jobs). Unset: `/metrics` answers loopback clients only.
         sse_heartbeat_s: `HORN_SSE_HEARTBEAT_S`, seconds between keep-alive comments on an
@@ -148,6 +154,9 @@ class Settings(BaseSettings):
     auth_cache_s: float = Field(5, ge=0)
     auth_failures_per_minute: int = Field(30, ge=1)
     metrics_token: str = ""
+    api_threads: int = Field(40, ge=1, le=1000)
+    api_db_connections: int = Field(40, ge=1, le=1000)
+    api_db_wait_s: float = Field(5, gt=0)
     sse_heartbeat_s: float = Field(15, gt=0)
     environment: Literal["development", "production"] = "development"
 

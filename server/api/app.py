@@ -9,6 +9,7 @@ from collections import Counter
 from collections.abc import AsyncIterator
 from pathlib import Path
 
+from anyio import to_thread
 from fastapi import FastAPI
 from fastapi.openapi.docs import get_swagger_ui_html
 from fastapi.responses import FileResponse, HTMLResponse
@@ -116,7 +117,15 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     @contextlib.asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         await run_in_threadpool(upgrade_database, settings.database_url)
-        engine = make_engine(settings.database_url)
+        # Threads and connections are sized together (see `api_db_connections`); a request
+        # that cannot get a connection in `api_db_wait_s` answers 503, never hangs.
+        to_thread.current_default_thread_limiter().total_tokens = settings.api_threads
+        engine = make_engine(
+            settings.database_url,
+            pool_size=max(1, settings.api_db_connections // 2),
+            max_overflow=settings.api_db_connections - max(1, settings.api_db_connections // 2),
+            pool_timeout=settings.api_db_wait_s,
+        )
         app.state.engine = engine
         app.state.sessions = session_factory(engine)
         app.state.artifacts = ArtifactStore(settings.data_dir)

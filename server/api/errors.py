@@ -9,6 +9,7 @@ import shutil
 from http import HTTPStatus
 from typing import Any
 
+import sqlalchemy.exc
 from fastapi import FastAPI, Request
 from fastapi.encoders import jsonable_encoder
 from fastapi.exceptions import RequestValidationError
@@ -116,6 +117,21 @@ def disk_full(folder: os.PathLike[str] | str) -> ApiError:
 
 
 async def _unexpected_error(request: Request, error: Exception) -> JSONResponse:
+    locked = isinstance(error, sqlalchemy.exc.OperationalError) and "database is locked" in str(
+        error
+    )
+    if isinstance(error, sqlalchemy.exc.TimeoutError) or locked:
+        # Every database connection stayed busy for HORN_API_DB_WAIT_S, or SQLite refused one
+        # more writer: back-pressure, the client retries (PostgreSQL serves heavy writes).
+        return await _api_error(
+            request,
+            ApiError(
+                503,
+                "busy",
+                "The server is busy (no database connection freed up in time). Retry shortly.",
+                headers={"Retry-After": "1"},
+            ),
+        )
     if isinstance(error, OSError) and error.errno in DISK_FULL_ERRNOS:
         settings = getattr(request.app.state, "settings", None)
         logger.error("Disk full on %s %s: %s", request.method, request.url.path, error)

@@ -9,7 +9,13 @@ from fastapi import APIRouter, Query, Request, Response
 from sqlalchemy import select
 from starlette.concurrency import run_in_threadpool
 
-from server.api.deps import ArtifactsDep, CurrentTenant, SessionDep, SettingsDep
+from server.api.deps import (
+    ArtifactsDep,
+    CurrentTenant,
+    SessionDep,
+    SessionReleasingRoute,
+    SettingsDep,
+)
 from server.api.errors import ApiError, not_found
 from server.api.paging import DEFAULT_LIMIT, MAX_LIMIT, page_of, paginate
 from server.api.schemas import DatasetOut, Page
@@ -23,7 +29,7 @@ from server.store.datasets import (
 )
 from server.store.db import ACTIVE_STATUSES, Dataset, Job, new_id
 
-router = APIRouter(prefix="/v1/datasets", tags=["datasets"])
+router = APIRouter(prefix="/v1/datasets", tags=["datasets"], route_class=SessionReleasingRoute)
 
 _UPLOAD_BODY = {
     "requestBody": {

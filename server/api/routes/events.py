@@ -14,13 +14,19 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 from starlette.concurrency import run_in_threadpool
 
-from server.api.deps import CurrentTenant, EventBusDep, SessionDep, SettingsDep
+from server.api.deps import (
+    CurrentTenant,
+    EventBusDep,
+    SessionDep,
+    SessionReleasingRoute,
+    SettingsDep,
+)
 from server.api.errors import ApiError
 from server.api.routes.jobs import get_tenant_job
 from server.store.db import Job, JobStatus, utcnow
 from server.store.events import BusEvent, EventBus, EventType, InvalidEventIdError
 
-router = APIRouter(prefix="/v1/jobs", tags=["events"])
+router = APIRouter(prefix="/v1/jobs", tags=["events"], route_class=SessionReleasingRoute)
 
 # How long after a job finished the stream waits for its terminal status event before it ends
 # anyway (the worker commits the status, then publishes the event).

@@ -12,11 +12,12 @@ from fastapi.responses import JSONResponse, PlainTextResponse
 from sqlalchemy import func, select, text
 from starlette.concurrency import run_in_threadpool
 
+from server.api.deps import SessionReleasingRoute
 from server.api.errors import ApiError, error_response
 from server.config import Settings
 from server.store.db import Job, JobStatus
 
-router = APIRouter(tags=["health"])
+router = APIRouter(tags=["health"], route_class=SessionReleasingRoute)
 # Clients allowed to read /metrics without HORN_METRICS_TOKEN.
 LOOPBACK_CLIENTS = frozenset({"127.0.0.1", "::1"})
 

@@ -20,6 +20,7 @@ from server.api.deps import (
     DispatcherDep,
     EventBusDep,
     SessionDep,
+    SessionReleasingRoute,
     SettingsDep,
 )
 from server.api.errors import ApiError, not_found
@@ -43,7 +44,7 @@ from server.store.db import Attempt, Checkpoint, Job, JobStatus, Metric, ModelSo
 from server.store.events import EventType
 from server.store.jobs import queue_for_resources, update_job_if
 
-router = APIRouter(prefix="/v1/jobs", tags=["jobs"])
+router = APIRouter(prefix="/v1/jobs", tags=["jobs"], route_class=SessionReleasingRoute)
 logger = logging.getLogger("horn.api")
 
 MAX_LOG_TAIL = 100_000

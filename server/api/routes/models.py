@@ -8,7 +8,13 @@ from fastapi import APIRouter, Query, Request, Response
 from sqlalchemy import select
 from starlette.concurrency import run_in_threadpool
 
-from server.api.deps import ArtifactsDep, CurrentTenant, SessionDep, SettingsDep
+from server.api.deps import (
+    ArtifactsDep,
+    CurrentTenant,
+    SessionDep,
+    SessionReleasingRoute,
+    SettingsDep,
+)
 from server.api.errors import ApiError, not_found
 from server.api.paging import DEFAULT_LIMIT, MAX_LIMIT, page_of, paginate
 from server.api.schemas import ModelOut, Page
@@ -16,7 +22,7 @@ from server.api.uploads import receive_upload
 from server.store.db import ACTIVE_STATUSES, Job, ModelSource, new_id
 from server.store.sources import ENTRY_POINT, SourceError, check_model_source
 
-router = APIRouter(prefix="/v1/models", tags=["models"])
+router = APIRouter(prefix="/v1/models", tags=["models"], route_class=SessionReleasingRoute)
 
 _UPLOAD_BODY = {
     "requestBody": {

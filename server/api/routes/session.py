@@ -10,7 +10,7 @@ from pydantic import BaseModel, ConfigDict, Field
 from sqlalchemy import select
 from starlette.concurrency import run_in_threadpool
 
-from server.api.deps import SessionDep, auth_limiter, tenant_of_key_id
+from server.api.deps import SessionDep, SessionReleasingRoute, auth_limiter, tenant_of_key_id
 from server.api.errors import ApiError
 from server.api.sessions import (
     CSRF_HEADER,
@@ -24,7 +24,7 @@ from server.api.sessions import (
 from server.store.db import ApiKey, Tenant
 from server.store.keys import authenticate, hash_api_key
 
-router = APIRouter(prefix="/v1/session", tags=["session"])
+router = APIRouter(prefix="/v1/session", tags=["session"], route_class=SessionReleasingRoute)
 
 
 class SignIn(BaseModel):
