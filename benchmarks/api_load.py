@@ -87,8 +87,9 @@ def load_with_wrk(
         body = json.dumps(request.get("json")) if "json" in request else ""
         script.write(WRK_SCRIPT.format(method=request["method"], body=body, key=key))
     try:
+        duration = f"-d{max(1, round(seconds))}s"
         result = subprocess.run(
-            ["wrk", f"-t{min(clients, 4)}", f"-c{clients}", f"-d{max(1, round(seconds))}s", "--latency",
+            ["wrk", f"-t{min(clients, 4)}", f"-c{clients}", duration, "--latency",
              "--timeout", "30s", "-s", script.name, url + request["url"]],
             capture_output=True, text=True, timeout=seconds + 60, check=True,
         )  # fmt: skip
