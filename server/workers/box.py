@@ -99,6 +99,20 @@ DEVICES = ("null", "zero", "full", "random", "urandom")
 
 # Denied inside the box (EPERM): namespaces and mounts, tracing other processes, kernel
 # keyrings, BPF, perf, modules, kexec, raw handles, io_uring, clock and swap changes.
+# System calls added since Linux 5.1 have one number on every architecture.
+_SAME_NUMBER_EVERYWHERE = {
+    "io_uring_setup": 425,
+    "io_uring_enter": 426,
+    "io_uring_register": 427,
+    "open_tree": 428,
+    "move_mount": 429,
+    "fsopen": 430,
+    "fsconfig": 431,
+    "fsmount": 432,
+    "fspick": 433,
+    "pidfd_getfd": 438,
+    "mount_setattr": 442,
+}
 DENIED_SYSCALLS = {
     "x86_64": {
         "ptrace": 101,
@@ -141,17 +155,7 @@ DENIED_SYSCALLS = {
         "kexec_file_load": 320,
         "bpf": 321,
         "userfaultfd": 323,
-        "io_uring_setup": 425,
-        "io_uring_enter": 426,
-        "io_uring_register": 427,
-        "open_tree": 428,
-        "move_mount": 429,
-        "fsopen": 430,
-        "fsconfig": 431,
-        "fsmount": 432,
-        "fspick": 433,
-        "pidfd_getfd": 438,
-        "mount_setattr": 442,
+        **_SAME_NUMBER_EVERYWHERE,
     },  # fmt: skip
     "aarch64": {
         "lookup_dcookie": 18,
@@ -189,17 +193,7 @@ DENIED_SYSCALLS = {
         "bpf": 280,
         "userfaultfd": 282,
         "kexec_file_load": 294,
-        "io_uring_setup": 425,
-        "io_uring_enter": 426,
-        "io_uring_register": 427,
-        "open_tree": 428,
-        "move_mount": 429,
-        "fsopen": 430,
-        "fsconfig": 431,
-        "fsmount": 432,
-        "fspick": 433,
-        "pidfd_getfd": 438,
-        "mount_setattr": 442,
+        **_SAME_NUMBER_EVERYWHERE,
     },  # fmt: skip
 }
 CLONE_SYSCALL = {"x86_64": 56, "aarch64": 220}
@@ -793,10 +787,7 @@ def launch(spec: dict) -> int:
                 break
         time.sleep(0.005)
 
-    stopping = {"signal": None}
-
     def forward(signum: int, _frame: object) -> None:
-        stopping["signal"] = signum
         with contextlib.suppress(OSError):
             os.kill(init, signum)
 

@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import contextlib
 import dataclasses
+import functools
 import importlib.util
 import json
 import os
@@ -23,7 +24,6 @@ import signal
 import site
 import subprocess
 import sys
-import time
 from pathlib import Path
 from typing import Any
 
@@ -109,7 +109,8 @@ class BoxLimits:
         )
 
 
-def interpreter_paths() -> list[str]:
+@functools.lru_cache(maxsize=1)
+def interpreter_paths() -> tuple[str, ...]:
     """Host folders a box needs read-only to run this interpreter with Horn's packages.
 
     The interpreter's prefixes (a virtual environment's and its base's), its site-packages,
@@ -139,7 +140,7 @@ def interpreter_paths() -> list[str]:
     for path in ordered:
         if not any(path == other or path.startswith(other.rstrip("/") + "/") for other in kept):
             kept.append(path)
-    return kept
+    return tuple(kept)  # the same for the life of the process: computed once
 
 
 def check_private_paths(private: list[Path]) -> None:
@@ -310,7 +311,7 @@ def start_box(
             {"source": os.path.realpath(b.source), "target": b.target, "writable": b.writable}
             for b in binds
         ],
-        "read_only_paths": interpreter_paths(),
+        "read_only_paths": list(interpreter_paths()),
         "devices": _gpu_devices() if gpus > 0 else [],
         "isolate_network": settings.sandbox_network,
         "memory_mb": limits.memory_mb,
@@ -462,20 +463,6 @@ def main(argv: list[str] | None = None) -> int:
     print(output.decode(errors="replace").strip())
     print(json.dumps({"launcher": box.status}))
     return 0 if box.returncode == 0 else 1
-
-
-def wait_gone(pid: int, timeout_s: float) -> bool:
-    """Waits until process `pid` no longer exists; returns whether it is gone."""
-    deadline = time.monotonic() + timeout_s
-    while time.monotonic() < deadline:
-        try:
-            os.kill(pid, 0)
-        except ProcessLookupError:
-            return True
-        except PermissionError:
-            pass
-        time.sleep(0.05)
-    return False
 
 
 if __name__ == "__main__":

@@ -177,10 +177,37 @@ def test_npz_member_that_is_not_npy_is_refused(tmp_path):
         validate_dataset(path, "npz")
 
 
-def test_a_zip_bomb_is_checked_in_bounded_memory(tmp_path):
-    # Issue 12, item 12: a 1.6 MB .npz took the API from 133 to 2,056 MB while it was checked.
+def run_measuring_peak_memory(function: str, path) -> tuple[object, int]:
+    """Calls `server.store.datasets.<function>(path)` in a fresh interpreter.
+
+    Returns:
+        (a JSON summary of what it returned, how much its peak resident memory grew in MB).
+    """
+    import json
     import subprocess
     import sys
+
+    script = (
+        "import json, resource, sys\n"
+        "from pathlib import Path\n"
+        "from server.store import datasets\n"
+        "before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss\n"
+        f"result = datasets.{function}(Path(sys.argv[1]))\n"
+        "after = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss\n"
+        "if isinstance(result, tuple):  # read_csv: (arrays, extra)\n"
+        "    result = [result[0]['x'].shape[0], str(result[0]['y'].dtype)]\n"
+        "print(json.dumps([result, (after - before) // 1024]))\n"
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", script, str(path)], capture_output=True, text=True, timeout=300
+    )
+    assert done.returncode == 0, done.stderr
+    result, grown_mb = json.loads(done.stdout.splitlines()[-1])
+    return (tuple(result) if isinstance(result, list) else result), grown_mb
+
+
+def test_a_zip_bomb_is_checked_in_bounded_memory(tmp_path):
+    # Issue 12, item 12: a 1.6 MB .npz took the API from 133 to 2,056 MB while it was checked.
     import zipfile
 
     path = tmp_path / "bomb.npz"
@@ -195,27 +222,13 @@ def test_a_zip_bomb_is_checked_in_bounded_memory(tmp_path):
                 for _ in range(length * 8 // len(zeros)):
                     member.write(zeros)
     assert path.stat().st_size < 2 << 20
-    script = (
-        "import resource, sys\n"
-        "from server.store.datasets import inspect_npz\n"
-        "before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss\n"
-        "summary = inspect_npz(__import__('pathlib').Path(sys.argv[1]))\n"
-        "after = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss\n"
-        "print(summary['rows'], (after - before) // 1024)\n"
-    )
-    result = subprocess.run(
-        [sys.executable, "-c", script, str(path)], capture_output=True, text=True, timeout=300
-    )
-    assert result.returncode == 0, result.stderr
-    rows_seen, grown_mb = map(int, result.stdout.split())
-    assert rows_seen == rows
+    summary, grown_mb = run_measuring_peak_memory("inspect_npz", path)
+    assert summary["rows"] == rows
     assert grown_mb < 100, f"checking grew the process by {grown_mb} MB"
 
 
 def test_a_large_csv_is_read_in_memory_close_to_its_arrays(tmp_path):
     # Issue 12, item 12: a 21 MB CSV took the API from 133 to 690 MB.
-    import subprocess
-    import sys
 
     rows, features = 150_000, 20
     path = tmp_path / "big.csv"
@@ -225,22 +238,9 @@ def test_a_large_csv_is_read_in_memory_close_to_its_arrays(tmp_path):
         file.write(",".join([f"f{i}" for i in range(features)] + ["label"]) + "\n")
         np.savetxt(file, np.column_stack([values, labels]), delimiter=",", fmt="%.6g")
     assert path.stat().st_size > 15 << 20
-    script = (
-        "import resource, sys\n"
-        "from pathlib import Path\n"
-        "from server.store.datasets import read_csv\n"
-        "before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss\n"
-        "arrays, extra = read_csv(Path(sys.argv[1]))\n"
-        "after = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss\n"
-        "print(arrays['x'].shape[0], arrays['y'].dtype, (after - before) // 1024)\n"
-    )
-    result = subprocess.run(
-        [sys.executable, "-c", script, str(path)], capture_output=True, text=True, timeout=300
-    )
-    assert result.returncode == 0, result.stderr
-    seen_rows, dtype, grown_mb = result.stdout.split()
-    assert (int(seen_rows), dtype) == (rows, "int64")
-    assert int(grown_mb) < 60, f"reading grew the process by {grown_mb} MB"  # x is 12 MB
+    (rows_read, dtype), grown_mb = run_measuring_peak_memory("read_csv", path)
+    assert (rows_read, dtype) == (rows, "int64")
+    assert grown_mb < 60, f"reading grew the process by {grown_mb} MB"  # x is 12 MB
 
 
 def test_csv_labels_that_turn_to_text_late_get_every_class(tmp_path):

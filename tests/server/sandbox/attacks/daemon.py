@@ -6,28 +6,12 @@ namespace ends with it: the test checks that the heartbeat stops and no `horn-da
 """
 
 import ctypes
-import json
 import os
 import signal
 import time
 
 NAME = "daemon"
 PR_SET_NAME = 15
-
-
-def report(escaped, detail):
-    """Prints this attack's one result line."""
-    line = json.dumps({"name": NAME, "escaped": bool(escaped), "detail": detail}, default=str)
-    print("ATTACK " + line, flush=True)
-
-
-def build_model(hparams):
-    """A tiny model: this file is also a valid Horn model source."""
-    import kerascore as keras
-
-    model = keras.Sequential([keras.Input((4,)), keras.layers.Dense(2)])
-    model.compile(optimizer="adam", loss="mse")
-    return model
 
 
 def daemon(heartbeat):

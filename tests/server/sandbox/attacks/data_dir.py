@@ -5,27 +5,11 @@ placeholders). They must not be readable or listable from the box, directly or t
 /proc/*/root or /proc/*/cwd.
 """
 
-import json
 import os
 
 NAME = "data_dir"
 victim_dir = "VICTIM_DIR"
 data_dir = "DATA_DIR"
-
-
-def report(escaped, detail):
-    """Prints this attack's one result line."""
-    line = json.dumps({"name": NAME, "escaped": bool(escaped), "detail": detail}, default=str)
-    print("ATTACK " + line, flush=True)
-
-
-def build_model(hparams):
-    """A tiny model: this file is also a valid Horn model source."""
-    import kerascore as keras
-
-    model = keras.Sequential([keras.Input((4,)), keras.layers.Dense(2)])
-    model.compile(optimizer="adam", loss="mse")
-    return model
 
 
 def attack():

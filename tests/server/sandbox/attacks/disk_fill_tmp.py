@@ -5,26 +5,10 @@ Both are size-capped tmpfs mounts of the box: writing must fail with ENOSPC long
 """
 
 import errno
-import json
 import os
 
 NAME = "disk_fill_tmp"
 TRY_MB = 256
-
-
-def report(escaped, detail):
-    """Prints this attack's one result line."""
-    line = json.dumps({"name": NAME, "escaped": bool(escaped), "detail": detail}, default=str)
-    print("ATTACK " + line, flush=True)
-
-
-def build_model(hparams):
-    """A tiny model: this file is also a valid Horn model source."""
-    import kerascore as keras
-
-    model = keras.Sequential([keras.Input((4,)), keras.layers.Dense(2)])
-    model.compile(optimizer="adam", loss="mse")
-    return model
 
 
 def fill(folder):

@@ -5,27 +5,11 @@ twice a second, so the attack stays alive for 2 s after writing), or the writes 
 """
 
 import errno
-import json
 import time
 
 NAME = "disk_fill_work"
 FILES = 8
 FILE_MB = 64
-
-
-def report(escaped, detail):
-    """Prints this attack's one result line."""
-    line = json.dumps({"name": NAME, "escaped": bool(escaped), "detail": detail}, default=str)
-    print("ATTACK " + line, flush=True)
-
-
-def build_model(hparams):
-    """A tiny model: this file is also a valid Horn model source."""
-    import kerascore as keras
-
-    model = keras.Sequential([keras.Input((4,)), keras.layers.Dense(2)])
-    model.compile(optimizer="adam", loss="mse")
-    return model
 
 
 def attack():

@@ -4,25 +4,8 @@ A box shows only its own /etc (a passwd with root, horn and nobody); the host's 
 must be out of reach, directly or through /proc/*/root.
 """
 
-import json
-
 NAME = "etc_shadow"
 BOX_USERS = {"root", "horn", "nobody"}
-
-
-def report(escaped, detail):
-    """Prints this attack's one result line."""
-    line = json.dumps({"name": NAME, "escaped": bool(escaped), "detail": detail}, default=str)
-    print("ATTACK " + line, flush=True)
-
-
-def build_model(hparams):
-    """A tiny model: this file is also a valid Horn model source."""
-    import kerascore as keras
-
-    model = keras.Sequential([keras.Input((4,)), keras.layers.Dense(2)])
-    model.compile(optimizer="adam", loss="mse")
-    return model
 
 
 def attack():

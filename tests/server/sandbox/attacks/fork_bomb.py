@@ -5,28 +5,12 @@ launcher must end the box with limit `too_many_processes`, long before 2000.
 """
 
 import ctypes
-import json
 import os
 import time
 
 NAME = "fork_bomb"
 PR_SET_NAME = 15
 CAP = 2000
-
-
-def report(escaped, detail):
-    """Prints this attack's one result line."""
-    line = json.dumps({"name": NAME, "escaped": bool(escaped), "detail": detail}, default=str)
-    print("ATTACK " + line, flush=True)
-
-
-def build_model(hparams):
-    """A tiny model: this file is also a valid Horn model source."""
-    import kerascore as keras
-
-    model = keras.Sequential([keras.Input((4,)), keras.layers.Dense(2)])
-    model.compile(optimizer="adam", loss="mse")
-    return model
 
 
 def attack():

@@ -5,27 +5,11 @@ must raise MemoryError; allocating everything is an escape.
 """
 
 import ctypes
-import json
 
 NAME = "memory_bomb"
 PR_SET_NAME = 15
 CHUNK = 256 << 20
 CHUNKS = 24  # 6 GiB
-
-
-def report(escaped, detail):
-    """Prints this attack's one result line."""
-    line = json.dumps({"name": NAME, "escaped": bool(escaped), "detail": detail}, default=str)
-    print("ATTACK " + line, flush=True)
-
-
-def build_model(hparams):
-    """A tiny model: this file is also a valid Horn model source."""
-    import kerascore as keras
-
-    model = keras.Sequential([keras.Input((4,)), keras.layers.Dense(2)])
-    model.compile(optimizer="adam", loss="mse")
-    return model
 
 
 def attack():

@@ -5,7 +5,6 @@ the host ("HOST_TCP_PORT", "HOST_UNIX_SOCKET", "HOST_ABSTRACT_SOCKET"); the usua
 broker and API ports and sockets are tried too. A box has its own empty network namespace.
 """
 
-import json
 import socket
 
 NAME = "network"
@@ -24,21 +23,6 @@ UNIX_SOCKETS = [
     "/run/dbus/system_bus_socket",
     "/run/systemd/private",
 ]
-
-
-def report(escaped, detail):
-    """Prints this attack's one result line."""
-    line = json.dumps({"name": NAME, "escaped": bool(escaped), "detail": detail}, default=str)
-    print("ATTACK " + line, flush=True)
-
-
-def build_model(hparams):
-    """A tiny model: this file is also a valid Horn model source."""
-    import kerascore as keras
-
-    model = keras.Sequential([keras.Input((4,)), keras.layers.Dense(2)])
-    model.compile(optimizer="adam", loss="mse")
-    return model
 
 
 def connect(family, address):

@@ -4,28 +4,12 @@ A box has its own /proc (its own PID namespace): it may see its init and itself,
 HORN_* variable in any environment, and no descriptor that leads outside the box.
 """
 
-import json
 import os
 import stat
 
 NAME = "proc_environ_fd"
 # Descriptor targets that are no way out of the box: its own files, pipes, sockets, anon inodes.
 HARMLESS = ("/job/", "/tmp/", "/dev/", "pipe:", "socket:", "anon_inode:", "/proc/")
-
-
-def report(escaped, detail):
-    """Prints this attack's one result line."""
-    line = json.dumps({"name": NAME, "escaped": bool(escaped), "detail": detail}, default=str)
-    print("ATTACK " + line, flush=True)
-
-
-def build_model(hparams):
-    """A tiny model: this file is also a valid Horn model source."""
-    import kerascore as keras
-
-    model = keras.Sequential([keras.Input((4,)), keras.layers.Dense(2)])
-    model.compile(optimizer="adam", loss="mse")
-    return model
 
 
 def attack():

@@ -6,7 +6,6 @@ access as ptrace: the box's init (PID 1, outside the seccomp filter) and the vic
 """
 
 import ctypes
-import json
 import os
 import time
 
@@ -16,21 +15,6 @@ PTRACE_TRACEME = 0
 PTRACE_ATTACH = 16
 PTRACE_DETACH = 17
 PTRACE_SEIZE = 0x4206
-
-
-def report(escaped, detail):
-    """Prints this attack's one result line."""
-    line = json.dumps({"name": NAME, "escaped": bool(escaped), "detail": detail}, default=str)
-    print("ATTACK " + line, flush=True)
-
-
-def build_model(hparams):
-    """A tiny model: this file is also a valid Horn model source."""
-    import kerascore as keras
-
-    model = keras.Sequential([keras.Input((4,)), keras.layers.Dense(2)])
-    model.compile(optimizer="adam", loss="mse")
-    return model
 
 
 def call(libc, *args):

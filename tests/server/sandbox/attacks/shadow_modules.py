@@ -6,7 +6,6 @@ same folder: checks that none of them was imported (the box runs Python isolated
 sys.path of absolute, read-only folders only).
 """
 
-import json
 import os
 import sys
 
@@ -28,21 +27,6 @@ PLANTED = (
     "contextlib",
     "encodings",
 )
-
-
-def report(escaped, detail):
-    """Prints this attack's one result line."""
-    line = json.dumps({"name": NAME, "escaped": bool(escaped), "detail": detail}, default=str)
-    print("ATTACK " + line, flush=True)
-
-
-def build_model(hparams):
-    """A tiny model: this file is also a valid Horn model source."""
-    import kerascore as keras
-
-    model = keras.Sequential([keras.Input((4,)), keras.layers.Dense(2)])
-    model.compile(optimizer="adam", loss="mse")
-    return model
 
 
 def payload(folder, name):

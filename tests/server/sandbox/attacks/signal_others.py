@@ -5,27 +5,11 @@ The test writes the victim box's host pids (its launcher and its payload) into t
 the box's own processes), and the test checks that the victim lives on.
 """
 
-import json
 import os
 import signal
 
 NAME = "signal_others"
 victim_pids = "VICTIM_PID"
-
-
-def report(escaped, detail):
-    """Prints this attack's one result line."""
-    line = json.dumps({"name": NAME, "escaped": bool(escaped), "detail": detail}, default=str)
-    print("ATTACK " + line, flush=True)
-
-
-def build_model(hparams):
-    """A tiny model: this file is also a valid Horn model source."""
-    import kerascore as keras
-
-    model = keras.Sequential([keras.Input((4,)), keras.layers.Dense(2)])
-    model.compile(optimizer="adam", loss="mse")
-    return model
 
 
 def send(pid, sig):

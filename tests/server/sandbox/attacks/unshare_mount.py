@@ -5,7 +5,6 @@ namespace flags, and clone3; the `unshare` program fails the same way.
 """
 
 import ctypes
-import json
 import os
 import subprocess
 
@@ -18,21 +17,6 @@ SIGCHLD = 17
 MS_BIND = 4096
 MS_REMOUNT = 32
 SYSCALLS = {"x86_64": {"clone": 56, "clone3": 435}, "aarch64": {"clone": 220, "clone3": 435}}
-
-
-def report(escaped, detail):
-    """Prints this attack's one result line."""
-    line = json.dumps({"name": NAME, "escaped": bool(escaped), "detail": detail}, default=str)
-    print("ATTACK " + line, flush=True)
-
-
-def build_model(hparams):
-    """A tiny model: this file is also a valid Horn model source."""
-    import kerascore as keras
-
-    model = keras.Sequential([keras.Input((4,)), keras.layers.Dense(2)])
-    model.compile(optimizer="adam", loss="mse")
-    return model
 
 
 def attack():

@@ -5,7 +5,6 @@ host's system and interpreter folders. Nothing of another job (its folder name, 
 or of the data folder (horn.db) may turn up.
 """
 
-import json
 import os
 import sys
 
@@ -13,21 +12,6 @@ NAME = "walk_up"
 victim_dir = "VICTIM_DIR"
 data_dir = "DATA_DIR"
 SKIPPED = {"/proc", "/sys", "/dev", "/usr", "/bin", "/sbin", "/lib", "/lib32", "/lib64"}
-
-
-def report(escaped, detail):
-    """Prints this attack's one result line."""
-    line = json.dumps({"name": NAME, "escaped": bool(escaped), "detail": detail}, default=str)
-    print("ATTACK " + line, flush=True)
-
-
-def build_model(hparams):
-    """A tiny model: this file is also a valid Horn model source."""
-    import kerascore as keras
-
-    model = keras.Sequential([keras.Input((4,)), keras.layers.Dense(2)])
-    model.compile(optimizer="adam", loss="mse")
-    return model
 
 
 def attack():

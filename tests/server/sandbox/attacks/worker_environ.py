@@ -4,26 +4,10 @@ The test sets HORN_TEST_SECRET in the worker's environment; a box starts with a 
 environment, so neither os.environ nor any /proc/*/environ or cmdline may hold it.
 """
 
-import json
 import os
 
 NAME = "worker_environ"
 SECRET = "HORN_TEST_SECRET"
-
-
-def report(escaped, detail):
-    """Prints this attack's one result line."""
-    line = json.dumps({"name": NAME, "escaped": bool(escaped), "detail": detail}, default=str)
-    print("ATTACK " + line, flush=True)
-
-
-def build_model(hparams):
-    """A tiny model: this file is also a valid Horn model source."""
-    import kerascore as keras
-
-    model = keras.Sequential([keras.Input((4,)), keras.layers.Dense(2)])
-    model.compile(optimizer="adam", loss="mse")
-    return model
 
 
 def attack():

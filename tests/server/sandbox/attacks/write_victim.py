@@ -4,27 +4,11 @@ Every way in (the host path, /proc/1/root, a rename, a symlink, a chmod) must fa
 also compares the victim's folder byte for byte afterwards.
 """
 
-import json
 import os
 
 NAME = "write_victim"
 victim_dir = "VICTIM_DIR"
 data_dir = "DATA_DIR"
-
-
-def report(escaped, detail):
-    """Prints this attack's one result line."""
-    line = json.dumps({"name": NAME, "escaped": bool(escaped), "detail": detail}, default=str)
-    print("ATTACK " + line, flush=True)
-
-
-def build_model(hparams):
-    """A tiny model: this file is also a valid Horn model source."""
-    import kerascore as keras
-
-    model = keras.Sequential([keras.Input((4,)), keras.layers.Dense(2)])
-    model.compile(optimizer="adam", loss="mse")
-    return model
 
 
 def overwrite(path):
