@@ -540,33 +540,27 @@ class Cgroup:
     def remove(self) -> None:
         """Kills what is left in the group and removes it."""
         for folder in set(self.folders.values()):
-            for _ in range(50):
-                try:
-                    os.rmdir(folder)
-                    break
-                except FileNotFoundError:
-                    break
-                except OSError:
-                    for pid in _read(folder + "/cgroup.procs").split():
-                        with contextlib.suppress(OSError):
-                            os.kill(int(pid), signal.SIGKILL)
-                    time.sleep(0.02)
+            _remove_cgroup(folder)
+
+
+def _remove_cgroup(folder: str) -> None:
+    """Kills the processes of a cgroup and removes it (gone already is fine)."""
+    for _ in range(50):
+        try:
+            os.rmdir(folder)
+            return
+        except FileNotFoundError:
+            return
+        except OSError:  # busy: processes left, or not yet reaped
+            for pid in _read(folder + "/cgroup.procs").split():
+                with contextlib.suppress(OSError):
+                    os.kill(int(pid), signal.SIGKILL)
+            time.sleep(0.02)
 
 
 def _make_cgroup(folder: str) -> None:
     """Creates a cgroup folder, first removing a stale one a killed launcher left behind."""
-    with contextlib.suppress(FileNotFoundError):
-        for pid in _read(folder + "/cgroup.procs").split():
-            with contextlib.suppress(OSError):
-                os.kill(int(pid), signal.SIGKILL)
-        for _ in range(50):
-            try:
-                os.rmdir(folder)
-                break
-            except FileNotFoundError:
-                break
-            except OSError:
-                time.sleep(0.02)
+    _remove_cgroup(folder)
     os.mkdir(folder, 0o755)
 
 
