@@ -25,9 +25,10 @@ from kerascore import (  # noqa: E402
     saving,
     utils,
 )
+from kerascore.layers.core.input_layer import Input, InputLayer  # noqa: E402
+from kerascore.layers.input_spec import InputSpec  # noqa: E402
+from kerascore.layers.layer import Layer, clear_session  # noqa: E402
 from kerascore.models import Model, Sequential  # noqa: E402
-from kerascore.models.input import Input, InputLayer  # noqa: E402
-from kerascore.models.layer import InputSpec, Layer, clear_session  # noqa: E402
 
 __version__ = "0.1.0"
 version = __version__

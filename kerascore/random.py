@@ -11,7 +11,7 @@ import random as python_random
 import tensorflow as tf
 
 from kerascore import backend
-from kerascore.models.layer import unique_name
+from kerascore.layers.layer import unique_name
 from kerascore.saving.serialization import register_builtin
 
 _GLOBAL_GENERATOR = []

@@ -1,32 +1,240 @@
 """Layers: `from kerascore import layers` / `keras.layers.Dense(...)`.
 
-Every layer module lists its public layers in `__all__`; they are re-exported here.
+Each layer lives in `kerascore/layers/<family>/<name>.py`, as in Keras; this module names
+every public one explicitly.
 """
 
-import importlib
-
-from kerascore.models.input import Input, InputLayer
-from kerascore.models.layer import InputSpec, Layer
-
-_LAYER_MODULES = (
-    "core",
-    "activations",
-    "conv",
-    "pooling",
-    "normalization",
-    "merging",
-    "reshaping",
-    "regularization",
-    "masking",
-    "recurrent",
-    "attention",
-    "preprocessing",
+from kerascore.layers.activations.activation import Activation
+from kerascore.layers.activations.elu import ELU
+from kerascore.layers.activations.leaky_relu import LeakyReLU
+from kerascore.layers.activations.prelu import PReLU
+from kerascore.layers.activations.relu import ReLU
+from kerascore.layers.activations.softmax import Softmax
+from kerascore.layers.attention.additive_attention import AdditiveAttention
+from kerascore.layers.attention.attention import Attention
+from kerascore.layers.attention.multi_head_attention import MultiHeadAttention
+from kerascore.layers.convolutional.conv1d import Conv1D, Convolution1D
+from kerascore.layers.convolutional.conv1d_transpose import Conv1DTranspose, Convolution1DTranspose
+from kerascore.layers.convolutional.conv2d import Conv2D, Convolution2D
+from kerascore.layers.convolutional.conv2d_transpose import Conv2DTranspose, Convolution2DTranspose
+from kerascore.layers.convolutional.conv3d import Conv3D, Convolution3D
+from kerascore.layers.convolutional.conv3d_transpose import Conv3DTranspose, Convolution3DTranspose
+from kerascore.layers.convolutional.depthwise_conv1d import DepthwiseConv1D
+from kerascore.layers.convolutional.depthwise_conv2d import DepthwiseConv2D
+from kerascore.layers.convolutional.separable_conv1d import SeparableConv1D, SeparableConvolution1D
+from kerascore.layers.convolutional.separable_conv2d import SeparableConv2D, SeparableConvolution2D
+from kerascore.layers.core.dense import Dense
+from kerascore.layers.core.embedding import Embedding
+from kerascore.layers.core.identity import Identity
+from kerascore.layers.core.input_layer import Input, InputLayer
+from kerascore.layers.core.lambda_layer import Lambda
+from kerascore.layers.core.masking import Masking
+from kerascore.layers.core.symbolic_op import SymbolicOp
+from kerascore.layers.input_spec import InputSpec
+from kerascore.layers.layer import Layer
+from kerascore.layers.merging.add import Add, add
+from kerascore.layers.merging.average import Average, average
+from kerascore.layers.merging.concatenate import Concatenate, concatenate
+from kerascore.layers.merging.dot import Dot, dot
+from kerascore.layers.merging.maximum import Maximum, maximum
+from kerascore.layers.merging.minimum import Minimum, minimum
+from kerascore.layers.merging.multiply import Multiply, multiply
+from kerascore.layers.merging.subtract import Subtract, subtract
+from kerascore.layers.normalization.batch_normalization import BatchNormalization
+from kerascore.layers.normalization.group_normalization import GroupNormalization
+from kerascore.layers.normalization.layer_normalization import LayerNormalization
+from kerascore.layers.normalization.rms_normalization import RMSNormalization
+from kerascore.layers.normalization.unit_normalization import UnitNormalization
+from kerascore.layers.pooling.average_pooling1d import AveragePooling1D, AvgPool1D
+from kerascore.layers.pooling.average_pooling2d import AveragePooling2D, AvgPool2D
+from kerascore.layers.pooling.average_pooling3d import AveragePooling3D, AvgPool3D
+from kerascore.layers.pooling.global_average_pooling1d import (
+    GlobalAveragePooling1D,
+    GlobalAvgPool1D,
 )
+from kerascore.layers.pooling.global_average_pooling2d import (
+    GlobalAveragePooling2D,
+    GlobalAvgPool2D,
+)
+from kerascore.layers.pooling.global_average_pooling3d import (
+    GlobalAveragePooling3D,
+    GlobalAvgPool3D,
+)
+from kerascore.layers.pooling.global_max_pooling1d import GlobalMaxPool1D, GlobalMaxPooling1D
+from kerascore.layers.pooling.global_max_pooling2d import GlobalMaxPool2D, GlobalMaxPooling2D
+from kerascore.layers.pooling.global_max_pooling3d import GlobalMaxPool3D, GlobalMaxPooling3D
+from kerascore.layers.pooling.max_pooling1d import MaxPool1D, MaxPooling1D
+from kerascore.layers.pooling.max_pooling2d import MaxPool2D, MaxPooling2D
+from kerascore.layers.pooling.max_pooling3d import MaxPool3D, MaxPooling3D
+from kerascore.layers.preprocessing.categorical import CategoryEncoding, Hashing
+from kerascore.layers.preprocessing.image_preprocessing.center_crop import CenterCrop
+from kerascore.layers.preprocessing.image_preprocessing.random_contrast import RandomContrast
+from kerascore.layers.preprocessing.image_preprocessing.random_flip import RandomFlip
+from kerascore.layers.preprocessing.image_preprocessing.random_rotation import RandomRotation
+from kerascore.layers.preprocessing.image_preprocessing.random_translation import RandomTranslation
+from kerascore.layers.preprocessing.image_preprocessing.random_zoom import RandomZoom
+from kerascore.layers.preprocessing.image_preprocessing.resizing import Resizing
+from kerascore.layers.preprocessing.integer_lookup import IntegerLookup
+from kerascore.layers.preprocessing.normalization import Normalization, Rescaling
+from kerascore.layers.preprocessing.string_lookup import StringLookup
+from kerascore.layers.preprocessing.text_vectorization import TextVectorization
+from kerascore.layers.regularization.activity_regularization import ActivityRegularization
+from kerascore.layers.regularization.alpha_dropout import AlphaDropout
+from kerascore.layers.regularization.dropout import Dropout
+from kerascore.layers.regularization.gaussian_dropout import GaussianDropout
+from kerascore.layers.regularization.gaussian_noise import GaussianNoise
+from kerascore.layers.regularization.spatial_dropout import (
+    SpatialDropout1D,
+    SpatialDropout2D,
+    SpatialDropout3D,
+)
+from kerascore.layers.reshaping.cropping1d import Cropping1D
+from kerascore.layers.reshaping.cropping2d import Cropping2D
+from kerascore.layers.reshaping.cropping3d import Cropping3D
+from kerascore.layers.reshaping.flatten import Flatten
+from kerascore.layers.reshaping.permute import Permute
+from kerascore.layers.reshaping.repeat_vector import RepeatVector
+from kerascore.layers.reshaping.reshape import Reshape
+from kerascore.layers.reshaping.up_sampling1d import UpSampling1D
+from kerascore.layers.reshaping.up_sampling2d import UpSampling2D
+from kerascore.layers.reshaping.up_sampling3d import UpSampling3D
+from kerascore.layers.reshaping.zero_padding1d import ZeroPadding1D
+from kerascore.layers.reshaping.zero_padding2d import ZeroPadding2D
+from kerascore.layers.reshaping.zero_padding3d import ZeroPadding3D
+from kerascore.layers.rnn.bidirectional import Bidirectional
+from kerascore.layers.rnn.gru import GRU, GRUCell
+from kerascore.layers.rnn.lstm import LSTM, LSTMCell
+from kerascore.layers.rnn.rnn import RNN
+from kerascore.layers.rnn.simple_rnn import SimpleRNN, SimpleRNNCell
+from kerascore.layers.rnn.stacked_rnn_cells import StackedRNNCells
+from kerascore.layers.rnn.time_distributed import TimeDistributed
 
-__all__ = ["Input", "InputLayer", "InputSpec", "Layer"]
-
-for _name in _LAYER_MODULES:
-    _module = importlib.import_module(f"kerascore.layers.{_name}")
-    for _public in _module.__all__:
-        globals()[_public] = getattr(_module, _public)
-        __all__.append(_public)
+__all__ = [
+    "Activation",
+    "ActivityRegularization",
+    "Add",
+    "AdditiveAttention",
+    "AlphaDropout",
+    "Attention",
+    "Average",
+    "AveragePooling1D",
+    "AveragePooling2D",
+    "AveragePooling3D",
+    "AvgPool1D",
+    "AvgPool2D",
+    "AvgPool3D",
+    "BatchNormalization",
+    "Bidirectional",
+    "CategoryEncoding",
+    "CenterCrop",
+    "Concatenate",
+    "Conv1D",
+    "Conv1DTranspose",
+    "Conv2D",
+    "Conv2DTranspose",
+    "Conv3D",
+    "Conv3DTranspose",
+    "Convolution1D",
+    "Convolution1DTranspose",
+    "Convolution2D",
+    "Convolution2DTranspose",
+    "Convolution3D",
+    "Convolution3DTranspose",
+    "Cropping1D",
+    "Cropping2D",
+    "Cropping3D",
+    "Dense",
+    "DepthwiseConv1D",
+    "DepthwiseConv2D",
+    "Dot",
+    "Dropout",
+    "ELU",
+    "Embedding",
+    "Flatten",
+    "GRU",
+    "GRUCell",
+    "GaussianDropout",
+    "GaussianNoise",
+    "GlobalAveragePooling1D",
+    "GlobalAveragePooling2D",
+    "GlobalAveragePooling3D",
+    "GlobalAvgPool1D",
+    "GlobalAvgPool2D",
+    "GlobalAvgPool3D",
+    "GlobalMaxPool1D",
+    "GlobalMaxPool2D",
+    "GlobalMaxPool3D",
+    "GlobalMaxPooling1D",
+    "GlobalMaxPooling2D",
+    "GlobalMaxPooling3D",
+    "GroupNormalization",
+    "Hashing",
+    "Identity",
+    "Input",
+    "InputLayer",
+    "InputSpec",
+    "IntegerLookup",
+    "LSTM",
+    "LSTMCell",
+    "Lambda",
+    "Layer",
+    "LayerNormalization",
+    "LeakyReLU",
+    "Masking",
+    "MaxPool1D",
+    "MaxPool2D",
+    "MaxPool3D",
+    "MaxPooling1D",
+    "MaxPooling2D",
+    "MaxPooling3D",
+    "Maximum",
+    "Minimum",
+    "MultiHeadAttention",
+    "Multiply",
+    "Normalization",
+    "PReLU",
+    "Permute",
+    "RMSNormalization",
+    "RNN",
+    "RandomContrast",
+    "RandomFlip",
+    "RandomRotation",
+    "RandomTranslation",
+    "RandomZoom",
+    "ReLU",
+    "RepeatVector",
+    "Rescaling",
+    "Reshape",
+    "Resizing",
+    "SeparableConv1D",
+    "SeparableConv2D",
+    "SeparableConvolution1D",
+    "SeparableConvolution2D",
+    "SimpleRNN",
+    "SimpleRNNCell",
+    "Softmax",
+    "SpatialDropout1D",
+    "SpatialDropout2D",
+    "SpatialDropout3D",
+    "StackedRNNCells",
+    "StringLookup",
+    "Subtract",
+    "SymbolicOp",
+    "TextVectorization",
+    "TimeDistributed",
+    "UnitNormalization",
+    "UpSampling1D",
+    "UpSampling2D",
+    "UpSampling3D",
+    "ZeroPadding1D",
+    "ZeroPadding2D",
+    "ZeroPadding3D",
+    "add",
+    "average",
+    "concatenate",
+    "dot",
+    "maximum",
+    "minimum",
+    "multiply",
+    "subtract",
+]

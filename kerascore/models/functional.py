@@ -3,7 +3,7 @@
 import tensorflow as tf
 
 from kerascore import backend
-from kerascore.models.layer import Layer, standardize_shape
+from kerascore.layers.layer import Layer, standardize_shape
 from kerascore.models.model import Model
 from kerascore.saving.serialization import register_builtin
 
@@ -47,12 +47,12 @@ class KerasTensor:
         raise TypeError("A symbolic KerasTensor cannot be iterated over.")
 
     def __getitem__(self, key):
-        from kerascore.layers.core import SymbolicOp, _encode_key
+        from kerascore.layers.core.symbolic_op import SymbolicOp, _encode_key
 
         return SymbolicOp("getitem", operand=_encode_key(key))(self)
 
     def _binary(self, other, op, reverse=False):
-        from kerascore.layers.core import SymbolicOp
+        from kerascore.layers.core.symbolic_op import SymbolicOp
 
         if isinstance(other, KerasTensor):
             pair = [other, self] if reverse else [self, other]
@@ -89,7 +89,7 @@ class KerasTensor:
         return self._binary(other, "power")
 
     def __neg__(self):
-        from kerascore.layers.core import SymbolicOp
+        from kerascore.layers.core.symbolic_op import SymbolicOp
 
         return SymbolicOp("negative")(self)
 
@@ -249,7 +249,7 @@ class Functional(Model):
                     f"Model '{self.name}': inputs and outputs must be symbolic tensors from "
                     f"`keras.Input(...)` and layer calls on them. Received: {tensor!r}"
                 )
-        from kerascore.models.input import InputLayer
+        from kerascore.layers.core.input_layer import InputLayer
 
         for tensor in flat_inputs:
             if not isinstance(tensor._keras_history[0], InputLayer):
@@ -401,7 +401,7 @@ class Functional(Model):
             flat_values.append(value)
         self._check_input_shapes(flat_values)
         values = {id(t): v for t, v in zip(self.inputs, flat_values)}
-        from kerascore.models.input import InputLayer
+        from kerascore.layers.core.input_layer import InputLayer
 
         for node in self._nodes_in_order:
             if isinstance(node.layer, InputLayer):
@@ -471,7 +471,7 @@ class Functional(Model):
                 custom_objects=custom_objects,
             )
             layers_by_name[layer_config["name"]] = layer
-            from kerascore.models.input import InputLayer
+            from kerascore.layers.core.input_layer import InputLayer
 
             if isinstance(layer, InputLayer):
                 produced[(layer.name, 0)] = [layer.output]

@@ -4,7 +4,7 @@ import inspect
 
 import tensorflow as tf
 
-from kerascore.models.layer import Layer, _tupled_shape
+from kerascore.layers.layer import Layer, _tupled_shape
 from kerascore.saving.serialization import register_builtin
 from kerascore.training.trainer import Trainer
 

@@ -1,8 +1,8 @@
 """`Sequential`: a plain stack of layers, one input and one output."""
 
+from kerascore.layers.core.input_layer import Input, InputLayer
+from kerascore.layers.layer import Layer
 from kerascore.models.functional import Functional, KerasTensor
-from kerascore.models.input import Input, InputLayer
-from kerascore.models.layer import Layer
 from kerascore.models.model import Model
 from kerascore.saving.serialization import register_builtin
 

@@ -32,7 +32,7 @@ def print_summary(model, line_length=None, print_fn=None, show_trainable=False):
     columns = [int(line_length * 0.45), int(line_length * 0.33)]
     columns.append(line_length - sum(columns))
     rows = []
-    from kerascore.models.input import InputLayer
+    from kerascore.layers.core.input_layer import InputLayer
 
     for layer in model.layers:
         if isinstance(layer, InputLayer):

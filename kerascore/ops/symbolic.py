@@ -10,7 +10,7 @@ import functools
 import numpy as np
 import tensorflow as tf
 
-from kerascore.models.layer import Layer, unique_name
+from kerascore.layers.layer import Layer, unique_name
 from kerascore.saving.serialization import register_builtin
 
 _OPS = {}

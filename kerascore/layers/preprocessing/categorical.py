@@ -4,7 +4,7 @@ the lookup layers (one-hot, multi-hot, counts)."""
 import tensorflow as tf
 
 from kerascore import backend
-from kerascore.models.layer import Layer
+from kerascore.layers.layer import Layer
 from kerascore.saving.serialization import register_builtin
 
 

@@ -1,9 +1,4 @@
-"""StringLookup and IntegerLookup: map a vocabulary of tokens to contiguous int ids.
-
-Index layout (as Keras): `[mask token][OOV ids x num_oov_indices][vocabulary...]`. The table
-is a `tf.lookup.StaticHashTable` created eagerly (outside any traced function), so compiled
-steps and `tf.data` pipelines capture it. The vocabulary is kept in the layer's config.
-"""
+"""`IndexLookup`: the vocabulary lookup that StringLookup and IntegerLookup share."""
 
 import collections
 
@@ -11,9 +6,8 @@ import numpy as np
 import tensorflow as tf
 
 from kerascore import backend
+from kerascore.layers.layer import Layer
 from kerascore.layers.preprocessing.categorical import check_not_sparse, encode_categorical
-from kerascore.models.layer import Layer
-from kerascore.saving.serialization import register_builtin
 
 _OUTPUT_MODES = ("int", "one_hot", "multi_hot", "count", "tf_idf")
 
@@ -412,131 +406,3 @@ class IndexLookup(Layer):
             "vocabulary": self._tokens,
             "idf_weights": idf,
         }
-
-
-@register_builtin
-class StringLookup(IndexLookup):
-    """Maps strings to int ids through a vocabulary (or ids back to strings with `invert`).
-
-    Args:
-        max_tokens: the maximum vocabulary size, special tokens included; None: no limit.
-        num_oov_indices: how many ids out-of-vocabulary strings hash into (0: they raise).
-        mask_token: a string that maps to id 0 (and is masked); None: no mask id.
-        oov_token: the token returned for unknown ids with `invert=True`.
-        vocabulary: a list of strings; or learn it with `adapt`.
-        idf_weights: inverse document frequencies for `output_mode="tf_idf"`.
-        invert: map ids to strings instead.
-        output_mode: `"int"`, `"one_hot"`, `"multi_hot"`, `"count"` or `"tf_idf"`.
-        pad_to_max_tokens: make encoded outputs `max_tokens` wide.
-        sparse: must be False.
-        encoding: the text encoding; only UTF-8.
-
-    Example:
-        layer = keras.layers.StringLookup(vocabulary=["a", "b", "c"])
-        layer([["a", "c"], ["d", "b"]])  # [[1, 3], [0, 2]]
-    """
-
-    def __init__(
-        self,
-        max_tokens=None,
-        num_oov_indices=1,
-        mask_token=None,
-        oov_token="[UNK]",
-        vocabulary=None,
-        idf_weights=None,
-        invert=False,
-        output_mode="int",
-        pad_to_max_tokens=False,
-        sparse=False,
-        encoding="utf-8",
-        name=None,
-        **kwargs,
-    ):
-        if encoding.lower().replace("-", "") != "utf8":
-            raise ValueError(f"Only UTF-8 is supported. Received: encoding={encoding!r}")
-        kwargs.pop("vocabulary_dtype", None)
-        self.encoding = encoding
-        super().__init__(
-            max_tokens=max_tokens,
-            num_oov_indices=num_oov_indices,
-            mask_token=mask_token,
-            oov_token=oov_token,
-            vocabulary_dtype="string",
-            vocabulary=vocabulary,
-            idf_weights=idf_weights,
-            invert=invert,
-            output_mode=output_mode,
-            sparse=sparse,
-            pad_to_max_tokens=pad_to_max_tokens,
-            name=name,
-            **kwargs,
-        )
-
-    def get_config(self):
-        config = super().get_config()
-        config.pop("vocabulary_dtype")
-        return {**config, "encoding": self.encoding}
-
-
-@register_builtin
-class IntegerLookup(IndexLookup):
-    """Maps integers to contiguous int ids through a vocabulary (or back with `invert`).
-
-    Args:
-        max_tokens: the maximum vocabulary size, special tokens included; None: no limit.
-        num_oov_indices: how many ids out-of-vocabulary values map into (0: they raise).
-        mask_token: an int that maps to id 0; None: no mask id.
-        oov_token: the value returned for unknown ids with `invert=True` (-1).
-        output_mode: `"int"`, `"one_hot"`, `"multi_hot"`, `"count"` or `"tf_idf"`.
-        pad_to_max_tokens: make encoded outputs `max_tokens` wide.
-        sparse: must be False.
-        vocabulary: a list of ints; or learn it with `adapt`.
-        vocabulary_dtype: `"int64"` (default) or `"int32"`.
-        idf_weights: inverse document frequencies for `output_mode="tf_idf"`.
-        invert: map ids to values instead.
-
-    Example:
-        layer = keras.layers.IntegerLookup(vocabulary=[12, 36, 1138, 42])
-        layer([[12, 1138, 42], [42, 1000, 36]])  # [[1, 3, 4], [4, 0, 2]]
-    """
-
-    def __init__(
-        self,
-        max_tokens=None,
-        num_oov_indices=1,
-        mask_token=None,
-        oov_token=-1,
-        output_mode="int",
-        pad_to_max_tokens=False,
-        sparse=False,
-        vocabulary=None,
-        vocabulary_dtype="int64",
-        idf_weights=None,
-        invert=False,
-        name=None,
-        **kwargs,
-    ):
-        if vocabulary_dtype not in ("int32", "int64"):
-            raise ValueError(
-                "`vocabulary_dtype` must be 'int32' or 'int64'. Received: "
-                f"vocabulary_dtype={vocabulary_dtype!r}"
-            )
-        if mask_token is not None:
-            mask_token = int(mask_token)
-        if oov_token is not None:
-            oov_token = int(oov_token)
-        super().__init__(
-            max_tokens=max_tokens,
-            num_oov_indices=num_oov_indices,
-            mask_token=mask_token,
-            oov_token=oov_token,
-            vocabulary_dtype=vocabulary_dtype,
-            vocabulary=vocabulary,
-            idf_weights=idf_weights,
-            invert=invert,
-            output_mode=output_mode,
-            sparse=sparse,
-            pad_to_max_tokens=pad_to_max_tokens,
-            name=name,
-            **kwargs,
-        )

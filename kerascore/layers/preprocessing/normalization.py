@@ -6,7 +6,7 @@ import numpy as np
 import tensorflow as tf
 
 from kerascore import backend
-from kerascore.models.layer import Layer
+from kerascore.layers.layer import Layer
 from kerascore.saving.serialization import register_builtin
 
 

@@ -6,8 +6,9 @@ import numpy as np
 import tensorflow as tf
 
 from kerascore import backend
-from kerascore.layers.preprocessing.index_lookup import StringLookup, standardize_output_mode
-from kerascore.models.layer import Layer
+from kerascore.layers.layer import Layer
+from kerascore.layers.preprocessing.index_lookup import standardize_output_mode
+from kerascore.layers.preprocessing.string_lookup import StringLookup
 from kerascore.saving.serialization import (
     deserialize_keras_object,
     register_builtin,

@@ -1,0 +1,4 @@
+"""Attention layers: Attention, AdditiveAttention, MultiHeadAttention.
+
+Import layers from `kerascore.layers`; each module here holds one of them.
+"""

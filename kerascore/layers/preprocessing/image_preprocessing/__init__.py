@@ -1,0 +1,1 @@
+"""Image preprocessing layers: resizing, cropping and random augmentations."""
