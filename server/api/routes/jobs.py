@@ -42,7 +42,7 @@ from server.api.schemas import (
 from server.api.serving import TOKEN_HEADER
 from server.store.db import Attempt, Checkpoint, Job, JobStatus, Metric, ModelSource, utcnow
 from server.store.events import EventType
-from server.store.jobs import queue_for_resources, update_job_if
+from server.store.jobs import mark_enqueued, queue_for_resources, request_cancel
 
 router = APIRouter(prefix="/v1/jobs", tags=["jobs"], route_class=SessionReleasingRoute)
 logger = logging.getLogger("horn.api")
@@ -177,12 +177,15 @@ def create_job(
         # The job stays queued; the workers' reconciler enqueues it once the broker is back
         # (an empty `enqueued_at` marks it as never sent).
         logger.warning("Could not enqueue job %s: %s", job.id, error)
-        job.enqueued_at = None
-        job.message = (
-            f"Waiting for a worker on the {queue!r} queue (the broker could not be reached; "
-            "the job will be enqueued when it is)."
+        mark_enqueued(
+            session,
+            job.id,
+            sent=False,
+            message=f"Waiting for a worker on the {queue!r} queue (the broker could not be "
+            "reached; the job will be enqueued when it is).",
         )
         session.commit()
+        session.refresh(job)
     return load_job_out(session, job)
 
 
@@ -242,25 +245,7 @@ def cancel_job(
     worker has stopped the runner.
     """
     job = get_tenant_job(session, tenant.id, job_id)
-    now = utcnow()
-    if update_job_if(
-        session,
-        job_id,
-        [JobStatus.QUEUED],
-        status=JobStatus.CANCELLED,
-        reason="cancelled",
-        message="Cancelled before it started.",
-        cancel_requested=True,
-        finished_at=now,
-    ) or update_job_if(
-        session,
-        job_id,
-        [JobStatus.STARTING, JobStatus.RUNNING],
-        status=JobStatus.CANCELLING,
-        reason="cancel_requested",
-        message="Cancellation requested; stopping the training process.",
-        cancel_requested=True,
-    ):
+    if request_cancel(session, job_id):
         session.commit()
     else:
         return load_job_out(session, job)

@@ -26,8 +26,11 @@ from server.store.db import (
 )
 from server.store.db import utcnow as now
 from server.store.events import DatabaseEventBus
+from server.store.jobs import claim_job
 from server.store.migrate import upgrade_database
-from server.workers.tasks import JobSupervisor, WorkerResources, claim_job, reconcile_jobs
+from server.workers.reconciler import reconcile_jobs
+from server.workers.resources import WorkerResources
+from server.workers.supervisor import JobSupervisor
 
 
 @pytest.fixture
@@ -218,11 +221,12 @@ def test_log_lines_sent_through_the_report_pipe_count_toward_the_log_limit(resou
     )
     limit = 1024 * 1024
     log_path = tmp_path / "runner.log"
-    with open(log_path, "ab", buffering=0) as supervisor.log_file:
-        line = json.dumps({"type": "log", "line": "x" * 60_000}).encode()
-        for _ in range(limit // 60_000 + 5):
-            supervisor._handle_report(line)
-        supervisor._handle_output("stdout", b"printed after the limit\n")
+    supervisor.log.open(log_path)
+    line = json.dumps({"type": "log", "line": "x" * 60_000}).encode()
+    for _ in range(limit // 60_000 + 5):
+        supervisor._handle_report(line)
+    supervisor.log.output("stdout", b"printed after the limit\n")
+    supervisor.log.close()
     text = log_path.read_text()
     assert log_path.stat().st_size <= limit + 200
     assert text.rstrip().endswith("later output is dropped.")
@@ -259,7 +263,8 @@ def test_checkpoints_are_taken_only_from_the_runners_own_folder(resources, tmp_p
     job_id = add_job(resources)
     supervisor = JobSupervisor(resources, job_id)
     with session_scope(resources.sessions) as session:
-        assert claim_job(session, job_id, supervisor.owner, 30)
+        supervisor.lease = claim_job(session, job_id, supervisor.owner, 30)
+        assert supervisor.lease is not None
     work = supervisor.work_dir
     work.mkdir(parents=True)
     report = {"type": "checkpoint", "epoch": 1, "path": "checkpoints/epoch-0001.keras"}
@@ -304,7 +309,8 @@ def test_a_checkpoint_that_fills_the_disk_stops_the_job_with_disk_full(resources
     supervisor = JobSupervisor(resources, job_id)
     supervisor.epochs = 1
     with session_scope(resources.sessions) as session:
-        assert claim_job(session, job_id, supervisor.owner, 30)
+        supervisor.lease = claim_job(session, job_id, supervisor.owner, 30)
+        assert supervisor.lease is not None
     work = supervisor.work_dir / "checkpoints"
     work.mkdir(parents=True)
     (work / "epoch-0001.keras").write_bytes(os.urandom(3 << 20))
@@ -331,16 +337,18 @@ def test_a_worker_that_lost_its_lease_writes_nothing(resources):
     job_id = add_job(resources)
     old = JobSupervisor(resources, job_id)
     with session_scope(resources.sessions) as session:
-        assert claim_job(session, job_id, old.owner, 0.01)
-        old.attempt_number = 1
+        old.lease = claim_job(session, job_id, old.owner, 0.01)
+        assert old.lease is not None
     old.epochs = 3
     old._dispatch_report({"type": "metric", "epoch": 1, "step": None, "values": {"loss": 1.0}})
     old.work_dir.mkdir(parents=True)
     time.sleep(0.05)  # the old lease expires; a new worker claims the job
     new = JobSupervisor(resources, job_id)
     with session_scope(resources.sessions) as session:
-        assert claim_job(session, job_id, new.owner, 30)
-    new.attempt_number, new.epochs = 2, 3
+        new.lease = claim_job(session, job_id, new.owner, 30)
+        assert new.lease is not None
+    new.epochs = 3
+    assert (old.attempt_number, new.attempt_number) == (1, 2)
     assert new.work_dir != old.work_dir  # each attempt has a folder of its own
     new._dispatch_report({"type": "metric", "epoch": 2, "step": None, "values": {"loss": 0.5}})
 
@@ -366,7 +374,8 @@ def test_a_heartbeat_that_cannot_reach_the_database_stops_the_runner(resources, 
     job_id = add_job(resources)
     supervisor = JobSupervisor(dataclasses.replace(resources, settings=settings), job_id)
     with session_scope(resources.sessions) as session:
-        assert claim_job(session, job_id, supervisor.owner, 2)
+        supervisor.lease = claim_job(session, job_id, supervisor.owner, 2)
+        assert supervisor.lease is not None
     supervisor.deadline = time.monotonic() + 600
     blocker = sqlite3.connect(settings.data_dir / "horn.db", timeout=0.1)
     blocker.execute("BEGIN EXCLUSIVE")
@@ -391,13 +400,14 @@ def test_a_delivery_that_cannot_reach_the_database_goes_back_to_the_broker(monke
     from celery.exceptions import Reject
 
     from server.config import get_settings
+    from server.workers import resources as resources_module
     from server.workers import tasks
 
     monkeypatch.setenv("HORN_DATA_DIR", str(tmp_path))
     # A PostgreSQL that is down: nothing listens on this port.
     monkeypatch.setenv("HORN_DATABASE_URL", "postgresql://horn@127.0.0.1:9/horn")
     monkeypatch.setattr(tasks, "CLAIM_RETRY_DELAY_S", 0.0)
-    monkeypatch.setattr(tasks, "_resources", {})
+    monkeypatch.setattr(resources_module, "_resources", {})
     get_settings.cache_clear()
     try:
         with pytest.raises(Reject) as rejected:
@@ -422,7 +432,8 @@ def test_a_database_restart_mid_epoch_is_waited_out(private_postgres, tmp_path):
     job_id = add_job(resources)
     supervisor = JobSupervisor(resources, job_id)
     with session_scope(sessions) as session:
-        assert claim_job(session, job_id, supervisor.owner, 20)
+        supervisor.lease = claim_job(session, job_id, supervisor.owner, 20)
+        assert supervisor.lease is not None
     supervisor.epochs = 1
 
     private_postgres.stop()
