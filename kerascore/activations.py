@@ -13,6 +13,7 @@ from kerascore.saving.serialization import (
     deserialize_keras_object,
     get_registered_object,
     register_builtin,
+    resolve_identifier,
     serialize_keras_object,
 )
 
@@ -365,16 +366,13 @@ def get(identifier):
     """
     if identifier is None:
         return linear
-    if isinstance(identifier, str):
-        if identifier not in ALL_OBJECTS_DICT:
-            raise ValueError(_unknown(identifier))
-        return ALL_OBJECTS_DICT[identifier]
-    obj = deserialize(identifier) if isinstance(identifier, dict) else identifier
-    if callable(obj):
-        return obj
-    raise ValueError(
-        "Could not interpret activation function identifier: expected a name, a callable or "
-        f"None. Received: identifier={identifier!r}"
+    return resolve_identifier(
+        identifier,
+        "activation function",
+        ALL_OBJECTS_DICT,
+        expected="a name, a callable or None",
+        hint=" Custom functions can be passed directly or registered with "
+        "@kerascore.saving.register_keras_serializable().",
     )
 
 

@@ -3,18 +3,16 @@
 The optimizer applies a variable's constraint (`var.constraint`) after each update.
 """
 
-import inspect
-import re
-
 import tensorflow as tf
 
 from kerascore import backend
 from kerascore.saving.serialization import (
     deserialize_keras_object,
-    get_registered_object,
     register_builtin,
+    resolve_identifier,
     serialize_keras_object,
 )
+from kerascore.utils.naming import to_snake_case
 
 
 @register_builtin
@@ -129,14 +127,9 @@ class MinMaxNorm(Constraint):
         }
 
 
-def _snake(name):
-    name = re.sub("(.)([A-Z][a-z]+)", r"\1_\2", name)
-    return re.sub("([a-z])([A-Z])", r"\1_\2", name).lower()
-
-
 _CLASSES = (Constraint, MaxNorm, MinMaxNorm, NonNeg, UnitNorm)
 ALL_OBJECTS_DICT = {cls.__name__: cls for cls in _CLASSES}
-ALL_OBJECTS_DICT.update({_snake(cls.__name__): cls for cls in _CLASSES})
+ALL_OBJECTS_DICT.update({to_snake_case(cls.__name__): cls for cls in _CLASSES})
 
 max_norm = MaxNorm
 non_neg = NonNeg
@@ -162,21 +155,6 @@ def get(identifier):
     Raises:
         ValueError: if `identifier` cannot be interpreted; the message lists valid names.
     """
-    if identifier is None:
-        return None
-    if isinstance(identifier, dict):
-        obj = deserialize(identifier)
-    elif isinstance(identifier, str):
-        obj = ALL_OBJECTS_DICT.get(identifier) or get_registered_object(identifier)
-        if obj is None:
-            raise ValueError(
-                f"Unknown constraint: {identifier!r}. Valid names: {sorted(ALL_OBJECTS_DICT)}."
-            )
-    else:
-        obj = identifier
-    if callable(obj):
-        return obj() if inspect.isclass(obj) else obj
-    raise ValueError(
-        "Could not interpret constraint identifier: expected a name, a config or a callable. "
-        f"Received: identifier={identifier!r}"
+    return resolve_identifier(
+        identifier, "constraint", ALL_OBJECTS_DICT, expected="a name, a config or a callable"
     )

@@ -7,7 +7,6 @@ random ops, so `tf.random.set_seed(s)` makes a run reproducible.
 """
 
 import math
-import re
 
 import numpy as np
 import tensorflow as tf
@@ -15,10 +14,11 @@ import tensorflow as tf
 from kerascore import backend
 from kerascore.saving.serialization import (
     deserialize_keras_object,
-    get_registered_object,
     register_builtin,
+    resolve_identifier,
     serialize_keras_object,
 )
+from kerascore.utils.naming import to_snake_case
 
 _INT32_MAX = 2**31 - 1
 
@@ -458,11 +458,6 @@ class Orthogonal(RandomInitializer):
         return {**super().get_config(), "gain": self.gain}
 
 
-def _snake(name):
-    name = re.sub(r"(.)([A-Z][a-z]+)", r"\1_\2", name)
-    return re.sub(r"([a-z])([A-Z])", r"\1_\2", name).lower()
-
-
 _CLASSES = (
     Initializer,
     Constant,
@@ -482,7 +477,7 @@ _CLASSES = (
     VarianceScaling,
 )
 ALL_OBJECTS_DICT = {cls.__name__: cls for cls in _CLASSES}
-ALL_OBJECTS_DICT.update({_snake(cls.__name__): cls for cls in _CLASSES})
+ALL_OBJECTS_DICT.update({to_snake_case(cls.__name__): cls for cls in _CLASSES})
 ALL_OBJECTS_DICT.update(
     {
         "IdentityInitializer": Identity,
@@ -521,30 +516,15 @@ def get(identifier):
     Raises:
         ValueError: if `identifier` cannot be interpreted.
     """
-    if identifier is None:
-        return None
-    if isinstance(identifier, str):
-        cls = ALL_OBJECTS_DICT.get(identifier) or get_registered_object(identifier)
-        if cls is None:
-            raise ValueError(
-                f"Unknown initializer: {identifier!r}. Valid names: "
-                f"{sorted(ALL_OBJECTS_DICT)}. Custom initializers can be passed as objects or "
-                "registered with @kerascore.saving.register_keras_serializable()."
-            )
-        obj = cls
-    elif isinstance(identifier, dict):
-        obj = deserialize(identifier)
-    elif tf.is_tensor(identifier) or isinstance(identifier, (np.generic, np.ndarray)):
-        obj = _value_initializer(identifier)
-    else:
-        obj = identifier
-    if isinstance(obj, type):
-        obj = obj()
-    if callable(obj):
-        return obj
-    raise ValueError(
-        "Could not interpret initializer identifier: expected a name, a config, an array or a "
-        f"callable. Received: identifier={identifier!r}"
+    if tf.is_tensor(identifier) or isinstance(identifier, (np.generic, np.ndarray)):
+        return _value_initializer(identifier)
+    return resolve_identifier(
+        identifier,
+        "initializer",
+        ALL_OBJECTS_DICT,
+        expected="a name, a config, an array or a callable",
+        hint=" Custom initializers can be passed as objects or registered with "
+        "@kerascore.saving.register_keras_serializable().",
     )
 
 

@@ -4,7 +4,6 @@ A loss function maps `(y_true, y_pred)` to per-sample values; a `Loss` object al
 them (`sample_weight`, masks) and reduces them to a scalar.
 """
 
-import inspect
 import re
 import warnings
 
@@ -13,10 +12,11 @@ import tensorflow as tf
 from kerascore import activations, backend
 from kerascore.saving.serialization import (
     deserialize_keras_object,
-    get_registered_object,
     register_builtin,
+    resolve_identifier,
     serialize_keras_object,
 )
+from kerascore.utils.naming import to_snake_case
 
 REDUCTIONS = ("sum_over_batch_size", "sum", "mean", "mean_with_sample_weight", "none", None)
 
@@ -40,12 +40,6 @@ def _scope_name(name):
     return re.sub(r"[^A-Za-z0-9_.\-/]", "_", str(name)).lstrip("_/-") or "loss"
 
 
-def _to_snake_case(name):
-    name = re.sub(r"\W+", "", name)
-    name = re.sub("(.)([A-Z][a-z]+)", r"\1_\2", name)
-    return re.sub("([a-z])([A-Z])", r"\1_\2", name).lower()
-
-
 @register_builtin
 class Loss:
     """Base class of losses: `loss(y_true, y_pred, sample_weight=None)` returns the reduced loss.
@@ -63,7 +57,7 @@ class Loss:
     """
 
     def __init__(self, name=None, reduction="sum_over_batch_size", dtype=None):
-        self.name = name or _to_snake_case(type(self).__name__)
+        self.name = name or to_snake_case(type(self).__name__)
         self.reduction = standardize_reduction(reduction)
         self._dtype = backend.standardize_dtype(dtype)
 
@@ -1100,23 +1094,11 @@ def get(identifier):
     Raises:
         ValueError: if `identifier` cannot be interpreted; the message lists valid names.
     """
-    if identifier is None:
-        return None
-    if isinstance(identifier, dict):
-        obj = deserialize(identifier)
-    elif isinstance(identifier, str):
-        obj = ALL_OBJECTS_DICT.get(identifier) or get_registered_object(identifier)
-        if obj is None:
-            raise ValueError(
-                f"Unknown loss: {identifier!r}. Valid names: {sorted(ALL_OBJECTS_DICT)}. "
-                "Custom losses can be passed as functions or Loss objects, or registered with "
-                "@kerascore.saving.register_keras_serializable()."
-            )
-    else:
-        obj = identifier
-    if callable(obj):
-        return obj() if inspect.isclass(obj) else obj
-    raise ValueError(
-        "Could not interpret loss identifier: expected a name, a config, a Loss or a callable. "
-        f"Received: identifier={identifier!r}"
+    return resolve_identifier(
+        identifier,
+        "loss",
+        ALL_OBJECTS_DICT,
+        expected="a name, a config, a Loss or a callable",
+        hint=" Custom losses can be passed as functions or Loss objects, or registered with "
+        "@kerascore.saving.register_keras_serializable().",
     )

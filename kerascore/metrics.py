@@ -6,8 +6,6 @@ A `Metric` owns non-trainable `tf.Variable`s created eagerly in `__init__`, so t
 `tf.distribute` strategy each replica accumulates locally and reads sum over replicas.
 """
 
-import inspect
-import re
 from enum import Enum
 
 import numpy as np
@@ -35,10 +33,11 @@ from kerascore.losses import (
 )
 from kerascore.saving.serialization import (
     deserialize_keras_object,
-    get_registered_object,
     register_builtin,
+    resolve_identifier,
     serialize_keras_object,
 )
+from kerascore.utils.naming import to_snake_case
 
 __all__ = [
     "AUC",
@@ -114,12 +113,6 @@ _AGGREGATIONS = {
 }
 
 
-def _to_snake_case(name):
-    name = re.sub(r"\W+", "", name)
-    name = re.sub("(.)([A-Z][a-z]+)", r"\1_\2", name)
-    return re.sub("([a-z])([A-Z])", r"\1_\2", name).lower()
-
-
 @register_builtin
 class Metric:
     """Base class of metrics: `update_state(...)` accumulates, `result()` reads.
@@ -135,7 +128,7 @@ class Metric:
     _direction = None
 
     def __init__(self, name=None, dtype=None):
-        self.name = name or _to_snake_case(type(self).__name__)
+        self.name = name or to_snake_case(type(self).__name__)
         self._dtype = backend.standardize_dtype(dtype)
         self._variables = []
 
@@ -1609,7 +1602,7 @@ _CLASSES = (
     SparseTopKCategoricalAccuracy,
 )
 ALL_OBJECTS_DICT = {cls.__name__: cls for cls in _CLASSES}
-ALL_OBJECTS_DICT.update({_to_snake_case(cls.__name__): cls for cls in _CLASSES})
+ALL_OBJECTS_DICT.update({to_snake_case(cls.__name__): cls for cls in _CLASSES})
 ALL_OBJECTS_DICT.update(
     {
         "bce": BinaryCrossentropy,
@@ -1647,23 +1640,11 @@ def get(identifier):
     Raises:
         ValueError: if `identifier` cannot be interpreted; the message lists valid names.
     """
-    if identifier is None:
-        return None
-    if isinstance(identifier, dict):
-        obj = deserialize(identifier)
-    elif isinstance(identifier, str):
-        obj = ALL_OBJECTS_DICT.get(identifier) or get_registered_object(identifier)
-        if obj is None:
-            raise ValueError(
-                f"Unknown metric: {identifier!r}. Valid names: {sorted(ALL_OBJECTS_DICT)}. "
-                "Custom metrics can be passed as functions or Metric objects, or registered "
-                "with @kerascore.saving.register_keras_serializable()."
-            )
-    else:
-        obj = identifier
-    if callable(obj):
-        return obj() if inspect.isclass(obj) else obj
-    raise ValueError(
-        "Could not interpret metric identifier: expected a name, a config, a Metric or a "
-        f"function. Received: identifier={identifier!r}"
+    return resolve_identifier(
+        identifier,
+        "metric",
+        ALL_OBJECTS_DICT,
+        expected="a name, a config, a Metric or a function",
+        hint=" Custom metrics can be passed as functions or Metric objects, or registered "
+        "with @kerascore.saving.register_keras_serializable().",
     )

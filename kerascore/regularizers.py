@@ -1,18 +1,17 @@
 """Weight regularizers: `regularizer(weight)` returns a scalar penalty added to the loss."""
 
-import inspect
 import math
-import re
 
 import tensorflow as tf
 
 from kerascore import backend
 from kerascore.saving.serialization import (
     deserialize_keras_object,
-    get_registered_object,
     register_builtin,
+    resolve_identifier,
     serialize_keras_object,
 )
+from kerascore.utils.naming import to_snake_case
 
 
 def validate_float_arg(value, name):
@@ -167,14 +166,9 @@ class OrthogonalRegularizer(Regularizer):
         return {"factor": self.factor, "mode": self.mode}
 
 
-def _snake(name):
-    name = re.sub("(.)([A-Z][a-z]+)", r"\1_\2", name)
-    return re.sub("([a-z])([A-Z])", r"\1_\2", name).lower()
-
-
 _CLASSES = (Regularizer, L1, L2, L1L2, OrthogonalRegularizer)
 ALL_OBJECTS_DICT = {cls.__name__: cls for cls in _CLASSES}
-ALL_OBJECTS_DICT.update({_snake(cls.__name__): cls for cls in _CLASSES})
+ALL_OBJECTS_DICT.update({to_snake_case(cls.__name__): cls for cls in _CLASSES})
 # Keras 3 only knows "l1l2"; "l1_l2" is the name its documentation and Keras 2 use.
 ALL_OBJECTS_DICT["l1_l2"] = L1L2
 
@@ -202,21 +196,6 @@ def get(identifier):
     Raises:
         ValueError: if `identifier` cannot be interpreted; the message lists valid names.
     """
-    if identifier is None:
-        return None
-    if isinstance(identifier, dict):
-        obj = deserialize(identifier)
-    elif isinstance(identifier, str):
-        obj = ALL_OBJECTS_DICT.get(identifier) or get_registered_object(identifier)
-        if obj is None:
-            raise ValueError(
-                f"Unknown regularizer: {identifier!r}. Valid names: {sorted(ALL_OBJECTS_DICT)}."
-            )
-    else:
-        obj = identifier
-    if callable(obj):
-        return obj() if inspect.isclass(obj) else obj
-    raise ValueError(
-        "Could not interpret regularizer identifier: expected a name, a config or a callable. "
-        f"Received: identifier={identifier!r}"
+    return resolve_identifier(
+        identifier, "regularizer", ALL_OBJECTS_DICT, expected="a name, a config or a callable"
     )

@@ -10,6 +10,7 @@ import tensorflow as tf
 
 from kerascore import backend
 from kerascore.saving.serialization import register_builtin
+from kerascore.utils.naming import to_snake_case
 
 _NAME_COUNTS = {}
 
@@ -25,13 +26,6 @@ def clear_session():
     _NAME_COUNTS.clear()
     gc.collect()
     backend.release_cached_kernels()
-
-
-def to_snake_case(name):
-    """`Conv2D` → `conv2d`, `MaxPooling2D` → `max_pooling2d`, as Keras names layers."""
-    name = re.sub(r"\W+", "", name)
-    name = re.sub(r"(.)([A-Z][a-z]+)", r"\1_\2", name)
-    return re.sub(r"([a-z])([A-Z])", r"\1_\2", name).lower()
 
 
 def unique_name(base):

@@ -6,6 +6,7 @@ nothing else.
 """
 
 import contextlib
+import inspect
 import threading
 
 _BUILTIN_REGISTRY = {}
@@ -150,4 +151,42 @@ def _unknown_message(name, module_objects):
         f"Unknown object {name!r}: it is neither built in nor registered. Register custom classes "
         "and functions with @kerascore.saving.register_keras_serializable() or pass them in "
         f"custom_objects={{...}}. Registered custom objects: {known or 'none'}."
+    )
+
+
+def resolve_identifier(identifier, kind, module_objects, expected, hint=""):
+    """The `get()` of a module of named objects (losses, metrics, initializers, ...).
+
+    `None` stays `None`; a dict is a serialized object; a string is looked up in
+    `module_objects`, then among registered objects; a class found that way, or passed, is
+    instantiated with its defaults; any other callable is returned as is.
+
+    Args:
+        identifier: what the user passed.
+        kind: what the module holds, for messages (`"loss"`).
+        module_objects: the module's name → class or function mapping.
+        expected: what an identifier may be, for messages (`"a name, a config or a callable"`).
+        hint: a sentence appended to the unknown-name message.
+
+    Raises:
+        ValueError: if `identifier` is an unknown name (the message lists the valid names) or
+            not a name, a config or a callable.
+    """
+    if identifier is None:
+        return None
+    if isinstance(identifier, dict):
+        obj = deserialize_keras_object(identifier, module_objects=module_objects)
+    elif isinstance(identifier, str):
+        obj = module_objects.get(identifier) or get_registered_object(identifier)
+        if obj is None:
+            raise ValueError(
+                f"Unknown {kind}: {identifier!r}. Valid names: {sorted(module_objects)}.{hint}"
+            )
+    else:
+        obj = identifier
+    if callable(obj):
+        return obj() if inspect.isclass(obj) else obj
+    raise ValueError(
+        f"Could not interpret {kind} identifier: expected {expected}. "
+        f"Received: identifier={identifier!r}"
     )

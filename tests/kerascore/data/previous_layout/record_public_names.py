@@ -41,10 +41,22 @@ PUBLIC_MODULES = [
 
 def public_names(module):
     return sorted(
-        name
-        for name in dir(module)
-        if not name.startswith("_") and not isinstance(getattr(module, name), types.ModuleType)
+        set(getattr(module, "__all__", ()))
+        | {
+            name
+            for name in dir(module)
+            if not name.startswith("_")
+            and not isinstance(getattr(module, name), types.ModuleType)
+            and _defined_under(getattr(module, name), module.__name__)
+        }
     )
+
+
+def _defined_under(value, module_name):
+    home = getattr(value, "__module__", None)
+    if not (isinstance(value, type) or callable(value)) or home is None:
+        return True
+    return home == module_name or home.startswith(module_name + ".")
 
 
 def main():
