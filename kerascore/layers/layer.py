@@ -434,6 +434,30 @@ class Layer:
         return inputs
 
     def __call__(self, *args, **kwargs):
+        """Calls the layer on `inputs` (the first argument): what `layer(x)` does, in order.
+
+        1. Symbolic inputs (`keras.Input` and what came of it) do not run the layer: the call
+           is recorded as a node of a functional graph and symbolic outputs are returned.
+        2. Inputs are converted to tensors and, with `autocast`, floats are cast to the
+           layer's compute dtype.
+        3. `training` is resolved: the argument, else the value of the outer layer's call,
+           else the default of `call`'s own `training` parameter; it is dropped when `call`
+           does not take it.
+        4. `mask` is resolved: the argument, else the masks the inputs carry (`_keras_mask`);
+           dropped when `call` does not take it.
+        5. On the first call the layer builds (`build(input_shape)` creates the weights); on
+           every call the inputs are checked against `input_spec`.
+        6. The outermost call clears the losses of the previous call (`add_loss` collects
+           afresh), then `call` runs under the layer's name scope, with `training` passed down
+           to sublayers through the call context.
+        7. The output mask (`compute_mask`) is attached to the outputs when masks are in play.
+
+        Returns:
+            The outputs of `call`.
+
+        Raises:
+            ValueError: when called without inputs, or with inputs `input_spec` rejects.
+        """
         if not args and "inputs" in kwargs:
             args = (kwargs.pop("inputs"),)
         if not args:
@@ -441,12 +465,16 @@ class Layer:
                 f"Layer '{self.name}' was called without inputs. Pass the input tensor as the "
                 "first positional argument."
             )
+        # 1. Symbolic call: record a node of the functional graph instead of computing.
         if _is_symbolic(args) or _is_symbolic(kwargs):
             from kerascore.models.functional import symbolic_call
 
             return symbolic_call(self, args, kwargs)
+        # 2. Tensors in the compute dtype.
         inputs = self._convert_inputs(args[0])
         args = (inputs, *args[1:])
+        # 3. The training flag: explicit, else inherited from the enclosing call, else the
+        # default of `call` (a Dropout called alone at inference gets its own default).
         context = current_call_context()
         outermost = context is None
         training = kwargs.get("training")
@@ -459,6 +487,7 @@ class Layer:
             kwargs["training"] = training
         elif "training" in kwargs:
             kwargs.pop("training")
+        # 4. The mask: explicit, else what the previous layer attached to its outputs.
         previous_mask = kwargs.get("mask")
         if previous_mask is None:
             previous_mask = _collect_masks(inputs)
@@ -467,17 +496,22 @@ class Layer:
                 kwargs["mask"] = previous_mask
         else:
             kwargs.pop("mask", None)
+        # 5. Weights exist after the first call; shapes are checked on every call.
         if not self.built:
             self._maybe_build(self._input_shapes_of(inputs))
         self._check_input_spec(inputs)
+        # 6. Only the outermost layer clears losses, so sublayers' `add_loss` calls add up.
         if outermost:
             self._clear_losses()
         _push_context(CallContext(training))
         try:
             with tf.name_scope(self._scope_name):
+                # A user's `call` goes through AutoGraph when traced, so its Python `if` on
+                # tensors works in a graph; kerascore's own layers are written without it.
                 outputs = backend.autograph_user_code(self.call)(*args, **kwargs)
         finally:
             _pop_context()
+        # 7. Propagate a mask only when one came in or the layer makes or passes one on.
         if (
             previous_mask is not None
             or self.supports_masking

@@ -376,3 +376,25 @@ def weights_from_classes(y, table):
         classes = tf.cast(tf.reshape(y, [-1]) if y.shape.rank and y.shape.rank > 1 else y, tf.int32)
     classes = tf.clip_by_value(classes, 0, tf.shape(table)[0] - 1)
     return tf.gather(table, classes)
+
+
+def class_weight_tables(class_weight):
+    """The lookup tables of `class_weight`: one, or one per output name for a dict of dicts."""
+    if class_weight is None:
+        return None
+    if class_weight and all(isinstance(v, dict) for v in class_weight.values()):
+        return {name: class_weight_table(w) for name, w in class_weight.items()}
+    return class_weight_table(class_weight)
+
+
+def validation_feed(validation_data, batch_size, steps):
+    """The feed of `fit(validation_data=...)`: a dataset, a generator, or a tuple of arrays."""
+    if is_dataset(validation_data) or is_generator(validation_data):
+        return make_feed(validation_data, steps=steps)
+    if not isinstance(validation_data, (tuple, list)) or len(validation_data) not in (2, 3):
+        raise ValueError(
+            "validation_data must be (x_val, y_val), (x_val, y_val, sample_weight) or a "
+            f"dataset. Received: {type(validation_data).__name__}"
+        )
+    x_val, y_val, sw_val = unpack_x_y_sample_weight(tuple(validation_data))
+    return make_feed(x_val, y_val, sw_val, batch_size, False, steps)

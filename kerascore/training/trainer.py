@@ -1,8 +1,6 @@
 """`compile`, `fit`, `evaluate`, `predict` and the compiled steps behind them."""
 
 import functools
-import math
-import warnings
 
 import numpy as np
 import tensorflow as tf
@@ -10,35 +8,11 @@ import tensorflow as tf
 from kerascore import backend
 from kerascore import losses as losses_module
 from kerascore.training import data as data_module
+from kerascore.training.callback_wiring import make_callbacks, steps_per_call
 from kerascore.training.compile_utils import CompileLoss, CompileMetrics
 from kerascore.training.data import unpack_x_y_sample_weight
-
-
-def _to_float_logs(logs):
-    result = {}
-    for key, value in logs.items():
-        if isinstance(value, dict):
-            result.update(_to_float_logs(value))
-            continue
-        value = value.numpy() if hasattr(value, "numpy") else value
-        result[key] = float(value) if np.ndim(value) == 0 else np.asarray(value)
-    return result
-
-
-class _ModelStep:
-    """Wraps a step function so each model's compiled function is its own for TensorFlow's
-    retracing detector, which otherwise counts every model's first trace against one code
-    object and warns when models are built in a loop."""
-
-    def __init__(self, function):
-        self.function = function
-
-    def __call__(self, *args):
-        return self.function(*args)
-
-
-def _compile(function, **options):
-    return tf.function(_ModelStep(function), **options)
+from kerascore.training.prediction import PredictLoop, outputs_in_float32, to_numpy
+from kerascore.training.steps import EpochLoop
 
 
 def _in_strategy_scope(method):
@@ -55,7 +29,7 @@ def _in_strategy_scope(method):
     return wrapper
 
 
-class Trainer:
+class Trainer(EpochLoop, PredictLoop):
     """The training half of `Model`."""
 
     def __init__(self):
@@ -245,7 +219,7 @@ class Trainer:
         x, y, sample_weight = unpack_x_y_sample_weight(data)
         variables = self._trainable_for_step()
         with tf.GradientTape() as tape:
-            y_pred = _outputs_in_float32(self(x, training=True))
+            y_pred = outputs_in_float32(self(x, training=True))
             loss = self.compute_loss(x=x, y=y, y_pred=y_pred, sample_weight=sample_weight)
             scaled_loss = self.optimizer.scale_loss(loss)
         self._loss_tracker.update_state(
@@ -259,7 +233,7 @@ class Trainer:
     def test_step(self, data):
         """Computes loss and metrics on a batch without updating weights; returns the logs."""
         x, y, sample_weight = unpack_x_y_sample_weight(data)
-        y_pred = _outputs_in_float32(self(x, training=False))
+        y_pred = outputs_in_float32(self(x, training=False))
         loss = self.compute_loss(
             x=x, y=y, y_pred=y_pred, sample_weight=sample_weight, training=False
         )
@@ -271,171 +245,10 @@ class Trainer:
     def predict_step(self, data):
         """Returns the model's outputs for a batch."""
         x, _, _ = unpack_x_y_sample_weight(data)
-        return _outputs_in_float32(self(x, training=False))
+        return outputs_in_float32(self(x, training=False))
 
     def _trainable_for_step(self):
         return self.trainable_variables
-
-    # ----------------------------------------------------------------- compiled functions
-    def _compile_fn(self, fn, signature=None):
-        if self.run_eagerly:
-            return fn
-        return _compile(
-            fn,
-            input_signature=signature,
-            jit_compile=self.jit_compile or None,
-            reduce_retracing=True,
-        )
-
-    def _with_class_weights(self, batch, class_table):
-        if class_table is None:
-            return batch
-        x, y, sample_weight = batch
-        if isinstance(class_table, dict):
-            names = self._output_names_for_weights()
-            flat_y = y if isinstance(y, dict) else dict(zip(names, tf.nest.flatten(y)))
-            weights = {}
-            for name, table in class_table.items():
-                weights[name] = data_module.weights_from_classes(flat_y[name], table)
-            return (x, y, weights)
-        weights = data_module.weights_from_classes(tf.nest.flatten(y)[0], class_table)
-        if sample_weight is not None:
-            weights = weights * tf.cast(tf.reshape(sample_weight, tf.shape(weights)), tf.float32)
-        return (x, y, weights)
-
-    def _output_names_for_weights(self):
-        names = getattr(self, "output_names", None)
-        if not names:
-            raise ValueError("class_weight as a dict per output needs a functional model.")
-        return names
-
-    def _array_runner(self, step_fn, feed, class_table=None, collect=False):
-        """A function that runs steps `[begin, end)` over in-memory arrays in one call."""
-
-        def batch_at(data, order, step):
-            batch_size = data["batch_size"]
-            start = step * batch_size
-            stop = tf.minimum(start + batch_size, tf.shape(order)[0])
-            indices = order[start:stop]
-            arrays = {key: value for key, value in data.items() if key != "batch_size"}
-            gathered = tf.nest.map_structure(lambda t: tf.gather(t, indices), arrays)
-            batch = (gathered["x"], gathered.get("y"), gathered.get("sample_weight"))
-            return self._with_class_weights(batch, class_table)
-
-        def packed(batch):
-            x, y, sample_weight = batch
-            return data_module.pack_x_y_sample_weight(x, y, sample_weight)
-
-        returns_metrics = self._step_returns_metrics(step_fn)
-        step_fn = backend.autograph_user_code_lazy(step_fn)
-
-        if collect:
-
-            def run(data, order, begin, end):
-                first = step_fn(packed(batch_at(data, order, begin)))
-                arrays = tf.nest.map_structure(
-                    lambda t: tf.TensorArray(t.dtype, size=end - begin, infer_shape=False), first
-                )
-                arrays = tf.nest.map_structure(lambda a, t: a.write(0, t), arrays, first)
-
-                def body(step, arrays):
-                    outputs = step_fn(packed(batch_at(data, order, step)))
-                    arrays = tf.nest.map_structure(
-                        lambda a, t: a.write(step - begin, t), arrays, outputs
-                    )
-                    return step + 1, arrays
-
-                _, arrays = tf.while_loop(
-                    lambda step, _: step < end, body, (begin + 1, arrays), parallel_iterations=1
-                )
-                return tf.nest.map_structure(lambda a: a.concat(), arrays)
-
-        elif returns_metrics:
-            # The built-in steps return the metrics: the step is traced once, as the loop body,
-            # and the metrics are read after the loop (half the graph of the general case).
-
-            def run(data, order, begin, end):
-                def body(step):
-                    step_fn(packed(batch_at(data, order, step)))
-                    return (step + 1,)
-
-                tf.while_loop(lambda step: step < end, body, (begin,), parallel_iterations=1)
-                return self.get_metrics_result()
-
-        else:
-
-            def run(data, order, begin, end):
-                logs = step_fn(packed(batch_at(data, order, begin)))
-
-                def body(step, _):
-                    return step + 1, step_fn(packed(batch_at(data, order, step)))
-
-                _, logs = tf.while_loop(
-                    lambda step, _: step < end, body, (begin + 1, logs), parallel_iterations=1
-                )
-                return logs
-
-        signature = [
-            {**feed.signature(), "batch_size": tf.TensorSpec([], tf.int32)},
-            tf.TensorSpec([None], tf.int32),
-            tf.TensorSpec([], tf.int32),
-            tf.TensorSpec([], tf.int32),
-        ]
-        if self.run_eagerly:
-            return run
-        return _compile(run, input_signature=signature, jit_compile=self.jit_compile or None)
-
-    def _step_returns_metrics(self, step_fn):
-        """Whether `step_fn` is a built-in train/test step returning `get_metrics_result()`."""
-        return (
-            backend.is_library_code(step_fn)
-            and getattr(step_fn, "__name__", "") in ("train_step", "test_step")
-            and type(self).compute_metrics is Trainer.compute_metrics
-            and type(self).get_metrics_result is Trainer.get_metrics_result
-        )
-
-    def _iterator_runner(self, step_fn, class_table=None):
-        """A function that runs `count` steps pulling batches from a dataset iterator; under a
-        distribution strategy each step runs on every replica and the logs are the metrics read
-        across replicas."""
-        # The built-in steps return the metrics, which read correctly across replicas only
-        # outside `strategy.run`; a user's step returns what it likes, taken from replica 0.
-        reads_metrics = backend.is_library_code(step_fn)
-        step_fn = backend.autograph_user_code_lazy(step_fn)
-        strategy = self.distribute_strategy if self._distributed else None
-
-        def weighted_step(data):
-            if class_table is not None:
-                x, y, sample_weight = unpack_x_y_sample_weight(data)
-                data = data_module.pack_x_y_sample_weight(
-                    *self._with_class_weights((x, y, sample_weight), class_table)
-                )
-            return step_fn(data)
-
-        def one_step(data):
-            if strategy is None:
-                return weighted_step(data)
-            outputs = strategy.run(weighted_step, args=(data,))
-            if reads_metrics:
-                return self.get_metrics_result()
-            return tf.nest.map_structure(
-                lambda value: strategy.experimental_local_results(value)[0], outputs
-            )
-
-        def run(iterator, count):
-            logs = one_step(next(iterator))
-
-            def body(step, _):
-                return step + 1, one_step(next(iterator))
-
-            _, logs = tf.while_loop(
-                lambda step, _: step < count, body, (tf.constant(1), logs), parallel_iterations=1
-            )
-            return logs
-
-        if self.run_eagerly and strategy is None:
-            return run
-        return _compile(run, jit_compile=self.jit_compile or None, reduce_retracing=True)
 
     # ----------------------------------------------------------------- fit
     def _ensure_compiled(self, what):
@@ -505,33 +318,6 @@ class Trainer:
             self._trainable_ids = ids
         self.optimizer.build(variables)
 
-    def _make_callbacks(self, callbacks, verbose, epochs, steps):
-        from kerascore.callbacks import CallbackList
-
-        if isinstance(callbacks, CallbackList):
-            return callbacks
-        return CallbackList(
-            callbacks,
-            add_history=True,
-            add_progbar=verbose != 0,
-            model=self,
-            verbose=verbose,
-            epochs=epochs,
-            steps=steps,
-        )
-
-    def _chunk_size(self, callbacks, steps):
-        if self._user_steps_per_execution:
-            return self.steps_per_execution
-        if steps is None:
-            return 1
-        needs_batch_hooks = getattr(callbacks, "needs_batch_hooks", True)
-        if needs_batch_hooks:
-            if _only_progress_hooks(callbacks):
-                return max(1, math.ceil(steps / 20))
-            return 1
-        return steps
-
     @_in_strategy_scope
     def fit(
         self,
@@ -553,6 +339,15 @@ class Trainer:
         validation_freq=1,
     ):
         """Trains the model for `epochs` epochs and returns a `History`.
+
+        In order: the data become a feed (`training.data.make_feed`: arrays stay in memory,
+        datasets and generators are iterated), with the validation feed split off or built;
+        the model builds on the feed's shapes, which are checked against its inputs; the
+        optimizer creates its slots; the callbacks are assembled (`callback_wiring`). Then,
+        for each epoch: metrics reset, `on_epoch_begin`, one pass of the compiled epoch loop
+        (`training.steps`), validation every `validation_freq` epochs, `on_epoch_end`; a
+        callback that sets `stop_training` ends the loop. Last, `on_train_end`, and with an
+        EMA optimizer the averaged weights replace the model's.
 
         Args:
             x: input data: arrays (list/dict for several inputs), a `tf.data.Dataset` yielding
@@ -588,14 +383,14 @@ class Trainer:
         feed = data_module.make_feed(x, y, sample_weight, batch_size, shuffle, steps_per_epoch)
         validation_feed = None
         if validation_data is not None:
-            validation_feed = self._validation_feed(
+            validation_feed = data_module.validation_feed(
                 validation_data, validation_batch_size or batch_size, validation_steps
             )
         elif validation_split:
             feed, validation_feed = feed.split(float(validation_split))
             if steps_per_epoch:
                 feed.steps = min(feed.steps or steps_per_epoch, steps_per_epoch)
-        class_table = self._class_table(class_weight)
+        class_table = data_module.class_weight_tables(class_weight)
         self._build_for_feed(feed)
         self._check_feed_shapes(feed)
         self._prepare_optimizer()
@@ -606,8 +401,8 @@ class Trainer:
             # about 0.1 s once to re-create its kernels.
             backend.release_cached_kernels()
             self._fitted_before = True
-        callbacks = self._make_callbacks(callbacks, verbose, epochs, feed.steps)
-        chunk = self._chunk_size(callbacks, feed.steps)
+        callbacks = make_callbacks(self, callbacks, verbose, epochs, feed.steps)
+        chunk = steps_per_call(self, callbacks, feed.steps)
         self.stop_training = False
         self._initial_epoch = None
         callbacks.on_train_begin()
@@ -638,113 +433,13 @@ class Trainer:
             self.optimizer.finalize_variable_values(self.trainable_variables)
         return self.history
 
-    def _class_table(self, class_weight):
-        if class_weight is None:
-            return None
-        if class_weight and all(isinstance(v, dict) for v in class_weight.values()):
-            return {name: data_module.class_weight_table(w) for name, w in class_weight.items()}
-        return data_module.class_weight_table(class_weight)
-
-    def _validation_feed(self, validation_data, batch_size, steps):
-        if data_module.is_dataset(validation_data) or data_module.is_generator(validation_data):
-            return data_module.make_feed(validation_data, steps=steps)
-        if not isinstance(validation_data, (tuple, list)) or len(validation_data) not in (2, 3):
-            raise ValueError(
-                "validation_data must be (x_val, y_val), (x_val, y_val, sample_weight) or a "
-                f"dataset. Received: {type(validation_data).__name__}"
-            )
-        x_val, y_val, sw_val = unpack_x_y_sample_weight(tuple(validation_data))
-        return data_module.make_feed(x_val, y_val, sw_val, batch_size, False, steps)
-
-    def _run_epoch(self, feed, callbacks, chunk, class_table, training):
-        mode = "train" if training else "test"
-        if self._distributed:
-            feed = feed.distributed(self.distribute_strategy)
-        if feed.kind == "arrays":
-            return self._run_array_epoch(feed, callbacks, chunk, class_table, mode)
-        return self._run_dataset_epoch(feed, callbacks, chunk, mode, class_table)
-
-    def _runner_for(self, feed, mode, class_table=None):
-        cache = self._train_functions if mode == "train" else self._test_functions
-        step = self.train_step if mode == "train" else self.test_step
-        key = (feed.kind, _structure_key(feed), class_table is not None)
-        if key not in cache:
-            if feed.kind == "arrays":
-                cache[key] = self._array_runner(step, feed, class_table)
-            else:
-                cache[key] = self._iterator_runner(step, class_table)
-        return cache[key]
-
-    def _run_array_epoch(self, feed, callbacks, chunk, class_table, mode):
-        runner = self._runner_for(feed, mode, class_table)
-        order = feed.epoch_order()
-        data = {**feed.data, "batch_size": tf.constant(feed.batch_size, tf.int32)}
-        logs = None
-        step = 0
-        while step < feed.steps:
-            end = min(step + chunk, feed.steps)
-            self._batch_begin(callbacks, mode, step)
-            logs = runner(data, order, tf.constant(step, tf.int32), tf.constant(end, tf.int32))
-            logs = _to_float_logs(logs)
-            self._batch_end(callbacks, mode, end - 1, logs)
-            step = end
-            if mode == "train" and self.stop_training:
-                break
-        return logs
-
-    def _run_dataset_epoch(self, feed, callbacks, chunk, mode, class_table=None):
-        runner = self._runner_for(feed, mode, class_table)
-        iterator = feed.iterator()
-        logs = None
-        step = 0
-        steps = feed.steps
-        while steps is None or step < steps:
-            count = chunk if steps is None else min(chunk, steps - step)
-            self._batch_begin(callbacks, mode, step)
-            try:
-                result = runner(iterator, tf.constant(count, tf.int32))
-            except (StopIteration, tf.errors.OutOfRangeError):
-                if step == 0 and logs is None:
-                    warnings.warn(
-                        "The data ran out before the epoch started: a generator or dataset "
-                        "can only be read once. Use dataset.repeat() with steps_per_epoch, or "
-                        "a generator that loops.",
-                        stacklevel=3,
-                    )
-                    return None
-                break
-            logs = _to_float_logs(result)
-            step += count
-            self._batch_end(callbacks, mode, step - 1, logs)
-            if mode == "train" and self.stop_training:
-                break
-        if logs is None:
-            return None
-        return _to_float_logs(self.get_metrics_result())
-
-    def _batch_begin(self, callbacks, mode, step):
-        if callbacks is None:
-            return
-        if mode == "train":
-            callbacks.on_train_batch_begin(step)
-        else:
-            callbacks.on_test_batch_begin(step)
-
-    def _batch_end(self, callbacks, mode, step, logs):
-        if callbacks is None:
-            return
-        if mode == "train":
-            callbacks.on_train_batch_end(step, logs)
-        else:
-            callbacks.on_test_batch_end(step, logs)
-
     # ----------------------------------------------------------------- evaluate
     def _evaluate_feed(self, feed, callbacks=None, notify=False):
         self.reset_metrics()
         if notify and callbacks is not None:
             callbacks.on_test_begin()
         if notify and callbacks is not None:
-            chunk = self._chunk_size(callbacks, feed.steps)
+            chunk = steps_per_call(self, callbacks, feed.steps)
         else:
             chunk = feed.steps or 1
         logs = self._run_epoch(feed, callbacks if notify else None, chunk, None, training=False)
@@ -779,7 +474,7 @@ class Trainer:
         feed = data_module.make_feed(x, y, sample_weight, batch_size, False, steps)
         self._build_for_feed(feed)
         self._check_feed_shapes(feed)
-        callback_list = self._make_callbacks(callbacks, verbose, 1, feed.steps)
+        callback_list = make_callbacks(self, callbacks, verbose, 1, feed.steps)
         logs = self._evaluate_feed(feed, callbacks=callback_list, notify=True)
         self._last_result_names = list(logs)
         if return_dict:
@@ -802,7 +497,7 @@ class Trainer:
             verbose = 0 if feed.kind == "arrays" and feed.num_rows <= feed.batch_size else 1
         callback_list = None
         if callbacks or verbose:
-            callback_list = self._make_callbacks(callbacks, verbose, 1, feed.steps)
+            callback_list = make_callbacks(self, callbacks, verbose, 1, feed.steps)
             callback_list.on_predict_begin()
         if feed.kind == "arrays":
             outputs = self._predict_arrays(feed, callback_list)
@@ -811,71 +506,6 @@ class Trainer:
         if callback_list is not None:
             callback_list.on_predict_end()
         return outputs
-
-    def _predict_arrays(self, feed, callbacks):
-        if feed.num_rows <= feed.batch_size and callbacks is None:
-            return _to_numpy(self._small_predict(feed.x))
-        key = ("arrays", _structure_key(feed))
-        runner = self._predict_functions.get(key)
-        if runner is None:
-            runner = self._array_runner(self.predict_step, feed, collect=True)
-            self._predict_functions[key] = runner
-        data = {**feed.data, "batch_size": tf.constant(feed.batch_size, tf.int32)}
-        order = feed.epoch_order()
-        chunk = feed.steps
-        if callbacks is not None and callbacks.needs_batch_hooks:
-            chunk = 1 if not _only_progress_hooks(callbacks) else max(1, feed.steps // 20)
-        parts = []
-        for begin in range(0, feed.steps, chunk):
-            end = min(begin + chunk, feed.steps)
-            if callbacks is not None:
-                callbacks.on_predict_batch_begin(begin)
-            outputs = _to_numpy(
-                runner(data, order, tf.constant(begin, tf.int32), tf.constant(end, tf.int32))
-            )
-            if callbacks is not None:
-                callbacks.on_predict_batch_end(end - 1, {"outputs": outputs})
-            parts.append(outputs)
-        return _concatenate(parts)
-
-    def _predict_dataset(self, feed, callbacks):
-        predict_one = self._predict_functions.get("dataset")
-        if predict_one is None:
-            predict_one = self._compile_fn(self.predict_step)
-            self._predict_functions["dataset"] = predict_one
-        parts = []
-        for step, batch in enumerate(feed.iterator()):
-            if feed.steps is not None and step >= feed.steps:
-                break
-            if callbacks is not None:
-                callbacks.on_predict_batch_begin(step)
-            outputs = _to_numpy(predict_one(batch))
-            if callbacks is not None:
-                callbacks.on_predict_batch_end(step, {"outputs": outputs})
-            parts.append(outputs)
-        if not parts:
-            raise ValueError("predict() received no data: the dataset or generator was empty.")
-        return _concatenate(parts)
-
-    def _small_predict(self, x):
-        function = self._predict_functions.get("small")
-        if function is None:
-            if self.run_eagerly:
-                function = lambda inputs: _outputs_in_float32(self(inputs, training=False))  # noqa: E731
-            else:
-                signature = [
-                    tf.nest.map_structure(lambda t: tf.TensorSpec((None, *t.shape[1:]), t.dtype), x)
-                ]
-                function = _compile(
-                    lambda inputs: _outputs_in_float32(self(inputs, training=False)),
-                    input_signature=signature,
-                )
-            self._predict_functions["small"] = function
-            self._small_predict_key = _spec_key(x)
-        elif self._small_predict_key != _spec_key(x):
-            self._predict_functions.pop("small")
-            return self._small_predict(x)
-        return function(x)
 
     # ----------------------------------------------------------------- on_batch
     @_in_strategy_scope
@@ -888,7 +518,9 @@ class Trainer:
         self._build_for_feed(feed)
         self._check_feed_shapes(feed)
         self._prepare_optimizer()
-        logs = self._run_array_epoch(feed, None, 1, self._class_table(class_weight), "train")
+        logs = self._run_array_epoch(
+            feed, None, 1, data_module.class_weight_tables(class_weight), "train"
+        )
         return _format_result(logs, return_dict)
 
     @_in_strategy_scope
@@ -909,19 +541,7 @@ class Trainer:
         """Returns the outputs for one batch of inputs as NumPy arrays."""
         feed = data_module.make_feed(x, batch_size=None)
         self._build_for_feed(feed)
-        return _to_numpy(self._small_predict(feed.x))
-
-
-def _outputs_in_float32(outputs):
-    """Under mixed precision the last layer computes in float16/bfloat16; losses, metrics and
-    predictions get float32, as Keras recommends for numerical stability."""
-
-    def cast(value):
-        if tf.is_tensor(value) and value.dtype in (tf.float16, tf.bfloat16):
-            return tf.cast(value, tf.float32)
-        return value
-
-    return tf.nest.map_structure(cast, outputs)
+        return to_numpy(self._small_predict(feed.x))
 
 
 def _format_result(logs, return_dict):
@@ -931,45 +551,12 @@ def _format_result(logs, return_dict):
     return values[0] if len(values) == 1 else values
 
 
-def _concatenate(parts):
-    if len(parts) == 1:
-        return parts[0]
-    return tf.nest.map_structure(lambda *arrays: np.concatenate(arrays, axis=0), *parts)
-
-
-def _to_numpy(structure):
-    return tf.nest.map_structure(lambda t: t.numpy() if hasattr(t, "numpy") else t, structure)
-
-
-def _spec_key(structure):
-    return tuple((tuple(t.shape[1:]), t.dtype.name) for t in tf.nest.flatten(structure)), str(
-        tf.nest.map_structure(lambda _: 0, structure)
-    )
-
-
-def _structure_key(feed):
-    if feed.kind != "arrays":
-        return str(feed.element_spec())
-    return str(feed.signature())
-
-
 def _keras_tensors(spec):
     from kerascore.models.functional import KerasTensor
 
     return tf.nest.map_structure(
         lambda s: KerasTensor(tuple(s.shape.as_list()), s.dtype.name), spec
     )
-
-
-def _only_progress_hooks(callbacks):
-    from kerascore.callbacks import ProgbarLogger
-
-    listening = [
-        callback
-        for callback in getattr(callbacks, "callbacks", [])
-        if callback.implements_batch_hooks()
-    ]
-    return all(isinstance(callback, ProgbarLogger) for callback in listening)
 
 
 def _deserialize_loss_or_metric(value, deserialize):
