@@ -1,4 +1,8 @@
-"""The `Layer` base class: weights, sublayer tracking, lazy build, the call contract."""
+"""The `Layer` base class: weights, sublayer tracking, lazy build, the call contract.
+
+Why one file of ~620 lines: one class, the contract every layer follows; `__call__` below
+says in order what a call does. `InputSpec` lives beside it in `input_spec.py`.
+"""
 
 import contextlib
 import inspect

@@ -3,7 +3,8 @@ pooling, convolution and attention, as `keras.ops`."""
 
 import tensorflow as tf
 
-from kerascore import activations, backend, losses
+from kerascore import activations, backend
+from kerascore.losses import probabilistic_losses
 from kerascore.ops.core import _convert
 from kerascore.ops.dtypes import result_type
 from kerascore.ops.math import norm
@@ -161,7 +162,9 @@ def binary_crossentropy(target, output, from_logits=False):
     """Elementwise binary crossentropy between `target` and `output` (no reduction)."""
     target = _float(target)
     output = _convert(output, target.dtype) if not tf.is_tensor(output) else output
-    return losses._backend_binary_crossentropy(target, output, from_logits=from_logits)
+    return probabilistic_losses._backend_binary_crossentropy(
+        target, output, from_logits=from_logits
+    )
 
 
 @op("categorical_crossentropy")
@@ -169,7 +172,7 @@ def categorical_crossentropy(target, output, from_logits=False, axis=-1):
     """Crossentropy between one-hot `target` and probabilities (or logits) over `axis`."""
     target = _float(target)
     output = _convert(output, target.dtype) if not tf.is_tensor(output) else output
-    return losses._backend_categorical_crossentropy(
+    return probabilistic_losses._backend_categorical_crossentropy(
         target, output, from_logits=from_logits, axis=axis
     )
 
@@ -178,7 +181,7 @@ def categorical_crossentropy(target, output, from_logits=False, axis=-1):
 def sparse_categorical_crossentropy(target, output, from_logits=False, axis=-1):
     """Crossentropy between int labels `target` and probabilities (or logits) over `axis`."""
     output = _float(output)
-    return losses._backend_sparse_categorical_crossentropy(
+    return probabilistic_losses._backend_sparse_categorical_crossentropy(
         _convert(target), output, from_logits=from_logits, axis=axis
     )
 

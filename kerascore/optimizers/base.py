@@ -1,5 +1,8 @@
 """`Optimizer` base class: learning rate, clipping, weight decay, slots and distribution.
 
+Why one file of ~700 lines: one class whose parts (slots, the compiled apply, loss scaling,
+EMA, distribution) read each other's state; Keras keeps it in one `base_optimizer.py` too.
+
 The update maths of each subclass and the order of its state are those of Keras 3, so a
 kerascore optimizer and a Keras one driven by the same gradients produce the same weights.
 """

@@ -47,6 +47,12 @@ class Dense(Layer):
         lora_rank=None,
         **kwargs,
     ):
+        if lora_rank is not None:
+            raise ValueError(
+                f"Dense does not implement LoRA in kerascore, so lora_rank would be ignored. "
+                f"Received: lora_rank={lora_rank!r}. Leave lora_rank=None, or fine-tune the "
+                "whole kernel."
+            )
         super().__init__(**kwargs)
         check_positive_int("Dense", "units", units)
         self.units = int(units)

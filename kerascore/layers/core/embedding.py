@@ -32,6 +32,12 @@ class Embedding(Layer):
         **kwargs,
     ):
         kwargs.pop("input_length", None)
+        if lora_rank is not None:
+            raise ValueError(
+                f"Embedding does not implement LoRA in kerascore, so lora_rank would be ignored. "
+                f"Received: lora_rank={lora_rank!r}. Leave lora_rank=None, or fine-tune the "
+                "whole kernel."
+            )
         super().__init__(**kwargs)
         check_positive_int("Embedding", "input_dim", input_dim)
         check_positive_int("Embedding", "output_dim", output_dim)

@@ -22,15 +22,18 @@ def _random_inputs(shape, seed=0):
     return np.random.default_rng(seed).normal(size=shape).astype("float32")
 
 
-def _gradients(layer, inputs, projection, call_kwargs):
+def _gradients(layer, inputs, projections, call_kwargs):
+    """Calls `layer`; returns its flat outputs and the gradients of the sum of each output
+    times its projection with respect to the inputs and every trainable weight."""
     flat_inputs = [tf.constant(x) for x in tf.nest.flatten(inputs)]
     with tf.GradientTape() as tape:
         tape.watch(flat_inputs)
         outputs = layer(tf.nest.pack_sequence_as(inputs, flat_inputs), **call_kwargs)
-        loss = tf.reduce_sum(tf.convert_to_tensor(outputs) * projection)
+        flat = [tf.convert_to_tensor(o) for o in tf.nest.flatten(outputs)]
+        loss = sum(tf.reduce_sum(o * p) for o, p in zip(flat, projections))
     weights = list(layer.trainable_weights)
     grads = tape.gradient(loss, flat_inputs + weights)
-    return np.asarray(outputs), grads
+    return [np.asarray(o) for o in flat], grads
 
 
 def _assert_keras_parity(ours, theirs, inputs, call_kwargs=None, atol=1e-5, check_grads=True):
@@ -40,8 +43,11 @@ def _assert_keras_parity(ours, theirs, inputs, call_kwargs=None, atol=1e-5, chec
     and shapes must match), then the outputs, the gradients with respect to the inputs and
     the gradients with respect to every trainable weight must agree to `atol`.
 
+    Layers with several outputs (RNN states) are compared output by output; `call_kwargs`
+    (e.g. `{"mask": mask}`) go to both calls.
+
     Returns:
-        Our output as a NumPy array.
+        Our output as a NumPy array, or a list of them for several outputs.
     """
     call_kwargs = dict(call_kwargs or {})
     tensors = tf.nest.map_structure(tf.constant, inputs)
@@ -53,12 +59,18 @@ def _assert_keras_parity(ours, theirs, inputs, call_kwargs=None, atol=1e-5, chec
         f"{[w.shape for w in ours.get_weights()]} vs {[w.shape for w in their_weights]}"
     )
     ours.set_weights(their_weights)
-    projection = tf.constant(
-        np.random.default_rng(7).normal(size=tuple(reference.shape)).astype("float32")
-    )
-    our_out, our_grads = _gradients(ours, inputs, projection, call_kwargs)
-    their_out, their_grads = _gradients(theirs, inputs, projection, call_kwargs)
-    np.testing.assert_allclose(our_out, their_out, atol=atol, rtol=1e-5, err_msg="outputs differ")
+    rng = np.random.default_rng(7)
+    projections = [
+        tf.constant(rng.normal(size=tuple(r.shape)).astype("float32"))
+        for r in tf.nest.flatten(reference)
+    ]
+    our_out, our_grads = _gradients(ours, inputs, projections, call_kwargs)
+    their_out, their_grads = _gradients(theirs, inputs, projections, call_kwargs)
+    assert len(our_out) == len(their_out), "different numbers of outputs"
+    for index, (mine, reference_out) in enumerate(zip(our_out, their_out)):
+        np.testing.assert_allclose(
+            mine, reference_out, atol=atol, rtol=1e-5, err_msg=f"output {index} differs"
+        )
     if check_grads:
         assert len(our_grads) == len(their_grads), "different numbers of trainable weights"
         for index, (mine, reference_grad) in enumerate(zip(our_grads, their_grads)):
@@ -71,7 +83,7 @@ def _assert_keras_parity(ours, theirs, inputs, call_kwargs=None, atol=1e-5, chec
                     rtol=1e-5,
                     err_msg=f"gradient {index} differs",
                 )
-    return our_out
+    return our_out[0] if len(our_out) == 1 else our_out
 
 
 @pytest.fixture

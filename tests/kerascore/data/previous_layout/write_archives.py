@@ -73,8 +73,12 @@ def custom_model():
 def write(name, model, inputs, compile_with=None):
     if compile_with:
         model.compile(**compile_with)
-        model.fit(inputs, np.zeros((len(inputs[0]) if isinstance(inputs, list) else len(inputs),
-                                    1)), epochs=1, verbose=0)
+        model.fit(
+            inputs,
+            np.zeros((len(inputs[0]) if isinstance(inputs, list) else len(inputs), 1)),
+            epochs=1,
+            verbose=0,
+        )
     model.save(HERE / f"{name}.keras")
     outputs = model.predict(inputs, verbose=0)
     arrays = {f"x{i}": x for i, x in enumerate(inputs if isinstance(inputs, list) else [inputs])}
@@ -90,7 +94,10 @@ def main():
     write(
         "functional",
         functional_model(),
-        [rng.normal(size=(3, 6, 8)).astype("float32"), rng.normal(size=(3, 5, 8)).astype("float32")],
+        [
+            rng.normal(size=(3, 6, 8)).astype("float32"),
+            rng.normal(size=(3, 5, 8)).astype("float32"),
+        ],
     )
     write(
         "custom",
