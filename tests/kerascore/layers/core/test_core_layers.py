@@ -78,3 +78,11 @@ def test_lambda_runs_but_refuses_to_save(tmp_path):
     with pytest.raises(ValueError, match="'doubler'.*Lambda.*register"):
         model.save(str(tmp_path / "m.keras"))
     assert not (tmp_path / "m.keras").exists()
+
+
+@pytest.mark.parametrize(
+    "make", [lambda: layers.Dense(3, lora_rank=4), lambda: layers.Embedding(5, 3, lora_rank=4)]
+)
+def test_lora_rank_is_refused_with_the_value(make):
+    with pytest.raises(ValueError, match="lora_rank=4"):
+        make()
