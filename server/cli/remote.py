@@ -1,11 +1,7 @@
-"""The `horn` command: run the service or its parts, manage API keys, and drive a server.
+"""Client-side `horn` commands: drive a Horn server over HTTP through `server.client.Horn`.
 
-Server side: `horn up`, `horn api`, `horn worker`, `horn migrate`, `horn keys create|list|revoke`.
-Client side (talks to `HORN_URL` with `HORN_API_KEY`, or the file `horn login` writes):
-`horn datasets|models push|ls|rm`, `horn submit`, `horn jobs ls|show|cancel|logs`, `horn watch`,
-`horn checkpoints ls|pull`, `horn predict`. Listings and `show` take `--json` (JSON on stdout
-only). Errors are one line on stderr; exit status 1 for an error answer, 3 when the server
-cannot be reached, 4 when the key is refused, 5 when the resource does not exist.
+They talk to `HORN_URL` with `HORN_API_KEY`, or to what `horn login` saved; a client error ends
+the command with one line on stderr and the exit status `describe_error` gives.
 """
 
 from __future__ import annotations
@@ -14,445 +10,30 @@ import contextlib
 import json
 import math
 import os
-import signal
-import subprocess
 import sys
-import threading
-import time
-import uuid
-import warnings
 from pathlib import Path
 from typing import Annotated
 
 import typer
 
-app = typer.Typer(
-    name="horn",
-    help="Horn: Keras-style training as a service.",
-    no_args_is_help=True,
-    add_completion=False,
+from server.cli.output import (
+    EXIT_AUTH,
+    JsonOption,
+    describe_error,
+    fail,
+    format_metrics,
+    format_time,
+    format_value,
+    print_json,
+    print_table,
 )
-keys_app = typer.Typer(help="Manage API keys (server side).", no_args_is_help=True)
-app.add_typer(keys_app, name="keys")
-datasets_app = typer.Typer(help="Upload, list and delete datasets.", no_args_is_help=True)
-app.add_typer(datasets_app, name="datasets")
-models_app = typer.Typer(help="Upload, list and delete model sources.", no_args_is_help=True)
-app.add_typer(models_app, name="models")
-jobs_app = typer.Typer(help="List, inspect and cancel training jobs.", no_args_is_help=True)
-app.add_typer(jobs_app, name="jobs")
-checkpoints_app = typer.Typer(help="List and download checkpoints.", no_args_is_help=True)
-app.add_typer(checkpoints_app, name="checkpoints")
 
-API_KEY_FILENAME = "api-key"
-DataDirOption = Annotated[
-    Path | None,
-    typer.Option("--data-dir", help="Data folder (HORN_DATA_DIR); default ./horn-data."),
-]
-HostOption = Annotated[str, typer.Option("--host", help="Address the API listens on.")]
-PortOption = Annotated[int, typer.Option("--port", help="Port the API listens on.")]
-JsonOption = Annotated[bool, typer.Option("--json", help="Print JSON (for scripts).")]
+datasets_app = typer.Typer(help="Upload, list and delete datasets.", no_args_is_help=True)
+models_app = typer.Typer(help="Upload, list and delete model sources.", no_args_is_help=True)
+jobs_app = typer.Typer(help="List, inspect and cancel training jobs.", no_args_is_help=True)
+checkpoints_app = typer.Typer(help="List and download checkpoints.", no_args_is_help=True)
 
 DEFAULT_URL = "http://127.0.0.1:8000"
-EXIT_ERROR = 1
-EXIT_UNREACHABLE = 3
-EXIT_AUTH = 4
-EXIT_NOT_FOUND = 5
-
-
-def load_settings(data_dir: Path | None = None):
-    """Returns the settings, with `--data-dir` (exported for child processes) applied."""
-    from server.config import get_settings
-
-    if data_dir is not None:
-        os.environ["HORN_DATA_DIR"] = str(data_dir.expanduser().resolve())
-    get_settings.cache_clear()
-    from server.store.artifacts import ensure_private_folder
-
-    settings = get_settings()
-    ensure_private_folder(settings.data_dir)  # before anything is written into it
-    return settings
-
-
-def fail(message: str, code: int = 1) -> None:
-    """Prints `message` to stderr and exits with `code`."""
-    typer.echo(f"horn: {message}", err=True)
-    raise typer.Exit(code)
-
-
-@app.command()
-def migrate(data_dir: DataDirOption = None) -> None:
-    """Applies the database migrations (also done by `horn up`, `horn api` and `horn worker`)."""
-    from server.store.migrate import upgrade_database
-
-    settings = load_settings(data_dir)
-    upgrade_database(settings.database_url)
-    typer.echo("Database is up to date.")
-
-
-@keys_app.command("create")
-def keys_create(
-    tenant: Annotated[str, typer.Option("--tenant", help="Tenant the key belongs to.")],
-    name: Annotated[str | None, typer.Option("--name", help="Label of the key.")] = None,
-    data_dir: DataDirOption = None,
-) -> None:
-    """Creates an API key for a tenant (created if missing) and prints it once."""
-    from server.store.db import make_engine, session_factory, session_scope
-    from server.store.keys import create_api_key
-    from server.store.migrate import upgrade_database
-
-    settings = load_settings(data_dir)
-    upgrade_database(settings.database_url)
-    engine = make_engine(settings.database_url)
-    try:
-        with session_scope(session_factory(engine)) as session:
-            key = create_api_key(session, tenant, name=name)
-    except ValueError as exc:
-        fail(str(exc))
-    finally:
-        engine.dispose()
-    typer.echo(key)
-
-
-@keys_app.command("list")
-def keys_list(
-    tenant: Annotated[str | None, typer.Option("--tenant", help="Only this tenant's keys.")] = None,
-    as_json: JsonOption = False,
-    data_dir: DataDirOption = None,
-) -> None:
-    """Lists API keys (id, prefix, tenant, name, created, revoked); never the keys themselves."""
-    from server.store.db import make_engine, session_factory, session_scope
-    from server.store.keys import list_api_keys
-    from server.store.migrate import upgrade_database
-
-    settings = load_settings(data_dir)
-    upgrade_database(settings.database_url)
-    engine = make_engine(settings.database_url)
-    try:
-        with session_scope(session_factory(engine)) as session:
-            rows = [
-                {
-                    "id": key.id,
-                    "prefix": key.prefix,
-                    "tenant": tenant_row.name,
-                    "name": key.name,
-                    "created_at": key.created_at.isoformat(),
-                    "revoked_at": key.revoked_at.isoformat() if key.revoked_at else None,
-                }
-                for key, tenant_row in list_api_keys(session, tenant)
-            ]
-    finally:
-        engine.dispose()
-    if as_json:
-        print_json(rows)
-        return
-    print_table(
-        ["id", "prefix", "tenant", "name", "created", "revoked"],
-        [
-            [r["id"], r["prefix"], r["tenant"], r["name"], r["created_at"][:19], r["revoked_at"]]
-            for r in rows
-        ],
-    )
-
-
-@keys_app.command("revoke")
-def keys_revoke(
-    key_id: Annotated[str, typer.Argument(help="The key's id (key_...) or its prefix.")],
-    data_dir: DataDirOption = None,
-) -> None:
-    """Revokes an API key; the API stops accepting it within HORN_AUTH_CACHE_S seconds."""
-    from server.store.db import make_engine, session_factory, session_scope
-    from server.store.keys import revoke_api_key_by_id
-    from server.store.migrate import upgrade_database
-
-    settings = load_settings(data_dir)
-    upgrade_database(settings.database_url)
-    engine = make_engine(settings.database_url)
-    try:
-        with session_scope(session_factory(engine)) as session:
-            revoked = revoke_api_key_by_id(session, key_id)
-            revoked_id = revoked.id
-    except ValueError as exc:
-        fail(str(exc))
-    finally:
-        engine.dispose()
-    typer.echo(f"Revoked {revoked_id}.")
-
-
-@app.command()
-def api(
-    host: HostOption = "127.0.0.1", port: PortOption = 8000, data_dir: DataDirOption = None
-) -> None:
-    """Runs the HTTP API (uvicorn) alone."""
-    import uvicorn
-
-    from server.store.migrate import upgrade_database
-
-    settings = load_settings(data_dir)
-    upgrade_database(settings.database_url)
-    uvicorn.run("server.api.app:create_app", factory=True, host=host, port=port)
-
-
-@app.command()
-def worker(
-    queues: Annotated[str, typer.Option("--queues", help="Comma-separated queues.")] = "cpu,gpu",
-    concurrency: Annotated[int, typer.Option("--concurrency", help="Jobs run at once.")] = 1,
-    loglevel: Annotated[str, typer.Option("--loglevel", help="Celery log level.")] = "INFO",
-    quiet: Annotated[bool, typer.Option("--quiet", help="No start-up banner.")] = False,
-    data_dir: DataDirOption = None,
-) -> None:
-    """Runs a Celery worker that trains jobs from the given queues."""
-    from celery import signals
-    from celery.exceptions import SecurityWarning
-
-    from server.store.migrate import upgrade_database
-    from server.workers import tasks
-    from server.workers.celery_app import make_celery_app
-    from server.workers.sandbox import SandboxUnavailableError
-
-    settings = load_settings(data_dir)
-    upgrade_database(settings.database_url)
-    try:
-        box = tasks.configure_worker(settings)
-    except SandboxUnavailableError as exc:
-        fail(str(exc), code=2)
-    if not quiet:
-        typer.echo(f"horn worker: {describe_box(box)}", err=True)
-    stop_reconciler = threading.Event()
-
-    @signals.worker_ready.connect(weak=False)
-    def start_reconciler(**_: object) -> None:
-        tasks.start_reconciler(stop_reconciler)
-
-    celery_app = make_celery_app(settings)
-    # Root is needed to build boxes (namespaces, a uid per box); Celery runs only our tasks.
-    warnings.filterwarnings("ignore", category=SecurityWarning)
-    celery_app.worker_main(
-        [
-            *(["--quiet"] if quiet else []),
-            "worker",
-            "--queues",
-            queues,
-            "--concurrency",
-            str(concurrency),
-            "--pool",
-            "prefork",
-            "--without-gossip",
-            "--without-mingle",
-            "--without-heartbeat",
-            "--loglevel",
-            loglevel,
-            "--hostname",
-            f"horn-{uuid.uuid4().hex[:6]}@%h",
-        ]
-    )
-    stop_reconciler.set()
-
-
-def describe_box(box: dict) -> str:
-    """One line on what user code gets on this host, from `check_sandbox`'s report."""
-    who = "its own uid per box" if box.get("mode") == "root" else "a user namespace (uid 1000)"
-    limits = f"cgroup v{box['cgroup']}" if box.get("cgroup") else "rlimits"
-    return f"user code runs in boxes: {who}, limits through {limits}."
-
-
-@app.command()
-def serve(
-    data_dir: DataDirOption = None,
-    loglevel: Annotated[str, typer.Option("--loglevel", help="Log level.")] = "warning",
-) -> None:
-    """Runs the serving process: boxed predictors behind the API's predict route."""
-    from server.workers.sandbox import SandboxUnavailableError, check_sandbox
-    from server.workers.serving import run_serving
-
-    settings = load_settings(data_dir)
-    if settings.serving_url and not settings.serving_token:
-        fail(
-            "HORN_SERVING_URL is set but HORN_SERVING_TOKEN is not: a serving process on TCP "
-            "needs a shared token. Set HORN_SERVING_TOKEN (the same value for the API).",
-            code=2,
-        )
-    try:
-        check_sandbox(settings)
-    except SandboxUnavailableError as exc:
-        fail(str(exc), code=2)
-    run_serving(settings, log_level=loglevel)
-
-
-def bootstrap_api_key(settings) -> str:
-    """Returns the API key `horn up` prints: HORN_BOOTSTRAP_API_KEY, or one kept in the data dir.
-
-    The first start creates a key for the tenant `default` and keeps it in
-    `<data_dir>/api-key` (mode 600), so later starts print the same key.
-    """
-    from server.store.db import make_engine, session_factory, session_scope
-    from server.store.keys import authenticate, create_api_key, ensure_api_key
-
-    engine = make_engine(settings.database_url)
-    try:
-        with session_scope(session_factory(engine)) as session:
-            if settings.bootstrap_api_key:
-                ensure_api_key(session, settings.bootstrap_tenant, settings.bootstrap_api_key)
-                return settings.bootstrap_api_key
-            key_file = settings.data_dir / API_KEY_FILENAME
-            if key_file.is_file():
-                key = key_file.read_text().strip()
-                if key and authenticate(session, key) is not None:
-                    return key
-            key = create_api_key(session, settings.bootstrap_tenant, name="horn up")
-            temp = key_file.with_name(f".{API_KEY_FILENAME}.tmp")
-            fd = os.open(temp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-            with os.fdopen(fd, "w") as file:
-                file.write(key + "\n")
-            os.replace(temp, key_file)
-            return key
-    finally:
-        engine.dispose()
-
-
-@app.command()
-def up(
-    host: HostOption = "127.0.0.1",
-    port: PortOption = 8000,
-    data_dir: DataDirOption = None,
-    concurrency: Annotated[int, typer.Option("--concurrency", help="Jobs run at once.")] = 1,
-) -> None:
-    """Runs everything on this machine: the API, one worker, the embedded broker, SQLite.
-
-    Prints the URL and an API key. Ctrl-C (or SIGTERM) stops everything.
-    """
-    import uvicorn
-
-    from server.store.migrate import upgrade_database
-    from server.workers.sandbox import SandboxUnavailableError, check_sandbox
-
-    settings = load_settings(data_dir)
-    upgrade_database(settings.database_url)
-    try:
-        box = check_sandbox(settings)
-    except SandboxUnavailableError as exc:
-        fail(str(exc), code=2)
-    key = bootstrap_api_key(settings)
-    serving_process = subprocess.Popen(
-        [sys.executable, "-m", "server.cli", "serve"],
-        start_new_session=True,
-    )
-    worker_process = subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "server.cli",
-            "worker",
-            "--concurrency",
-            str(concurrency),
-            "--loglevel",
-            "WARNING",
-            "--quiet",
-        ],
-        # Its own session: a terminal's Ctrl-C reaches `horn up` only, which stops it in order.
-        start_new_session=True,
-    )
-    server = uvicorn.Server(
-        uvicorn.Config(
-            "server.api.app:create_app",
-            factory=True,
-            host=host,
-            port=port,
-            log_level="warning",
-            access_log=False,
-        )
-    )
-    exit_code = 0
-
-    def watch(process: subprocess.Popen, name: str) -> None:
-        nonlocal exit_code
-        process.wait()
-        if not server.should_exit:
-            status = process.returncode
-            typer.echo(f"horn: the {name} exited (status {status}); stopping.", err=True)
-            exit_code = 1
-            server.should_exit = True
-
-    for process, name in ((worker_process, "worker"), (serving_process, "serving process")):
-        threading.Thread(target=watch, args=(process, name), daemon=True).start()
-    typer.echo(f"Horn is running at http://{host}:{port}", err=False)
-    typer.echo(f"API key: {key}")
-    typer.echo(f"Data dir: {settings.data_dir}")
-    typer.echo(f"Sandbox: {describe_box(box)}")
-    typer.echo("Press Ctrl-C to stop.")
-    sys.stdout.flush()
-    # Uvicorn handles SIGINT/SIGTERM, then re-raises them to the previous handlers: these,
-    # which let the worker be stopped before `horn up` exits.
-    for signum in (signal.SIGINT, signal.SIGTERM):
-        signal.signal(signum, lambda *_: None)
-    try:
-        server.run()
-    finally:
-        stop_serving(serving_process)
-        stop_worker(worker_process)
-    if exit_code:
-        raise typer.Exit(exit_code)
-
-
-def stop_serving(process: subprocess.Popen, timeout_s: float = 10.0) -> None:
-    """Stops the serving process started by `horn up` (its predictors' boxes die with it)."""
-    if process.poll() is None:
-        with contextlib.suppress(ProcessLookupError):
-            os.killpg(process.pid, signal.SIGTERM)
-        with contextlib.suppress(subprocess.TimeoutExpired):
-            process.wait(timeout_s)
-    with contextlib.suppress(ProcessLookupError):
-        os.killpg(process.pid, signal.SIGKILL)
-    process.wait()
-
-
-def stop_worker(process: subprocess.Popen, timeout_s: float = 10.0) -> None:
-    """Stops a worker started by `horn up` and everything in its process group.
-
-    A cold shutdown (SIGQUIT) ends running tasks at once; their runners notice that their
-    worker is gone and exit; the jobs resume from their checkpoints on the next start.
-    """
-    if process.poll() is None:
-        os.killpg(process.pid, signal.SIGQUIT)
-        deadline = time.monotonic() + timeout_s
-        while process.poll() is None and time.monotonic() < deadline:
-            time.sleep(0.1)
-    with contextlib.suppress(ProcessLookupError):
-        os.killpg(process.pid, signal.SIGKILL)
-    process.wait()
-
-
-# -- client side ---------------------------------------------------------------------------
-
-
-def print_json(value: object) -> None:
-    """Prints `value` (client results included) as JSON on stdout."""
-    from server.client import to_json
-
-    typer.echo(json.dumps(to_json(value), indent=2))
-
-
-def print_table(
-    columns: list[str], rows: list[list[object]], title: str | None = None, stderr: bool = False
-) -> None:
-    """Prints a table on stdout (or stderr)."""
-    from rich.console import Console
-    from rich.markup import escape
-    from rich.table import Table
-
-    table = Table(title=title and escape(title), show_edge=False, header_style="bold")
-    for index, column in enumerate(columns):
-        table.add_column(column, no_wrap=index == 0)
-    for row in rows:
-        table.add_row(*("" if cell is None else escape(str(cell)) for cell in row))
-    console = Console(stderr=stderr)
-    if not console.is_terminal:
-        # A pipe: keep rows whole rather than wrap them at 80 columns.
-        console = Console(stderr=stderr, width=250)
-    console.print(table)
-
-
-def _when(value) -> str:
-    return value.strftime("%Y-%m-%d %H:%M:%S") if value else ""
 
 
 def config_path() -> Path:
@@ -474,39 +55,6 @@ def client_settings() -> tuple[str, str | None, str]:
     if os.environ.get("HORN_API_KEY"):
         return url, os.environ["HORN_API_KEY"], "HORN_API_KEY"
     return url, stored.get("api_key"), str(path)
-
-
-def describe_error(error, url: str, key_source: str) -> tuple[str, int]:
-    """A one-line message and the exit status for a client error."""
-    from server.client import HornAuthError, HornConnectionError, HornNotFound
-
-    if isinstance(error, HornConnectionError):
-        message, code = error.message, EXIT_UNREACHABLE
-    elif isinstance(error, HornAuthError):
-        message = (
-            f"{error.message} (server {url}, key from {key_source}; run `horn login` or set "
-            "HORN_API_KEY)"
-        )
-        code = EXIT_AUTH
-    elif isinstance(error, HornNotFound):
-        details = error.details if isinstance(error.details, dict) else {}
-        kind, resource = details.get("kind"), details.get("id")
-        listing = {"job": "jobs", "dataset": "datasets", "model": "models"}.get(kind or "")
-        if listing and resource:
-            message = f"{kind} {resource!r} not found on {url}. List them with `horn {listing} ls`."
-        elif kind == "checkpoint" and resource:
-            job_id = resource.split("/")[0]
-            message = (
-                f"checkpoint {resource} not found on {url}. List them with "
-                f"`horn checkpoints ls {job_id}`."
-            )
-        else:
-            message = error.message
-        code = EXIT_NOT_FOUND
-    else:
-        status = f"HTTP {error.status}, " if error.status else ""
-        message, code = f"{error.message} ({status}{error.code})", EXIT_ERROR
-    return " ".join(message.split()), code
 
 
 @contextlib.contextmanager
@@ -531,7 +79,6 @@ def connect():
         client.close()
 
 
-@app.command()
 def login(
     url: Annotated[str | None, typer.Option("--url", help="The server's URL.")] = None,
     api_key: Annotated[
@@ -572,7 +119,7 @@ def _dataset_rows(datasets) -> list[list[object]]:
             d.summary.get("rows", ""),
             d.size_bytes,
             d.sha256[:12],
-            _when(d.created_at),
+            format_time(d.created_at),
         ]
         for d in datasets
     ]
@@ -641,7 +188,8 @@ def models_ls(as_json: JsonOption = False) -> None:
         print_json(models)
         return
     rows = [
-        [m.id, m.name, m.filename, m.size_bytes, m.sha256[:12], _when(m.created_at)] for m in models
+        [m.id, m.name, m.filename, m.size_bytes, m.sha256[:12], format_time(m.created_at)]
+        for m in models
     ]
     print_table(["id", "name", "file", "bytes", "sha256", "created"], rows)
 
@@ -689,7 +237,6 @@ def upload_once(client, value: str, kind: str) -> str:
     return pushed.id
 
 
-@app.command()
 def submit(
     source: Annotated[str, typer.Argument(help="Model source (.py) or model id (mdl_...).")],
     data: Annotated[str, typer.Option("--data", help="Dataset file or id (ds_...).")],
@@ -746,16 +293,6 @@ def submit(
     if as_json:
         print_json(job)
     exit_for(job)
-
-
-def _format_metrics(values: dict) -> str:
-    parts = []
-    for key, value in values.items():
-        if isinstance(value, float):
-            parts.append(f"{key}: {value:.4f}")
-        elif value is not None:
-            parts.append(f"{key}: {value}")
-    return " - ".join(parts)
 
 
 def steps_per_epoch(client, job) -> int | None:
@@ -821,7 +358,7 @@ def watch_job(client, job_id: str, stderr: bool = False):
                     console.print(line)
             elif isinstance(event, MetricEvent):
                 task = task_of(event.epoch)
-                text = _format_metrics(event.values)
+                text = format_metrics(event.values)
                 if event.step is not None:
                     total = max(steps or 0, event.step) or None
                     progress.update(task, completed=event.step, total=total, metrics=escape(text))
@@ -837,7 +374,7 @@ def watch_job(client, job_id: str, stderr: bool = False):
     if history:
         names = list(dict.fromkeys(name for row in history for name in row.values))
         rows = [
-            [row.epoch, *(_format_value(row.values.get(name)) for name in names)] for row in history
+            [row.epoch, *(format_value(row.values.get(name)) for name in names)] for row in history
         ]
         print_table(["epoch", *names], rows, title=f"{job.id} ({job.status})", stderr=stderr)
     elapsed = ""
@@ -851,17 +388,12 @@ def watch_job(client, job_id: str, stderr: bool = False):
     return job
 
 
-def _format_value(value: object) -> str:
-    return f"{value:.4f}" if isinstance(value, float) else str(value)
-
-
 def exit_for(job) -> None:
     """Ends the command with status 1 and a one-line reason unless the job succeeded."""
     if job.status != "succeeded":
         fail(f"job {job.id} {job.status} ({job.reason}): {job.message}")
 
 
-@app.command()
 def watch(
     job_id: Annotated[str, typer.Argument(help="The job.")], as_json: JsonOption = False
 ) -> None:
@@ -883,9 +415,9 @@ def _job_rows(jobs) -> list[list[object]]:
             job.name or "",
             job.status,
             f"{job.epoch}/{job.epochs or '?'}",
-            _format_metrics({k: v for k, v in (job.metrics or {}).items() if k != "epoch"}),
+            format_metrics({k: v for k, v in (job.metrics or {}).items() if k != "epoch"}),
             job.attempts[-1].worker if job.attempts else "",
-            _when(job.created_at),
+            format_time(job.created_at),
         ]
         for job in jobs
     ]
@@ -925,15 +457,15 @@ def jobs_show(
         ("status", f"{job.status} ({job.reason})"),
         ("message", job.message),
         ("progress", f"epoch {job.epoch}/{job.epochs}"),
-        ("metrics", _format_metrics(job.metrics or {})),
+        ("metrics", format_metrics(job.metrics or {})),
         ("model", job.model_id),
         ("dataset", job.dataset_id),
         ("hyperparameters", json.dumps(job.hyperparameters)),
         ("training", json.dumps(job.training)),
         ("queue", job.queue),
-        ("created", _when(job.created_at)),
-        ("started", _when(job.started_at)),
-        ("finished", _when(job.finished_at)),
+        ("created", format_time(job.created_at)),
+        ("started", format_time(job.started_at)),
+        ("finished", format_time(job.finished_at)),
     ]
     for attempt in job.attempts:
         fields.append(
@@ -984,7 +516,7 @@ def checkpoints_ls(
         print_json(checkpoints)
         return
     rows = [
-        [c.epoch, c.size_bytes, _format_metrics(c.metrics or {}), _when(c.created_at)]
+        [c.epoch, c.size_bytes, format_metrics(c.metrics or {}), format_time(c.created_at)]
         for c in checkpoints
     ]
     print_table(["epoch", "bytes", "metrics", "created"], rows)
@@ -1004,7 +536,6 @@ def checkpoints_pull(
     typer.echo(str(path))
 
 
-@app.command()
 def predict(
     job_id: Annotated[str, typer.Argument(help="The job.")],
     file: Annotated[
@@ -1038,7 +569,3 @@ def predict(
         return
     for row in result.predictions:
         typer.echo(json.dumps(row))
-
-
-if __name__ == "__main__":
-    app()
