@@ -13,7 +13,9 @@ from __future__ import annotations
 import contextlib
 import json
 import math
+import re
 import secrets
+import threading
 from collections.abc import Iterator
 from datetime import datetime, timezone
 from typing import Any
@@ -301,9 +303,50 @@ def make_engine(url: str, **kwargs: Any) -> Engine:
             cursor.execute("PRAGMA busy_timeout=30000")
             cursor.close()
 
+        _queue_sqlite_writers(engine)
         return engine
     kwargs.setdefault("pool_pre_ping", True)
     return create_engine(url, **kwargs)
+
+
+SQLITE_WRITE_WAIT_S = 30.0
+_WRITE_STATEMENT = re.compile(r"^\s*(INSERT|UPDATE|DELETE|REPLACE)\b", re.IGNORECASE)
+
+
+def _queue_sqlite_writers(engine: Engine) -> None:
+    """Makes the threads of this process that write to SQLite wait in line for each other.
+
+    SQLite has one writer at a time; a connection that finds the write lock taken sleeps and
+    polls (1, 2, 5 ... 100 ms) in its busy handler, so under load a newcomer often wins over a
+    thread that has waited for a second: POST /v1/jobs at 64 clients had a p99 of 1.8 s for a
+    p50 of 0.2 s. Here a thread takes a process-wide lock at its transaction's first write and
+    gives it back at commit or rollback, which SQLite's own write lock spans anyway: waiting
+    threads block on the lock and wake as it is released. Other processes (the workers) still
+    meet SQLite's busy handler.
+    """
+    writer = threading.Lock()
+
+    @event.listens_for(engine, "before_cursor_execute")
+    def _wait_for_the_writer(conn, cursor, statement, parameters, context, executemany) -> None:
+        info = conn.connection.info if conn.connection is not None else None
+        if info is None or info.get("holds_write_lock") or not _WRITE_STATEMENT.match(statement):
+            return
+        # Past the wait, go on without the lock: SQLite's busy handler decides as before.
+        info["holds_write_lock"] = writer.acquire(timeout=SQLITE_WRITE_WAIT_S)
+
+    def _release(conn) -> None:
+        info = conn.connection.info if conn.connection is not None else None
+        if info is not None and info.pop("holds_write_lock", False):
+            writer.release()
+
+    event.listen(engine, "commit", _release)
+    event.listen(engine, "rollback", _release)
+
+    @event.listens_for(engine, "checkin")
+    def _release_on_return(dbapi_connection, connection_record) -> None:
+        # A connection returned to the pool mid-transaction is rolled back by the pool itself.
+        if connection_record.info.pop("holds_write_lock", False):
+            writer.release()
 
 
 def normalize_database_url(url: str) -> str:

@@ -122,10 +122,11 @@ def make_celery_app(settings: Any) -> Celery:
         task_serializer="json",
         accept_content=["json"],
         worker_prefetch_multiplier=1,
-        # With acks_late a task whose broker connection is lost is redelivered; cancel the
-        # running one so the job does not train twice (Celery docs,
-        # worker_cancel_long_running_tasks_on_connection_loss).
-        worker_cancel_long_running_tasks_on_connection_loss=True,
+        # With acks_late a task whose broker connection is lost is redelivered. The running one
+        # goes on: the job's lease makes the redelivered copy a no-op (`not_claimed`), where
+        # cancelling it would restart the job from its checkpoint on every broker blip (the
+        # chaos run: a Redis restart cost each running job an attempt).
+        worker_cancel_long_running_tasks_on_connection_loss=False,
         worker_hijack_root_logger=False,
         # The filesystem transport polls folders; remote control would add one more to poll.
         worker_enable_remote_control=not settings.is_filesystem_broker,

@@ -47,9 +47,7 @@ def copy_checkpoint_out(
     try:
         try:
             # O_NONBLOCK: opening a planted FIFO must not hang the worker.
-            fd = os.open(
-                source.name, os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK, dir_fd=folder_fd
-            )
+            fd = os.open(source.name, os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK, dir_fd=folder_fd)
         except OSError as error:
             logger.warning("Cannot open checkpoint %s: %s", source, error)
             return None

@@ -42,4 +42,3 @@ def worker_resources() -> WorkerResources:
                 artifacts=ArtifactStore(settings.data_dir),
             )
         return resources
-

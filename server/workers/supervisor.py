@@ -64,6 +64,7 @@ FAILURE_REASONS = {
     "fit": "training_error",
 }
 LEASE_KILL_REASONS = ("lease_lost", "lease_unconfirmed")
+DATABASE_ERRORS = (sqlalchemy.exc.OperationalError, sqlalchemy.exc.InterfaceError)
 
 
 class PreparationError(Exception):
@@ -140,6 +141,17 @@ class JobSupervisor:
             )
         try:
             self._supervise(job)
+        except DATABASE_ERRORS as exc:
+            # The database stayed out of reach past 3/4 of the lease: the runner is stopped and
+            # nothing is failed; the lease expires and the reconciler queues the job again.
+            logger.warning("Job %s: the database is unreachable; stopping: %s", self.job_id, exc)
+            self._kill("database_unreachable")
+            self._close_attempt(
+                "database_unreachable",
+                "The worker could not reach the database for 3/4 of its lease and stopped the "
+                "runner; the job resumes from its latest checkpoint.",
+            )
+            return "lease_lost"
         except Exception as exc:
             logger.exception("Supervising job %s failed", self.job_id)
             self._kill("worker_error")
@@ -285,6 +297,9 @@ class JobSupervisor:
             self.stop_heartbeat.set()
             heartbeat.join()
         finally:
+            # Whatever ended the relay, the lease is renewed no more: a supervisor that gave up
+            # must not keep a job `running` that has no runner.
+            self.stop_heartbeat.set()
             os.close(lifeline_write)
             self.log.close()
             if self.process is not None and self.process.poll() is None:
@@ -337,6 +352,8 @@ class JobSupervisor:
         """Renews the lease; kills the runner on a cancel request, timeout or lost lease."""
         last_renewal = self.lease_confirmed_at = time.monotonic()
         while not self.stop_heartbeat.wait(CANCEL_POLL_S):
+            if self.kill_reason in LEASE_KILL_REASONS:
+                return  # the job may be another worker's by now: never renew this lease again
             now = time.monotonic()
             try:
                 with session_scope(self.resources.sessions) as session:
@@ -398,7 +415,7 @@ class JobSupervisor:
             try:
                 with session_scope(self.resources.sessions) as session:
                     return write(session)
-            except (sqlalchemy.exc.OperationalError, sqlalchemy.exc.InterfaceError) as error:
+            except DATABASE_ERRORS as error:
                 if time.monotonic() + delay > deadline:
                     raise
                 logger.warning(

@@ -388,6 +388,14 @@ def test_a_heartbeat_that_cannot_reach_the_database_stops_the_runner(resources, 
             time.sleep(0.1)
         assert supervisor.kill_reason == "lease_unconfirmed"
         assert time.monotonic() - started < settings.lease_seconds + 10
+        blocker.rollback()  # the database is back
+        heartbeat.join(timeout=5)
+        # It renews that lease no more (the chaos run found a job `running` for minutes with no
+        # runner: the heartbeat went on after its supervisor gave up).
+        assert not heartbeat.is_alive()
+        lease_before = get_job(resources, job_id).lease_expires_at
+        time.sleep(settings.heartbeat_s * 3)
+        assert get_job(resources, job_id).lease_expires_at == lease_before
     finally:
         supervisor.stop_heartbeat.set()
         blocker.rollback()
