@@ -12,6 +12,8 @@ from pathlib import Path
 
 import pytest
 
+from tests.conftest import skip_or_fail
+
 POSTGRES_URL = os.environ.get(
     "HORN_TEST_POSTGRES_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test"
 )
@@ -22,10 +24,7 @@ OTHER_API_KEY = "horn_other_tenant_key_0123456789"
 
 def require_service(name: str, error: BaseException) -> None:
     """Skips the test when a service is unreachable; fails instead when `CI=true`."""
-    message = f"{name} is not reachable ({type(error).__name__}: {error})."
-    if os.environ.get("CI", "").lower() == "true":
-        pytest.fail(f"{message} CI=true requires it.")
-    pytest.skip(f"{message} Start it to run this test (CI=true makes this a failure).")
+    skip_or_fail(f"{name} is not reachable ({type(error).__name__}: {error}).")
 
 
 @pytest.fixture

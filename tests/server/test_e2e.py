@@ -24,6 +24,8 @@ import httpx
 import numpy as np
 import pytest
 
+from tests.conftest import skip_or_fail
+
 pytestmark = pytest.mark.slow
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
@@ -60,10 +62,7 @@ def service_reachable(port: int) -> bool:
 def require_service(name: str, port: int) -> None:
     if service_reachable(port):
         return
-    message = f"{name} is not reachable on 127.0.0.1:{port}"
-    if os.environ.get("CI") == "true":
-        pytest.fail(f"{message}; CI=true requires it (.ci/run starts it).")
-    pytest.skip(f"{message}; start it to run the Redis/PostgreSQL end-to-end test.")
+    skip_or_fail(f"{name} is not reachable on 127.0.0.1:{port}; .ci/run starts it.")
 
 
 def free_port() -> int:

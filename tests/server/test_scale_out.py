@@ -22,6 +22,7 @@ import httpx
 import pytest
 
 from server.client import Horn
+from tests.conftest import skip_or_fail
 
 pytestmark = pytest.mark.slow
 
@@ -39,10 +40,7 @@ def require(name: str, port: int) -> None:
     try:
         socket.create_connection(("127.0.0.1", port), timeout=2).close()
     except OSError as error:
-        message = f"{name} is not reachable on 127.0.0.1:{port} ({error})"
-        if os.environ.get("CI", "").lower() == "true":
-            pytest.fail(f"{message}; CI=true requires it.")
-        pytest.skip(f"{message}; start it to run the scale-out test.")
+        skip_or_fail(f"{name} is not reachable on 127.0.0.1:{port} ({error}).")
 
 
 def free_port() -> int:

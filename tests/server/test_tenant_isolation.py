@@ -24,17 +24,11 @@ import httpx
 import numpy as np
 import pytest
 
+from tests.conftest import skip_or_fail
+
 ORDINARY_UID = 65534
 # Daemons started from predictors: they must be gone once Horn stopped.
 DAEMON_MARKERS: list[str] = []
-CI = os.environ.get("CI", "").lower() == "true"
-
-
-def fail_or_skip(message: str) -> None:
-    """Skips the test with `message`; fails instead when `CI=true`."""
-    if CI:
-        pytest.fail(f"{message} (CI=true requires it)")
-    pytest.skip(message)
 
 
 ATTACK_SOURCE = """
@@ -183,7 +177,7 @@ def tenants(request, e2e_helpers):
     if request.param == "ordinary-user":
         missing = [tool for tool in ("unshare", "setpriv") if shutil.which(tool) is None]
         if missing:
-            fail_or_skip(f"util-linux's {missing} are needed to start Horn as another user")
+            skip_or_fail(f"util-linux's {missing} are needed to start Horn as another user")
         os.chown(root, ORDINARY_UID, ORDINARY_UID)
         wrapper = ordinary_user_wrapper()
     os.chmod(root, 0o755)
@@ -402,5 +396,5 @@ def test_a_hung_predictor_answers_504_and_others_are_served(tenants, e2e_helpers
 
 
 def test_ci_runs_both_modes():
-    if CI:
+    if os.environ.get("CI", "").lower() == "true":
         assert shutil.which("unshare") and shutil.which("setpriv")

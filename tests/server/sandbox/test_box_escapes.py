@@ -32,6 +32,8 @@ from typing import Any
 
 import pytest
 
+from tests.conftest import skip_or_fail
+
 HERE = Path(__file__).resolve().parent
 ATTACKS = HERE / "attacks"
 
@@ -92,13 +94,9 @@ driver = _load_driver()
 
 
 def require(ok: bool, message: str) -> None:
-    """Skips the test when a prerequisite is missing; fails instead when `CI=true` (the rule
-    of `require_service` in tests/server/conftest.py)."""
-    if ok:
-        return
-    if os.environ.get("CI", "").lower() == "true":
-        pytest.fail(f"{message} CI=true requires it.")
-    pytest.skip(f"{message} (CI=true makes this a failure).")
+    """Skips the test when a prerequisite is missing; fails instead under CI."""
+    if not ok:
+        skip_or_fail(message)
 
 
 # --- the host's view ----------------------------------------------------------------------------

@@ -19,6 +19,8 @@ import httpx
 import numpy as np
 import pytest
 
+from tests.conftest import skip_or_fail
+
 pytestmark = pytest.mark.slow
 
 CHROMIUM = os.environ.get("HORN_TEST_CHROMIUM", "/usr/bin/chromium")
@@ -69,9 +71,7 @@ RECORD_CHART_POINTS = """() => {
 
 
 def require_browser(message: str) -> None:
-    if os.environ.get("CI", "").lower() == "true":
-        pytest.fail(f"{message} CI=true requires it (.ci/run installs chromium).")
-    pytest.skip(f"{message} Install it to run the browser tests (apt-get install chromium).")
+    skip_or_fail(f"{message} Install it to run the browser tests (apt-get install chromium).")
 
 
 @pytest.fixture(scope="module")
