@@ -176,11 +176,6 @@ class Settings(BaseSettings):
         return self
 
     @property
-    def artifacts_root(self) -> Path:
-        """The root folder of every stored file (the data dir)."""
-        return self.data_dir
-
-    @property
     def max_upload_bytes(self) -> int:
         """`max_upload_mb` in bytes."""
         return int(self.max_upload_mb * 1024 * 1024)

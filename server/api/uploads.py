@@ -7,10 +7,13 @@ as the limit is passed.
 
 from __future__ import annotations
 
+import contextlib
+from collections.abc import AsyncIterator, Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
-from fastapi import Request
+from fastapi import Request, Response
 from python_multipart import MultipartParser
 from python_multipart.exceptions import FormParserError
 from python_multipart.multipart import parse_options_header
@@ -243,3 +246,49 @@ async def receive_upload(
             )
     result.file.close()
     return result
+
+
+def upload_request_body(fields: dict[str, dict[str, Any]]) -> dict[str, Any]:
+    """The OpenAPI request body of a multipart upload: a `file` and the form `fields`."""
+    properties = {"file": {"type": "string", "format": "binary"}, **fields}
+    schema = {"type": "object", "required": ["file"], "properties": properties}
+    return {
+        "requestBody": {"required": True, "content": {"multipart/form-data": {"schema": schema}}}
+    }
+
+
+@contextlib.asynccontextmanager
+async def storing(upload: ReceivedUpload, dest: Path) -> AsyncIterator[ReceivedUpload]:
+    """Scope of an upload being checked, stored at `dest` and recorded.
+
+    Whatever happens the temporary file goes; when the block raises, `dest` goes too (it is the
+    path of a fresh id, which only this request wrote), so a failed upload leaves nothing.
+    """
+    try:
+        yield upload
+    except BaseException:
+        dest.unlink(missing_ok=True)
+        raise
+    finally:
+        upload.discard()
+
+
+def delete_unless_in_use(
+    session: Any, artifacts: ArtifactStore, row: Any, kind: str, jobs: Iterable[str]
+) -> Response:
+    """Deletes an uploaded `row` (dataset or model source) and its file; 409 while unfinished
+    jobs (`jobs`, their ids) use it."""
+    active = list(jobs)
+    if active:
+        raise ApiError(
+            409,
+            "in_use",
+            f"{kind} {row.id!r} is used by jobs that have not finished: {active}. "
+            "Cancel them or wait until they finish.",
+            {"jobs": active},
+        )
+    path = row.path
+    session.delete(row)
+    session.commit()
+    artifacts.delete(path)
+    return Response(status_code=204)

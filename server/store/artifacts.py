@@ -148,22 +148,17 @@ class ArtifactStore:
         """Returns `path` relative to the root, as stored in the database."""
         return Path(path).resolve().relative_to(self.root).as_posix()
 
-    @property
-    def tmp_dir(self) -> Path:
-        """Folder for temporary files that are not yet tied to a destination folder."""
-        return self._dir(self.root / "tmp")
-
-    def tenant_dir(self, tenant_id: str) -> Path:
+    def _tenant_dir(self, tenant_id: str) -> Path:
         """Folder of a tenant's uploads."""
         return self.root / "tenants" / _safe_name(tenant_id)
 
     def dataset_path(self, tenant_id: str, dataset_id: str) -> Path:
         """Where a dataset's `.npz` is stored."""
-        return self.tenant_dir(tenant_id) / "datasets" / f"{_safe_name(dataset_id)}.npz"
+        return self._tenant_dir(tenant_id) / "datasets" / f"{_safe_name(dataset_id)}.npz"
 
     def model_source_path(self, tenant_id: str, model_id: str) -> Path:
         """Where a model source `.py` is stored."""
-        return self.tenant_dir(tenant_id) / "models" / f"{_safe_name(model_id)}.py"
+        return self._tenant_dir(tenant_id) / "models" / f"{_safe_name(model_id)}.py"
 
     def job_dir(self, job_id: str) -> Path:
         """A job's own folder (the runner's working directory)."""
@@ -182,10 +177,6 @@ class ArtifactStore:
     def log_path(self, job_id: str) -> Path:
         """The runner's log file of a job (stdout and stderr, tracebacks included)."""
         return self.job_dir(job_id) / "runner.log"
-
-    def export_dir(self, job_id: str) -> Path:
-        """Folder of a job's exported SavedModel."""
-        return self.job_dir(job_id) / "export"
 
     def temp_path_for(self, dest: Path) -> Path:
         """A fresh temporary name in `dest`'s folder (created), for write-then-rename."""
@@ -269,10 +260,6 @@ class ArtifactStore:
             shutil.rmtree(target, ignore_errors=True)
         else:
             target.unlink(missing_ok=True)
-
-    def delete_job_dir(self, job_id: str) -> None:
-        """Deletes a job's folder and everything in it."""
-        shutil.rmtree(self.job_dir(job_id), ignore_errors=True)
 
     @staticmethod
     def _dir(path: Path) -> Path:

@@ -19,7 +19,12 @@ from server.api.deps import (
 from server.api.errors import ApiError, not_found
 from server.api.paging import DEFAULT_LIMIT, MAX_LIMIT, page_of, paginate
 from server.api.schemas import DatasetOut, Page
-from server.api.uploads import receive_upload
+from server.api.uploads import (
+    delete_unless_in_use,
+    receive_upload,
+    storing,
+    upload_request_body,
+)
 from server.store.datasets import (
     NPZ_MAX_EXPANSION,
     DatasetError,
@@ -31,25 +36,13 @@ from server.store.db import ACTIVE_STATUSES, Dataset, Job, new_id
 
 router = APIRouter(prefix="/v1/datasets", tags=["datasets"], route_class=SessionReleasingRoute)
 
-_UPLOAD_BODY = {
-    "requestBody": {
-        "required": True,
-        "content": {
-            "multipart/form-data": {
-                "schema": {
-                    "type": "object",
-                    "required": ["file"],
-                    "properties": {
-                        "file": {"type": "string", "format": "binary"},
-                        "name": {"type": "string"},
-                        "label_column": {"type": "string", "default": "label"},
-                        "format": {"type": "string", "enum": ["npz", "csv"]},
-                    },
-                }
-            }
-        },
+_UPLOAD_BODY = upload_request_body(
+    {
+        "name": {"type": "string"},
+        "label_column": {"type": "string", "default": "label"},
+        "format": {"type": "string", "enum": ["npz", "csv"]},
     }
-}
+)
 
 
 def dataset_out(dataset: Dataset) -> DatasetOut:
@@ -76,17 +69,19 @@ async def upload_dataset(
         "HORN_MAX_UPLOAD_MB",
         {"name", "label_column", "format"},
     )
-    stored = False
-    try:
-        fmt = detect_format(upload.filename, upload.fields.get("format") or None)
-        label_column = upload.fields.get("label_column") or "label"
-        validated = await run_in_threadpool(
-            validate_dataset,
-            upload.file.temp_path,
-            fmt,
-            label_column,
-            settings.max_upload_bytes * NPZ_MAX_EXPANSION,
-        )
+    async with storing(upload, dest):
+        try:
+            fmt = detect_format(upload.filename, upload.fields.get("format") or None)
+            label_column = upload.fields.get("label_column") or "label"
+            validated = await run_in_threadpool(
+                validate_dataset,
+                upload.file.temp_path,
+                fmt,
+                label_column,
+                settings.max_upload_bytes * NPZ_MAX_EXPANSION,
+            )
+        except DatasetError as error:
+            raise ApiError(422, "invalid_dataset", error.message, error.details) from None
         if validated.arrays is not None:
             converted = artifacts.temp_path_for(dest)
             try:
@@ -96,7 +91,6 @@ async def upload_dataset(
                 converted.unlink(missing_ok=True)
         else:
             upload.file.commit(dest)
-        stored = True
         dataset = Dataset(
             id=dataset_id,
             tenant_id=tenant.id,
@@ -111,14 +105,6 @@ async def upload_dataset(
         session.add(dataset)
         await run_in_threadpool(session.commit)
         return dataset_out(dataset)
-    except DatasetError as error:
-        raise ApiError(422, "invalid_dataset", error.message, error.details) from None
-    except BaseException:
-        if stored:
-            dest.unlink(missing_ok=True)
-        raise
-    finally:
-        upload.discard()
 
 
 @router.get("")
@@ -154,19 +140,7 @@ def delete_dataset(
 ) -> Response:
     """Deletes a dataset and its file; 409 while a job that is not finished uses it."""
     dataset = get_tenant_dataset(session, tenant.id, dataset_id)
-    active = session.scalars(
+    jobs = session.scalars(
         select(Job.id).where(Job.dataset_id == dataset_id, Job.status.in_(ACTIVE_STATUSES))
-    ).all()
-    if active:
-        raise ApiError(
-            409,
-            "in_use",
-            f"Dataset {dataset_id!r} is used by jobs that have not finished: {list(active)}. "
-            "Cancel them or wait until they finish.",
-            {"jobs": list(active)},
-        )
-    path = dataset.path
-    session.delete(dataset)
-    session.commit()
-    artifacts.delete(path)
-    return Response(status_code=204)
+    )
+    return delete_unless_in_use(session, artifacts, dataset, "Dataset", jobs)

@@ -18,29 +18,18 @@ from server.api.deps import (
 from server.api.errors import ApiError, not_found
 from server.api.paging import DEFAULT_LIMIT, MAX_LIMIT, page_of, paginate
 from server.api.schemas import ModelOut, Page
-from server.api.uploads import receive_upload
+from server.api.uploads import (
+    delete_unless_in_use,
+    receive_upload,
+    storing,
+    upload_request_body,
+)
 from server.store.db import ACTIVE_STATUSES, Job, ModelSource, new_id
 from server.store.sources import ENTRY_POINT, SourceError, check_model_source
 
 router = APIRouter(prefix="/v1/models", tags=["models"], route_class=SessionReleasingRoute)
 
-_UPLOAD_BODY = {
-    "requestBody": {
-        "required": True,
-        "content": {
-            "multipart/form-data": {
-                "schema": {
-                    "type": "object",
-                    "required": ["file"],
-                    "properties": {
-                        "file": {"type": "string", "format": "binary"},
-                        "name": {"type": "string"},
-                    },
-                }
-            }
-        },
-    }
-}
+_UPLOAD_BODY = upload_request_body({"name": {"type": "string"}})
 
 
 def model_out(model: ModelSource, source: str | None = None) -> ModelOut:
@@ -64,8 +53,7 @@ async def upload_model(
     upload = await receive_upload(
         request, artifacts, dest, settings.max_source_bytes, "HORN_MAX_SOURCE_KB", {"name"}
     )
-    stored = False
-    try:
+    async with storing(upload, dest):
         filename = upload.filename or "model.py"
         if not filename.endswith(".py"):
             raise ApiError(
@@ -75,9 +63,11 @@ async def upload_model(
                 {"filename": filename},
             )
         source = await run_in_threadpool(upload.file.temp_path.read_bytes)
-        text = check_model_source(source, filename)
+        try:
+            text = check_model_source(source, filename)
+        except SourceError as error:
+            raise ApiError(422, "invalid_model_source", error.message, error.details) from None
         upload.file.commit(dest)
-        stored = True
         model = ModelSource(
             id=model_id,
             tenant_id=tenant.id,
@@ -91,14 +81,6 @@ async def upload_model(
         session.add(model)
         await run_in_threadpool(session.commit)
         return model_out(model, text)
-    except SourceError as error:
-        raise ApiError(422, "invalid_model_source", error.message, error.details) from None
-    except BaseException:
-        if stored:
-            dest.unlink(missing_ok=True)
-        raise
-    finally:
-        upload.discard()
 
 
 @router.get("")
@@ -140,19 +122,7 @@ def delete_model(
 ) -> Response:
     """Deletes a model source; 409 while a job that is not finished uses it."""
     model = get_tenant_model(session, tenant.id, model_id)
-    active = session.scalars(
+    jobs = session.scalars(
         select(Job.id).where(Job.model_id == model_id, Job.status.in_(ACTIVE_STATUSES))
-    ).all()
-    if active:
-        raise ApiError(
-            409,
-            "in_use",
-            f"Model {model_id!r} is used by jobs that have not finished: {list(active)}. "
-            "Cancel them or wait until they finish.",
-            {"jobs": list(active)},
-        )
-    path = model.path
-    session.delete(model)
-    session.commit()
-    artifacts.delete(path)
-    return Response(status_code=204)
+    )
+    return delete_unless_in_use(session, artifacts, model, "Model", jobs)

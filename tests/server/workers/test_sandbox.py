@@ -63,9 +63,10 @@ def test_interpreter_paths_show_packages_not_the_project_folder():
     paths = interpreter_paths()
     assert str(PROJECT_ROOT) not in paths  # it may hold ./horn-data
     assert str(PROJECT_ROOT / "server") in paths and str(PROJECT_ROOT / "kerascore") in paths
-    assert os.path.realpath(sys.base_prefix) in paths or any(
-        os.path.realpath(sys.base_prefix).startswith(path + "/") for path in paths
-    )
+    # The interpreter is shown (its prefix or a folder above it), but never the whole host.
+    assert "/" not in paths and "/root" not in paths and "/home" not in paths
+    prefix = os.path.realpath(sys.base_prefix)
+    assert any(prefix == path or prefix.startswith(path + "/") for path in paths), paths
 
 
 def test_data_dir_inside_a_shown_folder_is_refused():
