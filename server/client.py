@@ -1,5 +1,8 @@
 """A Python client of Horn's HTTP API (v1); the `horn` command uses it.
 
+One module on purpose (~720 lines): `from server.client import Horn` is the whole client, with
+the response types it returns, and imports nothing of the server.
+
 Example:
 
 ```python
@@ -32,6 +35,7 @@ from typing import Any, TypeVar
 
 import httpx
 
+# The server's JobStatus.TERMINAL, repeated: the client imports nothing of the server.
 TERMINAL_STATUSES = frozenset({"succeeded", "failed", "cancelled"})
 DEFAULT_TIMEOUT_S = 30.0
 

@@ -1,5 +1,8 @@
 """The box: builds one isolated sandbox and runs one command in it (the launcher).
 
+One file on purpose (880 lines): it runs as a script while privileged and may import nothing
+but the standard library, so it cannot share helpers with the rest of the package.
+
 Run as a script by a trusted parent (the worker or the predictor pool), never imported by user
 code: `python -I -S server/workers/box.py --spec-fd N`. `-I -S` keeps the launcher's imports to
 the interpreter's own standard library, so nothing from a writable folder runs while it still

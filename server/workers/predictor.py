@@ -1,5 +1,8 @@
 """Predictions from trained checkpoints, computed in boxed, long-lived processes.
 
+One module on purpose (~670 lines): the pool and the process it starts speak the protocol
+below; both halves are kept side by side so that a change to one is seen with the other.
+
 `PredictorPool` lives in the serving process (`horn serve`, `server.workers.serving`), which
 can build boxes; the API only authenticates and forwards. For each (job, checkpoint) it keeps
 one predictor process, in its own box like a training runner, that loads the `.keras` file once

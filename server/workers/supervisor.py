@@ -1,5 +1,9 @@
 """One attempt of one job in a worker process: prepare, start the runner's box, relay, conclude.
 
+One class on purpose (~760 lines): the relay loop, the heartbeat and the conclusion share the
+attempt's state (lease, kill reason, epoch, reports); checkpoint copying, the log and the store
+writes live in their own modules.
+
 The supervisor holds the job's `Lease` (its fencing token): every write it makes goes through
 `server.store.jobs` under that lease, in one transaction with the lease check, so a supervisor
 that lost the job writes nothing. A heartbeat thread renews the lease and watches for a cancel
