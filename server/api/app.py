@@ -19,7 +19,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from server.api.deps import AuthCache
 from server.api.errors import ApiError, install_error_handlers
-from server.api.routes import datasets, events, health, jobs, models, session
+from server.api.routes import datasets, events, health, jobs, models, predict, session
 from server.api.serving import make_serving_client
 from server.config import Settings, get_settings
 from server.store.artifacts import TEMP_SWEEP_INTERVAL_S, ArtifactStore
@@ -160,7 +160,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.state.http_requests = Counter()
     app.state.auth_cache = AuthCache(settings.auth_cache_s)
     install_error_handlers(app)
-    for module in (datasets, models, jobs, events, health, session):
+    for module in (datasets, models, jobs, predict, events, health, session):
         app.include_router(module.router)
     _mount_web(app)
     app.add_middleware(RequestCounter, counter=app.state.http_requests)

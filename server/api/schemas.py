@@ -202,7 +202,10 @@ class PredictRequest(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     instances: list[Any] | None = None
-    inputs: dict[str, Any] | None = None
+    # Columns by input name; a list is a single input's columns (TensorFlow Serving's form).
+    inputs: dict[str, Any] | list[Any] | None = None
+    # TensorFlow Serving clients send it; a checkpoint has the one signature.
+    signature_name: Literal["serving_default"] | None = None
 
     @model_validator(mode="after")
     def _exactly_one(self) -> PredictRequest:
@@ -214,7 +217,7 @@ class PredictRequest(BaseModel):
         if self.instances is not None and not self.instances:
             raise ValueError('Expected at least one row in "instances". Received: []')
         if self.inputs is not None and not self.inputs:
-            raise ValueError('Expected at least one input in "inputs". Received: {}')
+            raise ValueError(f'Expected at least one input in "inputs". Received: {self.inputs}')
         return self
 
 

@@ -353,6 +353,30 @@ def test_train_watch_checkpoint_and_predict(horn, tmp_path):
     assert served.shape == (20, 10)
     np.testing.assert_allclose(served, local, atol=1e-5, rtol=0)
 
+    # TensorFlow Serving's route and shapes: rows answer `predictions`, columns `outputs`.
+    tf_serving = f"/v1/models/{job_id}:predict"
+    by_rows = horn.client.post(tf_serving, json={"instances": rows[:3].tolist()})
+    assert by_rows.status_code == 200, by_rows.text
+    np.testing.assert_allclose(by_rows.json()["predictions"], local[:3], atol=1e-5, rtol=0)
+    columns = {"signature_name": "serving_default", "inputs": rows[:3].tolist()}
+    by_columns = horn.client.post(tf_serving, json=columns)
+    assert by_columns.status_code == 200, by_columns.text
+    np.testing.assert_allclose(by_columns.json()["outputs"], local[:3], atol=1e-5, rtol=0)
+    # An earlier checkpoint, by epoch: the same as that checkpoint loaded here.
+    (tmp_path / "epoch-2.keras").write_bytes(
+        horn.client.get(f"/v1/jobs/{job_id}/checkpoints/2").content
+    )
+    epoch_2 = kerascore.models.load_model(tmp_path / "epoch-2.keras").predict(rows[:3], verbose=0)
+    answer = horn.client.post(
+        f"/v1/jobs/{job_id}/predict?checkpoint=2", json={"instances": rows[:3].tolist()}
+    ).json()
+    assert answer["epoch"] == 2
+    np.testing.assert_allclose(answer["predictions"], epoch_2, atol=1e-5, rtol=0)
+    best = horn.client.post(
+        f"/v1/jobs/{job_id}/predict?checkpoint=best", json={"instances": rows[:1].tolist()}
+    ).json()
+    assert best["epoch"] == 1 + losses.index(min(losses))  # no validation: the lowest loss
+
     bad = horn.client.post(f"/v1/jobs/{job_id}/predict", json={"instances": [[0.0] * 3]})
     assert bad.status_code == 422
     assert "(64,)" in bad.json()["error"]["message"] and "(3,)" in bad.json()["error"]["message"]

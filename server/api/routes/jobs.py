@@ -1,18 +1,16 @@
-"""`/v1/jobs`: create, list, get, cancel, metrics, logs, checkpoints, predict."""
+"""`/v1/jobs`: create, list, get, cancel, metrics, logs, checkpoints (predict: `predict.py`)."""
 
 from __future__ import annotations
 
 import logging
 import os
 from pathlib import Path
-from typing import Annotated, Any
+from typing import Annotated
 
-import httpx
-from fastapi import APIRouter, Header, Query, Request
+from fastapi import APIRouter, Header, Query
 from fastapi.responses import FileResponse, JSONResponse, PlainTextResponse, Response
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
-from starlette.concurrency import run_in_threadpool
 
 from server.api.deps import (
     ArtifactsDep,
@@ -35,12 +33,9 @@ from server.api.schemas import (
     JobOut,
     MetricOut,
     Page,
-    PredictRequest,
-    PredictResponse,
     Progress,
 )
-from server.api.serving import TOKEN_HEADER
-from server.store.db import Attempt, Checkpoint, Job, JobStatus, Metric, ModelSource, utcnow
+from server.store.db import Attempt, Checkpoint, Job, JobStatus, Metric, utcnow
 from server.store.events import EventType
 from server.store.jobs import mark_enqueued, queue_for_resources, request_cancel
 
@@ -333,17 +328,51 @@ def list_checkpoints(
     )
 
 
+# Metric names that `auto` maximises (Keras's EarlyStopping and ModelCheckpoint rule).
+MAXIMISED_METRICS = ("acc", "auc", "precision", "recall", "f1", "iou")
+
+
+def best_checkpoint(job: Job, checkpoints: list[Checkpoint]) -> Checkpoint:
+    """The checkpoint with the best value of the job's monitored metric (409 if none has it)."""
+    early_stopping = (job.training or {}).get("early_stopping") or {}
+    monitor = early_stopping.get("monitor")
+    if monitor is None:
+        has_val_loss = any((row.metrics or {}).get("val_loss") is not None for row in checkpoints)
+        monitor = "val_loss" if has_val_loss else "loss"
+    mode = early_stopping.get("mode") or "auto"
+    if mode == "auto":
+        maximised = any(part in monitor.removeprefix("val_") for part in MAXIMISED_METRICS)
+        mode = "max" if maximised else "min"
+    scored = [row for row in checkpoints if (row.metrics or {}).get(monitor) is not None]
+    if not scored:
+        raise ApiError(
+            409,
+            "no_metric",
+            f"No checkpoint of job {job.id!r} has the metric {monitor!r} to pick the best by. "
+            "Ask for 'latest' or an epoch number.",
+            {"job_id": job.id, "monitor": monitor},
+        )
+    sign = 1.0 if mode == "max" else -1.0
+    # Ties go to the earliest epoch, as a callback that saves only improvements would keep.
+    return max(scored, key=lambda row: (sign * float(row.metrics[monitor]), -row.epoch))
+
+
 def _is_small_number(text: str) -> bool:
     """Whether `text` is ASCII digits that fit a 64-bit integer ("²" is a digit to Python)."""
     return text.isascii() and text.isdigit() and int(text) < 2**63
 
 
 def find_checkpoint(session: SessionDep, job: Job, epoch: str) -> Checkpoint:
-    """The checkpoint of `epoch` (a number or `latest`), or raises 404/409."""
+    """The checkpoint of `epoch` (a number, `latest` or `best`), or raises 404/409/422.
+
+    `best` is the checkpoint with the best value of the job's monitored metric: early
+    stopping's `monitor` and `mode` when the job has them, else `val_loss` where the
+    checkpoints have it, else `loss`; `auto` maximises accuracy-like names (as Keras does).
+    """
     query = select(Checkpoint).where(Checkpoint.job_id == job.id)
-    if epoch == "latest":
-        checkpoint = session.scalar(query.order_by(Checkpoint.epoch.desc()).limit(1))
-        if checkpoint is None:
+    if epoch in ("latest", "best"):
+        checkpoints = list(session.scalars(query.order_by(Checkpoint.epoch.desc())))
+        if not checkpoints:
             raise ApiError(
                 409,
                 "no_checkpoint",
@@ -351,12 +380,12 @@ def find_checkpoint(session: SessionDep, job: Job, epoch: str) -> Checkpoint:
                 "at the end of every epoch.",
                 {"job_id": job.id, "status": job.status},
             )
-        return checkpoint
+        return checkpoints[0] if epoch == "latest" else best_checkpoint(job, checkpoints)
     if not _is_small_number(epoch):
         raise ApiError(
             422,
             "validation_error",
-            f"Expected an epoch number or 'latest'. Received: {epoch!r}",
+            f"Expected an epoch number, 'latest' or 'best'. Received: {epoch!r}",
             {"epoch": epoch},
         )
     checkpoint = session.scalar(query.where(Checkpoint.epoch == int(epoch)))
@@ -373,7 +402,7 @@ def find_checkpoint(session: SessionDep, job: Job, epoch: str) -> Checkpoint:
 def download_checkpoint(
     job_id: str, epoch: str, tenant: CurrentTenant, session: SessionDep, artifacts: ArtifactsDep
 ) -> FileResponse:
-    """Downloads the `.keras` checkpoint of an epoch (or `latest`)."""
+    """Downloads the `.keras` checkpoint of an epoch (or `latest`, or `best`)."""
     job = get_tenant_job(session, tenant.id, job_id)
     checkpoint = find_checkpoint(session, job, epoch)
     path = artifacts.resolve(checkpoint.path)
@@ -389,144 +418,4 @@ def download_checkpoint(
         path,
         media_type="application/octet-stream",
         filename=f"{job_id}-epoch-{checkpoint.epoch:04d}.keras",
-    )
-
-
-_PREDICT_BODY = {
-    "requestBody": {
-        "required": True,
-        "content": {"application/json": {"schema": PredictRequest.model_json_schema()}},
-    }
-}
-
-
-@router.post("/{job_id}/predict", openapi_extra=_PREDICT_BODY)
-async def predict(
-    job_id: str,
-    request: Request,
-    tenant: CurrentTenant,
-    session: SessionDep,
-    settings: SettingsDep,
-) -> PredictResponse:
-    """Predicts with the job's latest checkpoint, forwarded to the serving process's predictors.
-
-    Body: `{"instances": [row, ...]}` or `{"inputs": {"name": [...], ...}}`.
-    """
-    limit = int(settings.predict_max_body_mb * 1024 * 1024)
-    declared = request.headers.get("content-length")
-    if declared and declared.isdigit() and int(declared) > limit:
-        raise _predict_body_too_large(limit)
-    raw = bytearray()
-    async for chunk in request.stream():
-        raw += chunk
-        if len(raw) > limit:
-            raise _predict_body_too_large(limit)
-    try:
-        body = PredictRequest.model_validate_json(bytes(raw) or b"null")
-    except ValueError as error:
-        raise _invalid_predict_body(error) from None
-    rows = len(body.instances) if body.instances is not None else None
-    if rows is not None and rows > settings.predict_max_instances:
-        raise ApiError(
-            413,
-            "too_many_instances",
-            f"At most {settings.predict_max_instances} instances per request "
-            f"(HORN_PREDICT_MAX_INSTANCES). Received: {rows}. Split the request.",
-            {"instances": rows, "limit": settings.predict_max_instances},
-        )
-
-    job = await run_in_threadpool(get_tenant_job, session, tenant.id, job_id)
-    checkpoint = await run_in_threadpool(find_checkpoint, session, job, "latest")
-    source = (
-        await run_in_threadpool(session.get, ModelSource, job.model_id) if job.model_id else None
-    )
-    forwarded = {
-        "job_id": job_id,
-        "checkpoint": checkpoint.path,
-        "source": source.path if source is not None else None,
-        "payload": body.model_dump(exclude_none=True),
-    }
-    epoch = checkpoint.epoch
-    # The database connection goes back to the pool before the (possibly long) wait.
-    await run_in_threadpool(session.close)
-    predictions = await forward_prediction(request.app.state.serving, settings, forwarded)
-    return PredictResponse(predictions=list(predictions), job_id=job_id, epoch=epoch)
-
-
-async def forward_prediction(client: Any, settings: Any, forwarded: dict[str, Any]) -> list:
-    """Sends a resolved predict request to the serving process and relays its answer.
-
-    Raises:
-        ApiError: 422 for rows that do not fit the model; 504 when the model does not answer in
-            time; 502 when its predictor crashed; 503 when no serving process answers.
-    """
-    try:
-        response = await client.post(
-            "/predict",
-            json=forwarded,
-            headers={TOKEN_HEADER: settings.serving_token} if settings.serving_token else {},
-            timeout=settings.predictor_timeout_s + 10,
-        )
-    except httpx.TimeoutException:
-        raise ApiError(
-            504,
-            "prediction_timeout",
-            f"The prediction took longer than {settings.predictor_timeout_s:g} s "
-            "(HORN_PREDICTOR_TIMEOUT_S). Send fewer instances or retry.",
-        ) from None
-    except httpx.HTTPError as error:
-        raise ApiError(
-            503,
-            "serving_unavailable",
-            f"The serving process does not answer ({type(error).__name__}); predictions are "
-            "unavailable until it runs (`horn serve`, started by `horn up`).",
-            headers={"Retry-After": "5"},
-        ) from None
-    try:
-        answer = response.json()
-    except ValueError:
-        answer = {}
-    if response.status_code == 200 and isinstance(answer.get("predictions"), list):
-        return answer["predictions"]
-    error = answer.get("error") if isinstance(answer.get("error"), dict) else {}
-    status = response.status_code if response.status_code in (422, 502, 503, 504) else 502
-    raise ApiError(
-        status,
-        str(error.get("code") or "predictor_error"),
-        str(error.get("message") or f"The serving process answered {response.status_code}."),
-        error.get("details"),
-    )
-
-
-def _predict_body_too_large(limit: int) -> ApiError:
-    return ApiError(
-        413,
-        "payload_too_large",
-        f"The predict request body is larger than {limit} bytes (HORN_PREDICT_MAX_BODY_MB). "
-        "Split the request.",
-        {"limit_bytes": limit},
-    )
-
-
-def _invalid_predict_body(error: ValueError) -> ApiError:
-    errors = getattr(error, "errors", None)
-    problems = (
-        [
-            {"loc": list(item.get("loc", ())), "msg": item.get("msg"), "type": item.get("type")}
-            for item in errors()
-        ]
-        if callable(errors)
-        else []
-    )
-    if problems:
-        location = ".".join(str(part) for part in problems[0]["loc"])
-        first = f"{location}: {problems[0]['msg']}" if location else problems[0]["msg"]
-    else:
-        first = str(error)
-    return ApiError(
-        422,
-        "validation_error",
-        f'The predict body is invalid: {first}. Send {{"instances": [[...], ...]}} or '
-        '{"inputs": {"name": [...]}}.',
-        {"errors": problems},
     )

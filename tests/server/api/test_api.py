@@ -1049,3 +1049,49 @@ def test_api_docs_load_nothing_from_a_cdn(client):
         assert f"/web/vendor/swagger-ui/{asset}" in docs.text
         assert client.get(f"/web/vendor/swagger-ui/{asset}").status_code == 200
     assert client.get("/redoc").status_code == 404
+
+
+@pytest.mark.parametrize(
+    ("training", "metrics_by_epoch", "best_epoch"),
+    [
+        # No early stopping: val_loss where the checkpoints have it, lowest wins.
+        (
+            {},
+            {
+                1: {"loss": 0.5, "val_loss": 0.9},
+                2: {"loss": 0.4, "val_loss": 0.7},
+                3: {"loss": 0.3, "val_loss": 0.8},
+            },
+            2,
+        ),  # fmt: skip
+        # No validation: loss.
+        ({}, {1: {"loss": 0.5}, 2: {"loss": 0.2}, 3: {"loss": 0.3}}, 2),
+        # Early stopping's monitor, mode auto: accuracy is maximised; ties go to the earliest.
+        (
+            {"early_stopping": {"monitor": "val_accuracy", "mode": "auto"}},
+            {1: {"val_accuracy": 0.7}, 2: {"val_accuracy": 0.9}, 3: {"val_accuracy": 0.9}},
+            2,
+        ),  # fmt: skip
+        (
+            {"early_stopping": {"monitor": "loss", "mode": "max"}},
+            {1: {"loss": 0.5}, 2: {"loss": 0.6}, 3: {"loss": 0.55}},
+            2,
+        ),  # fmt: skip
+    ],
+)
+def test_the_best_checkpoint_follows_the_monitored_metric(training, metrics_by_epoch, best_epoch):
+    from server.api.routes.jobs import best_checkpoint
+
+    job = Job(id="job_x", training=training)
+    rows = [Checkpoint(epoch=epoch, metrics=values) for epoch, values in metrics_by_epoch.items()]
+    assert best_checkpoint(job, rows).epoch == best_epoch
+
+
+def test_best_without_the_monitored_metric_is_a_409():
+    from server.api.errors import ApiError
+    from server.api.routes.jobs import best_checkpoint
+
+    job = Job(id="job_x", training={"early_stopping": {"monitor": "val_auc"}})
+    with pytest.raises(ApiError) as refused:
+        best_checkpoint(job, [Checkpoint(epoch=1, metrics={"loss": 0.1})])
+    assert refused.value.status_code == 409 and "val_auc" in refused.value.message

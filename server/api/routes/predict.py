@@ -1,0 +1,209 @@
+"""Predictions: `/v1/jobs/{id}/predict` and TensorFlow Serving's `/v1/models/{id}:predict`.
+
+The API authenticates, resolves the job's checkpoint (`?checkpoint=latest|best|<epoch>`), lets
+go of its database connection and forwards the body to the serving process, which owns the
+boxed predictors (`server.workers.serving`). Bodies take TensorFlow Serving's REST shapes:
+`{"instances": [row, ...]}` (rows; answered as `predictions`) or `{"inputs": ...}` (columns: an
+object by input name, or for a single input its rows; answered as `outputs`), so a TF Serving
+client works unchanged against the second route.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import httpx
+from fastapi import APIRouter, Query, Request
+from fastapi.responses import JSONResponse
+from starlette.concurrency import run_in_threadpool
+
+from server.api.deps import CurrentTenant, SessionDep, SessionReleasingRoute, SettingsDep
+from server.api.errors import ApiError
+from server.api.routes.jobs import find_checkpoint, get_tenant_job
+from server.api.schemas import PredictRequest, PredictResponse
+from server.api.serving import TOKEN_HEADER
+from server.store.db import ModelSource
+
+router = APIRouter(tags=["predict"], route_class=SessionReleasingRoute)
+
+_PREDICT_BODY = {
+    "requestBody": {
+        "required": True,
+        "content": {"application/json": {"schema": PredictRequest.model_json_schema()}},
+    }
+}
+CHECKPOINT_QUERY = Query(
+    "latest", max_length=20, description="`latest`, `best` (by the monitored metric) or an epoch"
+)
+
+
+@router.post("/v1/jobs/{job_id}/predict", openapi_extra=_PREDICT_BODY)
+async def predict(
+    job_id: str,
+    request: Request,
+    tenant: CurrentTenant,
+    session: SessionDep,
+    settings: SettingsDep,
+    checkpoint: str = CHECKPOINT_QUERY,
+) -> PredictResponse:
+    """Predicts with one of the job's checkpoints (the latest unless `?checkpoint=` says).
+
+    Body: `{"instances": [row, ...]}` or `{"inputs": {"name": [...], ...}}`.
+    """
+    predictions, epoch, _ = await _predict(request, tenant, session, settings, job_id, checkpoint)
+    return PredictResponse(predictions=predictions, job_id=job_id, epoch=epoch)
+
+
+@router.post("/v1/models/{job_id}:predict", openapi_extra=_PREDICT_BODY)
+async def predict_tf_serving(
+    job_id: str,
+    request: Request,
+    tenant: CurrentTenant,
+    session: SessionDep,
+    settings: SettingsDep,
+    checkpoint: str = CHECKPOINT_QUERY,
+) -> JSONResponse:
+    """TensorFlow Serving's predict route: the job's id is the model name.
+
+    Answers `{"predictions": [...]}` to rows (`instances`) and `{"outputs": [...]}` to columns
+    (`inputs`), as TensorFlow Serving does.
+    """
+    predictions, _, columnar = await _predict(
+        request, tenant, session, settings, job_id, checkpoint
+    )
+    return JSONResponse({"outputs" if columnar else "predictions": predictions})
+
+
+async def _predict(
+    request: Request, tenant: Any, session: Any, settings: Any, job_id: str, checkpoint: str
+) -> tuple[list, int, bool]:
+    """Reads and checks the body, resolves the checkpoint, forwards.
+
+    Returns:
+        (predictions, the checkpoint's epoch, whether the body was columnar).
+    """
+    body = await _read_body(request, settings)
+    payload = body.model_dump(exclude_none=True, exclude={"signature_name"})
+    if isinstance(body.inputs, list):
+        payload = {"instances": body.inputs}  # one unnamed input's columns are its rows
+    rows = len(payload["instances"]) if "instances" in payload else None
+    if rows is not None and rows > settings.predict_max_instances:
+        raise ApiError(
+            413,
+            "too_many_instances",
+            f"At most {settings.predict_max_instances} instances per request "
+            f"(HORN_PREDICT_MAX_INSTANCES). Received: {rows}. Split the request.",
+            {"instances": rows, "limit": settings.predict_max_instances},
+        )
+    job = await run_in_threadpool(get_tenant_job, session, tenant.id, job_id)
+    found = await run_in_threadpool(find_checkpoint, session, job, checkpoint)
+    source = (
+        await run_in_threadpool(session.get, ModelSource, job.model_id) if job.model_id else None
+    )
+    forwarded = {
+        "job_id": job_id,
+        "checkpoint": found.path,
+        "source": source.path if source is not None else None,
+        "payload": payload,
+    }
+    epoch = found.epoch
+    # The database connection goes back to the pool before the (possibly long) wait.
+    await run_in_threadpool(session.close)
+    predictions = await forward_prediction(request.app.state.serving, settings, forwarded)
+    return list(predictions), epoch, body.inputs is not None
+
+
+async def _read_body(request: Request, settings: Any) -> PredictRequest:
+    """The body, read within HORN_PREDICT_MAX_BODY_MB and parsed once."""
+    limit = int(settings.predict_max_body_mb * 1024 * 1024)
+    declared = request.headers.get("content-length")
+    if declared and declared.isdigit() and int(declared) > limit:
+        raise _predict_body_too_large(limit)
+    raw = bytearray()
+    async for chunk in request.stream():
+        raw += chunk
+        if len(raw) > limit:
+            raise _predict_body_too_large(limit)
+    try:
+        return PredictRequest.model_validate_json(bytes(raw) or b"null")
+    except ValueError as error:
+        raise _invalid_predict_body(error) from None
+
+
+async def forward_prediction(client: Any, settings: Any, forwarded: dict[str, Any]) -> list:
+    """Sends a resolved predict request to the serving process and relays its answer.
+
+    Raises:
+        ApiError: 422 for rows that do not fit the model; 504 when the model does not answer in
+            time; 502 when its predictor crashed; 503 when no serving process answers.
+    """
+    try:
+        response = await client.post(
+            "/predict",
+            json=forwarded,
+            headers={TOKEN_HEADER: settings.serving_token} if settings.serving_token else {},
+            timeout=settings.predictor_timeout_s + 10,
+        )
+    except httpx.TimeoutException:
+        raise ApiError(
+            504,
+            "prediction_timeout",
+            f"The prediction took longer than {settings.predictor_timeout_s:g} s "
+            "(HORN_PREDICTOR_TIMEOUT_S). Send fewer instances or retry.",
+        ) from None
+    except httpx.HTTPError as error:
+        raise ApiError(
+            503,
+            "serving_unavailable",
+            f"The serving process does not answer ({type(error).__name__}); predictions are "
+            "unavailable until it runs (`horn serve`, started by `horn up`).",
+            headers={"Retry-After": "5"},
+        ) from None
+    try:
+        answer = response.json()
+    except ValueError:
+        answer = {}
+    if response.status_code == 200 and isinstance(answer.get("predictions"), list):
+        return answer["predictions"]
+    error = answer.get("error") if isinstance(answer.get("error"), dict) else {}
+    status = response.status_code if response.status_code in (422, 502, 503, 504) else 502
+    raise ApiError(
+        status,
+        str(error.get("code") or "predictor_error"),
+        str(error.get("message") or f"The serving process answered {response.status_code}."),
+        error.get("details"),
+    )
+
+
+def _predict_body_too_large(limit: int) -> ApiError:
+    return ApiError(
+        413,
+        "payload_too_large",
+        f"The predict request body is larger than {limit} bytes (HORN_PREDICT_MAX_BODY_MB). "
+        "Split the request.",
+        {"limit_bytes": limit},
+    )
+
+
+def _invalid_predict_body(error: ValueError) -> ApiError:
+    errors = getattr(error, "errors", None)
+    problems = (
+        [
+            {"loc": list(item.get("loc", ())), "msg": item.get("msg"), "type": item.get("type")}
+            for item in errors()
+        ]
+        if callable(errors)
+        else []
+    )
+    if problems:
+        location = ".".join(str(part) for part in problems[0]["loc"])
+        first = f"{location}: {problems[0]['msg']}" if location else problems[0]["msg"]
+    else:
+        first = str(error)
+    return ApiError(
+        422,
+        "validation_error",
+        f'The predict body is invalid: {first}. Send {{"instances": [[...], ...]}} or '
+        '{"inputs": {"name": [...]}}.',
+        {"errors": problems},
+    )
