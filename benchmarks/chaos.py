@@ -444,6 +444,8 @@ def main() -> None:
     if unknown:
         parser.error(f"unknown faults {unknown}; expected some of {', '.join(FAULTS)}")
 
+    # A SIGTERM (timeout, kill) still stops everything this run started.
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))
     # Not under a mode-700 folder: the postgres user must reach its data folder.
     folder = Path(tempfile.mkdtemp(prefix="horn-chaos-"))
     os.chmod(folder, 0o755)
