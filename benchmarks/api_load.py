@@ -4,7 +4,11 @@ Usage:
     python benchmarks/api_load.py [--url URL --key KEY] [--seconds 5] [--clients 1,16,64,256]
 
 Without a URL (or HORN_URL / HORN_API_KEY in the environment) it starts its own `horn up` in a
-temporary data dir (SQLite, embedded broker) and stops it afterwards. For each level it prints
+temporary data dir (SQLite, embedded broker) and stops it afterwards. With
+`--database-url postgresql://...` it starts `horn migrate` and one `horn api` on that database
+instead (broker and events on `--redis-url`, default redis://127.0.0.1:6379/13), with no worker:
+the POSTed jobs stay queued and are cancelled at the end. The database should be an empty one of
+its own (`createdb horn_load`). For each level it prints
 requests per second, p50 and p99 latency and errors (any status other than 200/202, or a
 transport error). Targets (issue 12): 0 errors at 256 clients; GET job >= 500 requests/s and
 p99 under 1 s at 64 clients. The load generator shares the machine's cores with the server.
@@ -19,11 +23,14 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
 import io
 import json
 import os
 import re
 import shutil
+import signal
+import socket
 import subprocess
 import sys
 import tempfile
@@ -35,7 +42,7 @@ import httpx
 import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from service_latency import MODEL_SOURCE, horn_up  # noqa: E402
+from service_latency import MODEL_SOURCE, REPO_ROOT, horn_up  # noqa: E402
 
 
 async def load(
@@ -157,16 +164,59 @@ def run(url: str, key: str, levels: list[int], seconds: float) -> None:
         client.post(f"/v1/jobs/{item['id']}/cancel")
 
 
+@contextlib.contextmanager
+def horn_api(database_url: str, redis_url: str):
+    """Starts `horn migrate` and `horn api` on `database_url`; yields (url, key)."""
+    key = "horn_api_load_benchmark_key_0123456789"
+    with tempfile.TemporaryDirectory() as data_dir, socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port = sock.getsockname()[1]
+        sock.close()
+        env = {k: v for k, v in os.environ.items() if not k.startswith("HORN_")}
+        env.update(
+            HORN_DATA_DIR=data_dir,
+            HORN_DATABASE_URL=database_url,
+            HORN_BROKER_URL=redis_url,
+            HORN_REDIS_URL=redis_url,
+            HORN_BOOTSTRAP_API_KEY=key,
+        )
+        horn = [sys.executable, "-m", "server.cli"]
+        subprocess.run([*horn, "migrate"], cwd=REPO_ROOT, env=env, check=True, capture_output=True)
+        process = subprocess.Popen(
+            [*horn, "api", "--host", "127.0.0.1", "--port", str(port)],
+            cwd=REPO_ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+            start_new_session=True,
+        )  # fmt: skip
+        try:
+            url = f"http://127.0.0.1:{port}"
+            for _ in range(300):
+                with contextlib.suppress(httpx.HTTPError):
+                    if httpx.get(f"{url}/readyz", timeout=2).status_code == 200:
+                        break
+                time.sleep(0.2)
+            yield url, key
+        finally:
+            process.send_signal(signal.SIGINT)
+            process.wait(timeout=60)
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--url", default=os.environ.get("HORN_URL"))
     parser.add_argument("--key", default=os.environ.get("HORN_API_KEY"))
     parser.add_argument("--seconds", type=float, default=5.0)
     parser.add_argument("--clients", default="1,16,64,256")
+    parser.add_argument("--database-url", help="run `horn api` on this (PostgreSQL) database")
+    parser.add_argument("--redis-url", default="redis://127.0.0.1:6379/13")
     args = parser.parse_args()
     levels = [int(level) for level in args.clients.split(",")]
     if args.url and args.key:
         run(args.url, args.key, levels, args.seconds)
+        return
+    if args.database_url:
+        with horn_api(args.database_url, args.redis_url) as (url, key):
+            print(f"started horn api on {args.database_url} at {url}")
+            run(url, key, levels, args.seconds)
         return
     with horn_up() as (url, key):
         print(f"started horn up at {url}")
