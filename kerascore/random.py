@@ -11,8 +11,8 @@ import random as python_random
 import tensorflow as tf
 
 from kerascore import backend
-from kerascore.layers.layer import unique_name
 from kerascore.saving.serialization import register_builtin
+from kerascore.utils.naming import unique_name
 
 _GLOBAL_GENERATOR = []
 

@@ -29,7 +29,7 @@ from kerascore.layers.core.identity import Identity
 from kerascore.layers.core.input_layer import Input, InputLayer
 from kerascore.layers.core.lambda_layer import Lambda
 from kerascore.layers.core.masking import Masking
-from kerascore.layers.core.symbolic_op import SymbolicOp
+from kerascore.layers.core.op_layer import SymbolicOp
 from kerascore.layers.input_spec import InputSpec
 from kerascore.layers.layer import Layer
 from kerascore.layers.merging.add import Add, add

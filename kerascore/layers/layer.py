@@ -14,10 +14,7 @@ import tensorflow as tf
 
 from kerascore import backend
 from kerascore.saving.serialization import register_builtin
-from kerascore.utils.naming import to_snake_case
-
-_NAME_COUNTS = {}
-
+from kerascore.utils.naming import reset_unique_names, to_snake_case, unique_name
 
 _CALL_CONTEXT = threading.local()
 
@@ -27,16 +24,9 @@ def clear_session():
     TensorFlow cached for models that no longer exist."""
     import gc
 
-    _NAME_COUNTS.clear()
+    reset_unique_names()
     gc.collect()
     backend.release_cached_kernels()
-
-
-def unique_name(base):
-    """Returns `base` the first time, then `base_1`, `base_2`, ..."""
-    count = _NAME_COUNTS.get(base, 0)
-    _NAME_COUNTS[base] = count + 1
-    return base if count == 0 else f"{base}_{count}"
 
 
 class CallContext:

@@ -1,8 +1,9 @@
 """The functional API: symbolic tensors, nodes, and `Functional` models built from them."""
 
+import numpy as np
 import tensorflow as tf
 
-from kerascore import backend
+from kerascore import backend, ops
 from kerascore.layers.layer import Layer, standardize_shape
 from kerascore.models.model import Model
 from kerascore.saving.serialization import register_builtin
@@ -46,52 +47,46 @@ class KerasTensor:
     def __iter__(self):
         raise TypeError("A symbolic KerasTensor cannot be iterated over.")
 
+    # Operators record the matching `keras.ops` call, an `OpLayer` node, as Keras 3 does.
     def __getitem__(self, key):
-        from kerascore.layers.core.symbolic_op import SymbolicOp, _encode_key
+        return ops.get_item(self, key)
 
-        return SymbolicOp("getitem", operand=_encode_key(key))(self)
-
-    def _binary(self, other, op, reverse=False):
-        from kerascore.layers.core.symbolic_op import SymbolicOp
-
-        if isinstance(other, KerasTensor):
-            pair = [other, self] if reverse else [self, other]
-            return SymbolicOp(op)(pair)
-        if not isinstance(other, (int, float)):
-            other = float(other) if hasattr(other, "__float__") else other
-        return SymbolicOp(op, operand=other, reverse=reverse)(self)
+    def _binary(self, op, other, reverse=False):
+        if isinstance(other, np.generic):
+            # A NumPy scalar is typed (`np.sqrt(d)` is float64) and would promote the result;
+            # as a Python number it takes the tensor's dtype.
+            other = other.item()
+        return op(other, self) if reverse else op(self, other)
 
     def __add__(self, other):
-        return self._binary(other, "add")
+        return self._binary(ops.add, other)
 
     def __radd__(self, other):
-        return self._binary(other, "add", reverse=True)
+        return self._binary(ops.add, other, reverse=True)
 
     def __sub__(self, other):
-        return self._binary(other, "subtract")
+        return self._binary(ops.subtract, other)
 
     def __rsub__(self, other):
-        return self._binary(other, "subtract", reverse=True)
+        return self._binary(ops.subtract, other, reverse=True)
 
     def __mul__(self, other):
-        return self._binary(other, "multiply")
+        return self._binary(ops.multiply, other)
 
     def __rmul__(self, other):
-        return self._binary(other, "multiply", reverse=True)
+        return self._binary(ops.multiply, other, reverse=True)
 
     def __truediv__(self, other):
-        return self._binary(other, "divide")
+        return self._binary(ops.divide, other)
 
     def __rtruediv__(self, other):
-        return self._binary(other, "divide", reverse=True)
+        return self._binary(ops.divide, other, reverse=True)
 
     def __pow__(self, other):
-        return self._binary(other, "power")
+        return self._binary(ops.power, other)
 
     def __neg__(self):
-        from kerascore.layers.core.symbolic_op import SymbolicOp
-
-        return SymbolicOp("negative")(self)
+        return ops.negative(self)
 
 
 class Node:

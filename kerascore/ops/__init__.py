@@ -16,10 +16,9 @@ from kerascore.ops.linalg import *  # noqa: F403
 from kerascore.ops.math import *  # noqa: F403
 from kerascore.ops.nn import *  # noqa: F403
 from kerascore.ops.numpy import *  # noqa: F403
-from kerascore.ops.symbolic import OpLayer
 
 __all__ = sorted({*core.__all__, *linalg.__all__, *math.__all__, *nn.__all__, *numpy.__all__}) + [
-    "OpLayer",
+    "OpLayer",  # noqa: F405 - resolved by __getattr__ below
     "core",
     "image",
     "linalg",
@@ -27,3 +26,12 @@ __all__ = sorted({*core.__all__, *linalg.__all__, *math.__all__, *nn.__all__, *n
     "nn",
     "numpy",
 ]
+
+
+def __getattr__(name):
+    # `OpLayer` is a layer and layers import ops, so it is imported when first asked for.
+    if name == "OpLayer":
+        from kerascore.layers.core.op_layer import OpLayer
+
+        return OpLayer
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

@@ -2,16 +2,14 @@
 
 `keras.ops.concatenate([a, b], axis=-1)` on the outputs of `keras.Input` records a layer in
 the functional graph that calls the same op on real tensors later. The op is stored by name
-with its non-tensor arguments, so the model saves and loads like any other.
+with its non-tensor arguments, so the model saves and loads like any other. The layer itself,
+`OpLayer`, lives in `layers/core/op_layer.py`: ops sit below layers.
 """
 
 import functools
 
 import numpy as np
 import tensorflow as tf
-
-from kerascore.layers.layer import Layer, unique_name
-from kerascore.saving.serialization import register_builtin
 
 _OPS = {}
 _KERAS_TENSOR = []
@@ -92,6 +90,8 @@ def _encode(value, tensors, keras_tensor):
         return {"__dtype__": np.dtype(value).name}
     if isinstance(value, slice):
         return {"__slice__": [value.start, value.stop, value.step]}
+    if value is Ellipsis:
+        return {"__ellipsis__": True}
     if isinstance(value, (np.ndarray, np.generic)) or tf.is_tensor(value):
         array = np.asarray(value)
         return {"__array__": array.tolist(), "dtype": array.dtype.name}
@@ -101,27 +101,46 @@ def _encode(value, tensors, keras_tensor):
     )
 
 
-def _decode(value, tensors):
+def decode_arguments(value, tensors):
+    """Rebuilds recorded op arguments, with `{"__tensor__": i}` replaced by `tensors[i]`."""
     if isinstance(value, list):
-        return [_decode(item, tensors) for item in value]
+        return [decode_arguments(item, tensors) for item in value]
     if not isinstance(value, dict):
         return value
     if "__tensor__" in value:
         return tensors[value["__tensor__"]]
     if "__tuple__" in value:
-        return tuple(_decode(item, tensors) for item in value["__tuple__"])
+        return tuple(decode_arguments(item, tensors) for item in value["__tuple__"])
     if "__dict__" in value:
-        return {k: _decode(v, tensors) for k, v in value["__dict__"].items()}
+        return {k: decode_arguments(v, tensors) for k, v in value["__dict__"].items()}
     if "__dtype__" in value:
         return value["__dtype__"]
     if "__slice__" in value:
         return slice(*value["__slice__"])
+    if "__ellipsis__" in value:
+        return Ellipsis
     if "__array__" in value:
         return np.asarray(value["__array__"], dtype=value["dtype"])
     return value
 
 
+def registered_op(name):
+    """Returns the op function registered as `name`.
+
+    Raises:
+        ValueError: if no op is registered under `name`.
+    """
+    if name not in _OPS:
+        raise ValueError(
+            f"Unknown op. Expected a name registered in kerascore.ops. Received: op_name={name!r}"
+        )
+    return _OPS[name]
+
+
 def _symbolic_call(name, args, kwargs):
+    # Imported here, not at load time: `OpLayer` is a layer, and layers import ops.
+    from kerascore.layers.core.op_layer import OpLayer
+
     tensors = []
     keras_tensor = _keras_tensor_class()
     arguments = {
@@ -129,43 +148,3 @@ def _symbolic_call(name, args, kwargs):
         "kwargs": {key: _encode(value, tensors, keras_tensor) for key, value in kwargs.items()},
     }
     return OpLayer(name, arguments)(tensors)
-
-
-@register_builtin
-class OpLayer(Layer):
-    """A `keras.ops` function applied to symbolic tensors in a functional model.
-
-    Created by calling an op on `KerasTensor`s; it is saved as the op name and the op's
-    non-tensor arguments.
-
-    Args:
-        op_name: the registered op name, e.g. `"concatenate"`.
-        arguments: `{"args": [...], "kwargs": {...}}` in the encoded form, where
-            `{"__tensor__": i}` stands for the layer's i-th input tensor.
-    """
-
-    def __init__(self, op_name, arguments=None, **kwargs):
-        if op_name not in _OPS:
-            raise ValueError(
-                f"Unknown op. Expected a name registered in kerascore.ops. Received: "
-                f"op_name={op_name!r}"
-            )
-        kwargs.setdefault("name", unique_name(op_name.replace(".", "_")))
-        kwargs.setdefault("autocast", False)
-        super().__init__(**kwargs)
-        self.op_name = op_name
-        self.arguments = arguments or {"args": [], "kwargs": {}}
-
-    def call(self, inputs):
-        tensors = list(inputs) if isinstance(inputs, (list, tuple)) else [inputs]
-        args = _decode(self.arguments.get("args", []), tensors)
-        kwargs = _decode(self.arguments.get("kwargs", {}), tensors)
-        return _OPS[self.op_name](*args, **kwargs)
-
-    def _build_takes_list(self):
-        return True
-
-    def get_config(self):
-        config = super().get_config()
-        config.pop("dtype", None)
-        return {**config, "op_name": self.op_name, "arguments": self.arguments}

@@ -10,32 +10,7 @@ import math
 import numpy as np
 import tensorflow as tf
 
-
-def unpack_x_y_sample_weight(data):
-    """Splits `(x,)`, `(x, y)` or `(x, y, sample_weight)` into a triple with Nones."""
-    if isinstance(data, list):
-        data = tuple(data)
-    if not isinstance(data, tuple):
-        return data, None, None
-    if len(data) == 1:
-        return data[0], None, None
-    if len(data) == 2:
-        return data[0], data[1], None
-    if len(data) == 3:
-        return data[0], data[1], data[2]
-    raise ValueError(
-        "Data should be `(x,)`, `(x, y)` or `(x, y, sample_weight)`. Received a tuple of "
-        f"{len(data)} elements."
-    )
-
-
-def pack_x_y_sample_weight(x, y=None, sample_weight=None):
-    """The inverse of `unpack_x_y_sample_weight`."""
-    if y is None:
-        return (x,) if not isinstance(x, (tuple, list)) else (x,)
-    if sample_weight is None:
-        return (x, y)
-    return (x, y, sample_weight)
+from kerascore.utils.data_utils import unpack_x_y_sample_weight
 
 
 def _is_array(value):

@@ -10,9 +10,9 @@ from kerascore import losses as losses_module
 from kerascore.training import data as data_module
 from kerascore.training.callback_wiring import make_callbacks, steps_per_call
 from kerascore.training.compile_utils import CompileLoss, CompileMetrics
-from kerascore.training.data import unpack_x_y_sample_weight
 from kerascore.training.prediction import PredictLoop, outputs_in_float32, to_numpy
 from kerascore.training.steps import EpochLoop
+from kerascore.utils.data_utils import unpack_x_y_sample_weight
 
 
 def _in_strategy_scope(method):

@@ -1,7 +1,7 @@
 """Utilities Keras scripts lean on: progress bar, one-hot labels, seeding, sequence padding,
 datasets from directories and arrays."""
 
-from kerascore.training.data import pack_x_y_sample_weight, unpack_x_y_sample_weight
+from kerascore.utils.data_utils import pack_x_y_sample_weight, unpack_x_y_sample_weight
 from kerascore.utils.dataset_utils import (
     image_dataset_from_directory,
     split_dataset,

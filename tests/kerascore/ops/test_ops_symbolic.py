@@ -7,8 +7,8 @@ import pytest
 
 import kerascore as keras
 from kerascore import ops
+from kerascore.layers.core.op_layer import OpLayer
 from kerascore.models.functional import Functional
-from kerascore.ops.symbolic import OpLayer
 
 
 def _model():
@@ -86,3 +86,49 @@ def test_op_layer_arguments_are_json_and_validated():
         OpLayer("no_such_op")
     with pytest.raises(ValueError, match="type object"):
         ops.add(inputs, object())
+
+
+def test_operators_on_symbolic_tensors_record_op_layers():
+    inputs = keras.Input((3, 4))
+    first = inputs[:, 0]
+    scaled = (first * 2.0 + 1.0 - inputs[:, -1]) / 2
+    outputs = -((1 - scaled) ** 2) + inputs[..., None][:, 0, :, 0] * np.float64(0.5)
+    model = keras.Model(inputs, [scaled, outputs])
+    recorded = {layer.op_name for layer in model.layers if isinstance(layer, OpLayer)}
+    assert recorded == {"get_item", "multiply", "add", "subtract", "divide", "power", "negative"}
+    assert outputs.dtype == "float32", "a NumPy scalar must not promote the result to float64"
+    x = np.random.default_rng(2).normal(size=(5, 3, 4)).astype("float32")
+    expected_scaled = (x[:, 0] * 2.0 + 1.0 - x[:, -1]) / 2
+    got_scaled, got_outputs = model.predict(x, verbose=0)
+    np.testing.assert_allclose(got_scaled, expected_scaled, rtol=1e-6)
+    expected_outputs = -((1 - expected_scaled) ** 2) + x[:, 0] * 0.5
+    np.testing.assert_allclose(got_outputs, expected_outputs, rtol=1e-5)
+
+
+def test_symbolic_op_configs_of_older_archives_build_the_same_op_layer():
+    inputs = keras.Input((3, 4))
+    saved = {
+        "class_name": "SymbolicOp",
+        "registered_name": "SymbolicOp",
+        "config": {
+            "name": "op_getitem",
+            "trainable": True,
+            "dtype": "float32",
+            "op": "getitem",
+            "operand": {"tuple": [{"ellipsis": True}, {"slice": [None, 2, None]}]},
+            "reverse": False,
+        },
+    }
+    layer = keras.saving.deserialize_keras_object(saved)
+    assert isinstance(layer, OpLayer) and layer.name == "op_getitem"
+    reverse = keras.layers.SymbolicOp("subtract", operand=1.0, reverse=True)
+    pair = keras.layers.SymbolicOp("multiply")
+    sliced = layer(inputs)
+    model = keras.Model(inputs, [sliced, reverse(sliced), pair([sliced, sliced])])
+    x = np.random.default_rng(3).normal(size=(2, 3, 4)).astype("float32")
+    outputs = model.predict(x, verbose=0)
+    for output, expected in zip(outputs, [x[..., :2], 1.0 - x[..., :2], x[..., :2] ** 2]):
+        np.testing.assert_allclose(output, expected, rtol=1e-6)
+    with pytest.raises(ValueError, match="op='modulo'"):
+        keras.layers.SymbolicOp("modulo")
+    assert keras.ops.OpLayer is OpLayer
