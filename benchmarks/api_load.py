@@ -80,7 +80,7 @@ async def load(
 
 WRK_SCRIPT = """
 wrk.method = "{method}"
-wrk.body = [[{body}]]
+wrk.body = [==[{body}]==]
 wrk.headers["Authorization"] = "Bearer {key}"
 wrk.headers["Content-Type"] = "application/json"
 """
