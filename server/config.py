@@ -86,8 +86,9 @@ class Settings(BaseSettings):
             them on demand. Default 1.
         predictor_max_batch: `HORN_PREDICTOR_MAX_BATCH`, largest micro-batch a predictor runs.
             Default 256.
-        predictor_batch_wait_ms: `HORN_PREDICTOR_BATCH_WAIT_MS`, how long a predictor waits to
-            gather a micro-batch. Default 5.
+        predictor_batch_wait_ms: `HORN_PREDICTOR_BATCH_WAIT_MS`, how long a predictor waits for
+            more requests before it runs a micro-batch. Default 0: it runs what is queued at
+            once, and requests that arrive meanwhile form the next batch.
         predictor_timeout_s: `HORN_PREDICTOR_TIMEOUT_S`, longest a prediction request (including
             the predictor's start) may take. Default 120.
         predict_max_instances: `HORN_PREDICT_MAX_INSTANCES`, most rows in one predict request.
@@ -147,7 +148,7 @@ class Settings(BaseSettings):
     predictor_max_processes: int = Field(4, ge=1)
     predictor_warm_spares: int = Field(1, ge=0)
     predictor_max_batch: int = Field(256, ge=1)
-    predictor_batch_wait_ms: float = Field(5, ge=0)
+    predictor_batch_wait_ms: float = Field(0, ge=0)
     predictor_timeout_s: float = Field(120, gt=0)
     predict_max_instances: int = Field(10_000, ge=1)
     predict_max_body_mb: float = Field(32, gt=0)

@@ -136,6 +136,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             with session_scope(app.state.sessions) as session:
                 ensure_api_key(session, settings.bootstrap_tenant, settings.bootstrap_api_key)
         app.state.serving = make_serving_client(settings)
+        app.state.predict_targets = predict.TargetCache()
         sweeper = asyncio.create_task(sweep_temp_files(app.state.artifacts))
         try:
             yield

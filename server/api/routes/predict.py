@@ -10,6 +10,8 @@ client works unchanged against the second route.
 
 from __future__ import annotations
 
+import dataclasses
+import time
 from typing import Any
 
 import httpx
@@ -25,6 +27,8 @@ from server.api.serving import TOKEN_HEADER
 from server.store.db import ModelSource
 
 router = APIRouter(tags=["predict"], route_class=SessionReleasingRoute)
+# How long the API remembers where a (tenant, job, checkpoint choice) predicts.
+PREDICT_TARGET_TTL_S = 1.0
 
 _PREDICT_BODY = {
     "requestBody": {
@@ -95,22 +99,61 @@ async def _predict(
             f"(HORN_PREDICT_MAX_INSTANCES). Received: {rows}. Split the request.",
             {"instances": rows, "limit": settings.predict_max_instances},
         )
-    job = await run_in_threadpool(get_tenant_job, session, tenant.id, job_id)
-    found = await run_in_threadpool(find_checkpoint, session, job, checkpoint)
-    source = (
-        await run_in_threadpool(session.get, ModelSource, job.model_id) if job.model_id else None
-    )
+    targets: TargetCache = request.app.state.predict_targets
+    key = (tenant.id, job_id, checkpoint)
+    target = targets.get(key)
+    if target is None:
+        target = await run_in_threadpool(_resolve_target, session, tenant.id, job_id, checkpoint)
+        targets.put(key, target)
+    # The database connection goes back to the pool before the (possibly long) wait.
+    await run_in_threadpool(session.close)
+    forwarded = {**target.forwarded, "payload": payload}
+    predictions = await forward_prediction(request.app.state.serving, settings, forwarded)
+    return list(predictions), target.epoch, body.inputs is not None
+
+
+@dataclasses.dataclass(frozen=True)
+class Target:
+    """Where a tenant's predict request for (job, checkpoint choice) goes."""
+
+    forwarded: dict[str, Any]
+    epoch: int
+
+
+class TargetCache:
+    """(tenant, job, checkpoint choice) -> `Target`, for `ttl_s` seconds.
+
+    A steady stream of predictions then costs the database nothing; `latest` and `best` may lag
+    a new checkpoint by `ttl_s`, and a deleted job answers for as long.
+    """
+
+    def __init__(self, ttl_s: float = PREDICT_TARGET_TTL_S, max_entries: int = 10_000):
+        self.ttl_s = ttl_s
+        self.max_entries = max_entries
+        self.entries: dict[tuple, tuple[float, Target]] = {}
+
+    def get(self, key: tuple) -> Target | None:
+        found = self.entries.get(key)
+        if found is None or found[0] < time.monotonic():
+            return None
+        return found[1]
+
+    def put(self, key: tuple, target: Target) -> None:
+        if len(self.entries) >= self.max_entries:
+            self.entries.clear()
+        self.entries[key] = (time.monotonic() + self.ttl_s, target)
+
+
+def _resolve_target(session: Any, tenant_id: str, job_id: str, checkpoint: str) -> Target:
+    job = get_tenant_job(session, tenant_id, job_id)
+    found = find_checkpoint(session, job, checkpoint)
+    source = session.get(ModelSource, job.model_id) if job.model_id else None
     forwarded = {
         "job_id": job_id,
         "checkpoint": found.path,
         "source": source.path if source is not None else None,
-        "payload": payload,
     }
-    epoch = found.epoch
-    # The database connection goes back to the pool before the (possibly long) wait.
-    await run_in_threadpool(session.close)
-    predictions = await forward_prediction(request.app.state.serving, settings, forwarded)
-    return list(predictions), epoch, body.inputs is not None
+    return Target(forwarded=forwarded, epoch=found.epoch)
 
 
 async def _read_body(request: Request, settings: Any) -> PredictRequest:
