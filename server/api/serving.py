@@ -13,6 +13,8 @@ import httpx
 
 # Header carrying `HORN_SERVING_TOKEN` when the serving process listens on TCP.
 TOKEN_HEADER = "x-horn-serving-token"
+# Header carrying where a forwarded predict request goes (job, checkpoint, source, answer form).
+TARGET_HEADER = "x-horn-target"
 
 
 def serving_socket(settings: Any) -> Path:

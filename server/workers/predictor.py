@@ -65,10 +65,18 @@ class PredictionInputError(ValueError):
         details: machine-readable details (`input`, `expected_shape`, `received_shape`, ...).
     """
 
-    def __init__(self, message: str, details: dict[str, Any] | None = None):
+    def __init__(
+        self,
+        message: str,
+        details: dict[str, Any] | None = None,
+        code: str = "invalid_prediction_input",
+        status: int = 422,
+    ):
         super().__init__(message)
         self.message = message
         self.details = details or {}
+        self.code = code
+        self.status = status
 
 
 class PredictorError(RuntimeError):
@@ -137,8 +145,16 @@ class _PredictorProcess:
         self.ids = itertools.count(1)
         self.lock = threading.Lock()
 
-    def call(self, message: dict[str, Any], timeout_s: float) -> dict[str, Any]:
-        """Sends one request and waits for its answer.
+    def call(
+        self,
+        message: dict[str, Any],
+        timeout_s: float,
+        arrays: dict[str, np.ndarray] | None = None,
+    ) -> dict[str, Any]:
+        """Sends one request (with `arrays` as binary frames) and waits for its answer.
+
+        Returns:
+            The answer; arrays it carried are under `"arrays"` (a list, in order).
 
         Raises:
             PredictorError: if the process died, answered with an error or took too long.
@@ -148,8 +164,8 @@ class _PredictorProcess:
             result: dict[str, Any] = {}
 
             def exchange() -> None:
-                self.writer.write(json.dumps(message).encode() + b"\n")
-                result["line"] = self.reader.readline()
+                write_frame(self.writer, message, arrays or {})
+                result["answer"] = read_frame(self.reader)
 
             worker = threading.Thread(target=exchange, daemon=True)
             worker.start()
@@ -160,14 +176,13 @@ class _PredictorProcess:
                     f"The predictor did not answer within {timeout_s:g} s "
                     "(HORN_PREDICTOR_TIMEOUT_S); it was stopped."
                 )
-        line = result.get("line")
-        if not line:
+        answer = result.get("answer")
+        if answer is None:
             code = self.process.poll()
             self.close()
             raise PredictorCrashedError(
                 f"The predictor process exited (status {code}) before it answered."
             )
-        answer = json.loads(line)
         if not answer.get("ok"):
             error = answer.get("error") or {}
             raise PredictorError(f"{error.get('kind', 'Error')}: {error.get('message', '')}")
@@ -246,23 +261,22 @@ class _Predictor:
     def _run_batch(self, batch: list[_Request]) -> None:
         names = list(batch[0].inputs)
         merged = {
-            name: np.concatenate([request.inputs[name] for request in batch]).tolist()
-            for name in names
+            name: np.concatenate([request.inputs[name] for request in batch]) for name in names
         }
         self.batches_run += 1
         try:
             answer = self.process.call(
-                {"type": "predict", "inputs": merged}, self.settings.predictor_timeout_s
+                {"type": "predict"}, self.settings.predictor_timeout_s, arrays=merged
             )
         except Exception as exc:
             for request in batch:
                 request.future.set_exception(exc)
             return
-        outputs = answer["outputs"]
+        outputs = answer["arrays"]
         start = 0
         for request in batch:
             end = start + request.rows
-            request.future.set_result([output[start:end] for output in outputs])
+            request.future.set_result([output[start:end].tolist() for output in outputs])
             start = end
 
     def close(self) -> None:
@@ -465,6 +479,101 @@ def _copy_new_file(source: Path, dest: Path) -> None:
         shutil.copyfileobj(src, out)
 
 
+def write_frame(stream: Any, message: dict[str, Any], arrays: dict[str, np.ndarray]) -> None:
+    """Writes a message as one JSON line, then its arrays' raw bytes (C order, in the order of
+    `message["arrays"]`): the rows cross the pipe without a JSON round trip."""
+    meta = []
+    chunks = []
+    for name, array in arrays.items():
+        if array.dtype.kind == "O":  # text as Python objects: fixed-width unicode has bytes
+            array = array.astype(str)
+        array = np.ascontiguousarray(array)
+        meta.append({"name": name, "dtype": array.dtype.str, "shape": list(array.shape)})
+        chunks.append(array.tobytes())
+    header = {**message, "arrays": meta} if arrays else message
+    stream.write(json.dumps(header).encode() + b"\n" + b"".join(chunks))
+
+
+def read_frame(stream: Any) -> dict[str, Any] | None:
+    """Reads what `write_frame` wrote: the message, with its arrays under `"arrays"` (a list in
+    order) and their names under `"array_names"`; None at the end of the stream."""
+    line = stream.readline()
+    if not line:
+        return None
+    message = json.loads(line)
+    meta = message.get("arrays") or []
+    arrays = []
+    for item in meta:
+        dtype = np.dtype(item["dtype"])
+        shape = tuple(int(size) for size in item["shape"])
+        nbytes = dtype.itemsize * int(np.prod(shape, dtype=np.int64))
+        data = stream.read(nbytes)
+        if len(data) != nbytes:
+            return None
+        arrays.append(np.frombuffer(data, dtype=dtype).reshape(shape))
+    message["arrays"] = arrays
+    message["array_names"] = [item["name"] for item in meta]
+    return message
+
+
+PREDICT_BODY_KEYS = ("instances", "inputs", "signature_name")
+
+
+def check_body(raw: bytes, settings: Any) -> dict[str, Any]:
+    """Parses a client's predict body (the one parse of its rows) and checks its form.
+
+    TensorFlow Serving's REST shapes: `{"instances": [row, ...]}` or `{"inputs": ...}` (an object
+    of columns by input name, or a single input's rows), with an optional
+    `"signature_name": "serving_default"`.
+
+    Returns:
+        The payload without `signature_name`.
+
+    Raises:
+        PredictionInputError: 422 `validation_error` naming what is wrong; 413
+            `too_many_instances` past HORN_PREDICT_MAX_INSTANCES.
+    """
+    hint = 'Send {"instances": [[...], ...]} or {"inputs": {"name": [...]}}.'
+
+    def invalid(problem: str, **details: Any) -> PredictionInputError:
+        return PredictionInputError(
+            f"The predict body is invalid: {problem}. {hint}", details, "validation_error"
+        )
+
+    try:
+        body = json.loads(raw or b"null")
+    except ValueError as error:
+        raise invalid(f"not JSON ({error})") from None
+    if not isinstance(body, dict):
+        raise invalid(f"expected a JSON object, received {type(body).__name__}")
+    unknown = sorted(set(body) - set(PREDICT_BODY_KEYS))
+    if unknown:
+        raise invalid(f"unknown fields {unknown}", unknown=unknown)
+    signature = body.pop("signature_name", None)
+    if signature not in (None, "serving_default"):
+        raise invalid(f"signature_name must be 'serving_default'. Received: {signature!r}")
+    if ("instances" in body) == ("inputs" in body):
+        raise invalid(
+            'expected exactly one of "instances" (a list of rows) or "inputs" (an object of '
+            "columns by input name)"
+        )
+    if "instances" in body:
+        instances = body["instances"]
+        if not isinstance(instances, list) or not instances:
+            raise invalid(f'expected at least one row in "instances". Received: {instances!r:.50}')
+        if len(instances) > settings.predict_max_instances:
+            raise PredictionInputError(
+                f"At most {settings.predict_max_instances} instances per request "
+                f"(HORN_PREDICT_MAX_INSTANCES). Received: {len(instances)}. Split the request.",
+                {"instances": len(instances), "limit": settings.predict_max_instances},
+                "too_many_instances",
+                413,
+            )
+    elif not isinstance(body["inputs"], (dict, list)) or not body["inputs"]:
+        raise invalid(f'expected at least one input in "inputs". Received: {body["inputs"]!r:.50}')
+    return body
+
+
 def validate_payload(
     payload: Any, specs: list[dict[str, Any]], settings: Any
 ) -> tuple[dict[str, np.ndarray], int]:
@@ -620,9 +729,9 @@ def serve(request_fd: int, response_fd: int) -> int:
     responses = os.fdopen(response_fd, "wb", buffering=0)
     model = None
     specs: list[dict[str, Any]] = []
-    for line in requests:
-        message = json.loads(line)
+    while (message := read_frame(requests)) is not None:
         answer: dict[str, Any] = {"id": message.get("id"), "ok": True}
+        outputs: dict[str, np.ndarray] = {}
         try:
             if message["type"] == "load":
                 if message.get("source"):
@@ -638,26 +747,27 @@ def serve(request_fd: int, response_fd: int) -> int:
             elif message["type"] == "predict":
                 if model is None:
                     raise RuntimeError("No checkpoint loaded.")
+                by_name = dict(zip(message["array_names"], message["arrays"], strict=True))
                 arrays = [
-                    np.asarray(message["inputs"][spec["name"]], dtype=spec["dtype"])
-                    for spec in specs
-                ] or [np.asarray(next(iter(message["inputs"].values())), dtype="float32")]
+                    by_name[spec["name"]].astype(spec["dtype"], copy=False) for spec in specs
+                ] or [next(iter(by_name.values())).astype("float32", copy=False)]
                 x = arrays[0] if len(arrays) == 1 else arrays
                 result = model.predict(x, batch_size=max(len(arrays[0]), 1), verbose=0)
-                outputs = result if isinstance(result, (list, tuple)) else [result]
                 if isinstance(result, dict):
-                    outputs = list(result.values())
-                answer["outputs"] = [np.asarray(output).tolist() for output in outputs]
+                    result = list(result.values())
+                results = result if isinstance(result, (list, tuple)) else [result]
+                outputs = {f"output_{i}": np.asarray(out) for i, out in enumerate(results)}
             else:
                 raise ValueError(f"Unknown request type {message.get('type')!r}.")
         except Exception as exc:
             traceback.print_exc()
+            outputs = {}
             answer = {
                 "id": message.get("id"),
                 "ok": False,
                 "error": {"kind": type(exc).__name__, "message": str(exc)},
             }
-        responses.write(json.dumps(answer).encode() + b"\n")
+        write_frame(responses, answer, outputs)
     return 0
 
 

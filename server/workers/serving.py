@@ -4,14 +4,18 @@
 socket in the data dir (`<data_dir>/run/serving.sock`, folder mode 700) or on
 `HORN_SERVING_URL` (`http://host:port`, with `HORN_SERVING_TOKEN` required in every request).
 It needs no database: the API authenticates the tenant, resolves the job's checkpoint and model
-source, and sends
+source, and forwards the client's body untouched:
 
-    POST /predict {"job_id", "checkpoint": path, "source": path | null, "payload": {...}}
+    POST /predict  x-horn-target: {"job_id", "checkpoint": path, "source": path | null,
+                                   "epoch", "answer": "horn" | "tf_serving"}
+    <the client's JSON body>
 
-(paths relative to the data dir) and gets `{"predictions": [...]}`, or an error body
-`{"error": {"code", "message", "details"}}` with 422 (rows that do not fit the model), 504 (the
-predictor did not answer within `HORN_PREDICTOR_TIMEOUT_S`), 502 (the predictor crashed or
-the model failed to load) or 503 (closed, sandbox unavailable).
+(paths relative to the data dir). The body is parsed here and only here, and the answer is the
+final response body: `{"predictions", "job_id", "epoch"}` (`horn`) or TensorFlow Serving's
+`{"predictions"}` / `{"outputs"}` (`tf_serving`), which the API relays as bytes. Errors are
+`{"error": {"code", "message", "details"}}` with 422 (a body or rows that do not fit the model),
+413 (too many rows), 504 (the predictor did not answer within `HORN_PREDICTOR_TIMEOUT_S`), 502
+(the predictor crashed or the model failed to load) or 503 (closed, sandbox unavailable).
 
 Predictors run user code, so they live here, in a process that can build boxes, never in the
 unprivileged API. This module never imports TensorFlow.
@@ -21,6 +25,7 @@ from __future__ import annotations
 
 import contextlib
 import hmac
+import json
 import logging
 import os
 from collections.abc import AsyncIterator
@@ -30,16 +35,17 @@ from typing import Any
 from starlette.applications import Starlette
 from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
-from starlette.responses import JSONResponse
+from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
-from server.api.serving import TOKEN_HEADER, serving_socket
+from server.api.serving import TARGET_HEADER, TOKEN_HEADER, serving_socket
 from server.workers.predictor import (
     PredictionInputError,
     PredictorCrashedError,
     PredictorError,
     PredictorPool,
     PredictorTimeoutError,
+    check_body,
 )
 from server.workers.sandbox import SandboxUnavailableError
 
@@ -75,18 +81,22 @@ def create_serving_app(settings: Any) -> Starlette:
             raise ValueError(f"{relative!r} is not a file of the data dir")
         return path
 
-    async def predict(request: Request) -> JSONResponse:
+    async def predict(request: Request) -> Response:
         token = settings.serving_token or ""
         if token and not hmac.compare_digest(request.headers.get(TOKEN_HEADER, ""), token):
             return _error(401, "unauthorized", "A wrong or missing serving token.")
         try:
-            body = await request.json()
-            job_id = str(body["job_id"])
-            checkpoint = artifact(body["checkpoint"])
-            source = artifact(body["source"]) if body.get("source") else None
-            payload = body["payload"]
+            target = json.loads(request.headers.get(TARGET_HEADER, ""))
+            job_id = str(target["job_id"])
+            checkpoint = artifact(target["checkpoint"])
+            source = artifact(target["source"]) if target.get("source") else None
+            tf_serving = target.get("answer") == "tf_serving"
         except (ValueError, KeyError, TypeError) as error:
             return _error(400, "bad_request", f"Not a forwarded predict request: {error}")
+        try:
+            payload = check_body(await request.body(), settings)
+        except PredictionInputError as error:
+            return _error(error.status, error.code, error.message, error.details)
         pool: PredictorPool = request.app.state.pool
         try:
             predictions = await run_in_threadpool(pool.predict, job_id, checkpoint, payload, source)
@@ -107,7 +117,11 @@ def create_serving_app(settings: Any) -> Starlette:
             return _error(502, "predictor_error", str(error), {"job_id": job_id})
         except SandboxUnavailableError as error:
             return _error(503, "sandbox_unavailable", str(error))
-        return JSONResponse({"predictions": predictions})
+        if tf_serving:
+            answer = {"outputs" if "inputs" in payload else "predictions": predictions}
+        else:
+            answer = {"predictions": predictions, "job_id": job_id, "epoch": target.get("epoch")}
+        return Response(json.dumps(answer, separators=(",", ":")), media_type="application/json")
 
     async def health(_: Request) -> JSONResponse:
         return JSONResponse({"status": "ok", "pid": os.getpid()})

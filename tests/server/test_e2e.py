@@ -377,6 +377,10 @@ def test_train_watch_checkpoint_and_predict(horn, tmp_path):
     ).json()
     assert best["epoch"] == 1 + losses.index(min(losses))  # no validation: the lowest loss
 
+    empty = horn.client.post(f"/v1/jobs/{job_id}/predict", json={"instances": []})
+    assert empty.status_code == 422 and empty.json()["error"]["code"] == "validation_error"
+    assert "at least one row" in empty.json()["error"]["message"]
+
     bad = horn.client.post(f"/v1/jobs/{job_id}/predict", json={"instances": [[0.0] * 3]})
     assert bad.status_code == 422
     assert "(64,)" in bad.json()["error"]["message"] and "(3,)" in bad.json()["error"]["message"]

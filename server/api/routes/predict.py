@@ -1,29 +1,32 @@
 """Predictions: `/v1/jobs/{id}/predict` and TensorFlow Serving's `/v1/models/{id}:predict`.
 
-The API authenticates, resolves the job's checkpoint (`?checkpoint=latest|best|<epoch>`), lets
-go of its database connection and forwards the body to the serving process, which owns the
-boxed predictors (`server.workers.serving`). Bodies take TensorFlow Serving's REST shapes:
-`{"instances": [row, ...]}` (rows; answered as `predictions`) or `{"inputs": ...}` (columns: an
-object by input name, or for a single input its rows; answered as `outputs`), so a TF Serving
-client works unchanged against the second route.
+The API authenticates, resolves the job's checkpoint (`?checkpoint=latest|best|<epoch>`; the
+answer is remembered for `PREDICT_TARGET_TTL_S`), lets go of its database connection and
+forwards the client's body, unparsed, to the serving process, which owns the boxed predictors
+(`server.workers.serving`): the rows are parsed once, there, and the serving process's answer is
+the response body. Bodies take TensorFlow Serving's REST shapes: `{"instances": [row, ...]}`
+(rows; answered as `predictions`) or `{"inputs": ...}` (columns: an object by input name, or for
+a single input its rows; answered as `outputs` on the TF Serving route), so a TF Serving client
+works unchanged against the second route.
 """
 
 from __future__ import annotations
 
 import dataclasses
+import json
 import time
 from typing import Any
 
 import httpx
 from fastapi import APIRouter, Query, Request
-from fastapi.responses import JSONResponse
+from fastapi.responses import Response
 from starlette.concurrency import run_in_threadpool
 
 from server.api.deps import CurrentTenant, SessionDep, SessionReleasingRoute, SettingsDep
 from server.api.errors import ApiError
 from server.api.routes.jobs import find_checkpoint, get_tenant_job
 from server.api.schemas import PredictRequest, PredictResponse
-from server.api.serving import TOKEN_HEADER
+from server.api.serving import TARGET_HEADER, TOKEN_HEADER
 from server.store.db import ModelSource
 
 router = APIRouter(tags=["predict"], route_class=SessionReleasingRoute)
@@ -41,7 +44,9 @@ CHECKPOINT_QUERY = Query(
 )
 
 
-@router.post("/v1/jobs/{job_id}/predict", openapi_extra=_PREDICT_BODY)
+@router.post(
+    "/v1/jobs/{job_id}/predict", openapi_extra=_PREDICT_BODY, response_model=PredictResponse
+)
 async def predict(
     job_id: str,
     request: Request,
@@ -49,13 +54,13 @@ async def predict(
     session: SessionDep,
     settings: SettingsDep,
     checkpoint: str = CHECKPOINT_QUERY,
-) -> PredictResponse:
+) -> Response:
     """Predicts with one of the job's checkpoints (the latest unless `?checkpoint=` says).
 
-    Body: `{"instances": [row, ...]}` or `{"inputs": {"name": [...], ...}}`.
+    Body: `{"instances": [row, ...]}` or `{"inputs": {"name": [...], ...}}`. Answer:
+    `{"predictions": [...], "job_id", "epoch"}`.
     """
-    predictions, epoch, _ = await _predict(request, tenant, session, settings, job_id, checkpoint)
-    return PredictResponse(predictions=predictions, job_id=job_id, epoch=epoch)
+    return await _predict(request, tenant, session, settings, job_id, checkpoint, "horn")
 
 
 @router.post("/v1/models/{job_id}:predict", openapi_extra=_PREDICT_BODY)
@@ -66,39 +71,30 @@ async def predict_tf_serving(
     session: SessionDep,
     settings: SettingsDep,
     checkpoint: str = CHECKPOINT_QUERY,
-) -> JSONResponse:
+) -> Response:
     """TensorFlow Serving's predict route: the job's id is the model name.
 
     Answers `{"predictions": [...]}` to rows (`instances`) and `{"outputs": [...]}` to columns
     (`inputs`), as TensorFlow Serving does.
     """
-    predictions, _, columnar = await _predict(
-        request, tenant, session, settings, job_id, checkpoint
-    )
-    return JSONResponse({"outputs" if columnar else "predictions": predictions})
+    return await _predict(request, tenant, session, settings, job_id, checkpoint, "tf_serving")
 
 
 async def _predict(
-    request: Request, tenant: Any, session: Any, settings: Any, job_id: str, checkpoint: str
-) -> tuple[list, int, bool]:
-    """Reads and checks the body, resolves the checkpoint, forwards.
+    request: Request,
+    tenant: Any,
+    session: Any,
+    settings: Any,
+    job_id: str,
+    checkpoint: str,
+    answer: str,
+) -> Response:
+    """Resolves the checkpoint and relays the body to the serving process and its answer back.
 
-    Returns:
-        (predictions, the checkpoint's epoch, whether the body was columnar).
+    The body is read (within HORN_PREDICT_MAX_BODY_MB) but not parsed: the serving process
+    parses it once, and its answer is the response body.
     """
     body = await _read_body(request, settings)
-    payload = body.model_dump(exclude_none=True, exclude={"signature_name"})
-    if isinstance(body.inputs, list):
-        payload = {"instances": body.inputs}  # one unnamed input's columns are its rows
-    rows = len(payload["instances"]) if "instances" in payload else None
-    if rows is not None and rows > settings.predict_max_instances:
-        raise ApiError(
-            413,
-            "too_many_instances",
-            f"At most {settings.predict_max_instances} instances per request "
-            f"(HORN_PREDICT_MAX_INSTANCES). Received: {rows}. Split the request.",
-            {"instances": rows, "limit": settings.predict_max_instances},
-        )
     targets: TargetCache = request.app.state.predict_targets
     key = (tenant.id, job_id, checkpoint)
     target = targets.get(key)
@@ -107,9 +103,9 @@ async def _predict(
         targets.put(key, target)
     # The database connection goes back to the pool before the (possibly long) wait.
     await run_in_threadpool(session.close)
-    forwarded = {**target.forwarded, "payload": payload}
-    predictions = await forward_prediction(request.app.state.serving, settings, forwarded)
-    return list(predictions), target.epoch, body.inputs is not None
+    forwarded = {**target.forwarded, "epoch": target.epoch, "answer": answer}
+    content = await forward_prediction(request.app.state.serving, settings, forwarded, body)
+    return Response(content, media_type="application/json")
 
 
 @dataclasses.dataclass(frozen=True)
@@ -156,8 +152,8 @@ def _resolve_target(session: Any, tenant_id: str, job_id: str, checkpoint: str) 
     return Target(forwarded=forwarded, epoch=found.epoch)
 
 
-async def _read_body(request: Request, settings: Any) -> PredictRequest:
-    """The body, read within HORN_PREDICT_MAX_BODY_MB and parsed once."""
+async def _read_body(request: Request, settings: Any) -> bytes:
+    """The body's bytes, read within HORN_PREDICT_MAX_BODY_MB."""
     limit = int(settings.predict_max_body_mb * 1024 * 1024)
     declared = request.headers.get("content-length")
     if declared and declared.isdigit() and int(declared) > limit:
@@ -167,25 +163,25 @@ async def _read_body(request: Request, settings: Any) -> PredictRequest:
         raw += chunk
         if len(raw) > limit:
             raise _predict_body_too_large(limit)
-    try:
-        return PredictRequest.model_validate_json(bytes(raw) or b"null")
-    except ValueError as error:
-        raise _invalid_predict_body(error) from None
+    return bytes(raw)
 
 
-async def forward_prediction(client: Any, settings: Any, forwarded: dict[str, Any]) -> list:
-    """Sends a resolved predict request to the serving process and relays its answer.
+async def forward_prediction(
+    client: Any, settings: Any, target: dict[str, Any], body: bytes
+) -> bytes:
+    """Sends the client's body and its target to the serving process; returns the answer's bytes.
 
     Raises:
-        ApiError: 422 for rows that do not fit the model; 504 when the model does not answer in
-            time; 502 when its predictor crashed; 503 when no serving process answers.
+        ApiError: the serving process's 4xx/5xx (422 for a body or rows that do not fit the
+            model, 413 for too many rows, 504 when the model does not answer in time, 502 when
+            its predictor crashed); 503 when no serving process answers.
     """
+    headers = {TARGET_HEADER: json.dumps(target), "content-type": "application/json"}
+    if settings.serving_token:
+        headers[TOKEN_HEADER] = settings.serving_token
     try:
         response = await client.post(
-            "/predict",
-            json=forwarded,
-            headers={TOKEN_HEADER: settings.serving_token} if settings.serving_token else {},
-            timeout=settings.predictor_timeout_s + 10,
+            "/predict", content=body, headers=headers, timeout=settings.predictor_timeout_s + 10
         )
     except httpx.TimeoutException:
         raise ApiError(
@@ -202,14 +198,14 @@ async def forward_prediction(client: Any, settings: Any, forwarded: dict[str, An
             "unavailable until it runs (`horn serve`, started by `horn up`).",
             headers={"Retry-After": "5"},
         ) from None
+    if response.status_code == 200:
+        return response.content
     try:
         answer = response.json()
     except ValueError:
         answer = {}
-    if response.status_code == 200 and isinstance(answer.get("predictions"), list):
-        return answer["predictions"]
     error = answer.get("error") if isinstance(answer.get("error"), dict) else {}
-    status = response.status_code if response.status_code in (422, 502, 503, 504) else 502
+    status = response.status_code if response.status_code in (413, 422, 502, 503, 504) else 502
     raise ApiError(
         status,
         str(error.get("code") or "predictor_error"),
@@ -225,28 +221,4 @@ def _predict_body_too_large(limit: int) -> ApiError:
         f"The predict request body is larger than {limit} bytes (HORN_PREDICT_MAX_BODY_MB). "
         "Split the request.",
         {"limit_bytes": limit},
-    )
-
-
-def _invalid_predict_body(error: ValueError) -> ApiError:
-    errors = getattr(error, "errors", None)
-    problems = (
-        [
-            {"loc": list(item.get("loc", ())), "msg": item.get("msg"), "type": item.get("type")}
-            for item in errors()
-        ]
-        if callable(errors)
-        else []
-    )
-    if problems:
-        location = ".".join(str(part) for part in problems[0]["loc"])
-        first = f"{location}: {problems[0]['msg']}" if location else problems[0]["msg"]
-    else:
-        first = str(error)
-    return ApiError(
-        422,
-        "validation_error",
-        f'The predict body is invalid: {first}. Send {{"instances": [[...], ...]}} or '
-        '{"inputs": {"name": [...]}}.',
-        {"errors": problems},
     )

@@ -120,3 +120,57 @@ def test_non_finite_rows_are_refused_with_their_row_numbers():
     rows[2][0] = float("inf")
     with pytest.raises(PredictionInputError, match=r"NaN or infinite values \(rows \[1, 2\]\)"):
         validate_payload({"instances": rows}, SPECS, SETTINGS)
+
+
+@pytest.mark.parametrize(
+    ("body", "code", "text"),
+    [
+        (b'{"instances": [[1, 2]], "inputs": {"x": [[1]]}}', "validation_error", "exactly one"),
+        (b"{}", "validation_error", "exactly one"),
+        (b'{"instances": []}', "validation_error", "at least one row"),
+        (b'{"inputs": {}}', "validation_error", "at least one input"),
+        (b'{"rows": [[1]]}', "validation_error", "rows"),
+        (b"{oops", "validation_error", "not JSON"),
+        (b"[1, 2]", "validation_error", "JSON object"),
+        (b'{"instances": [[1]], "signature_name": "other"}', "validation_error", "'other'"),
+        (b'{"instances": [[1], [2], [3]]}', "too_many_instances", "At most 2 instances"),
+    ],
+)
+def test_a_predict_body_is_checked_where_it_is_parsed(body, code, text):
+    from server.workers.predictor import check_body
+
+    with pytest.raises(PredictionInputError) as refused:
+        check_body(body, SETTINGS.model_copy(update={"predict_max_instances": 2}))
+    assert refused.value.code == code and text in refused.value.message
+    assert refused.value.status == (413 if code == "too_many_instances" else 422)
+
+
+def test_tf_serving_bodies_pass_the_check():
+    from server.workers.predictor import check_body
+
+    body = b'{"signature_name": "serving_default", "inputs": [[1.0, 2.0]]}'
+    assert check_body(body, SETTINGS) == {"inputs": [[1.0, 2.0]]}
+
+
+def test_arrays_cross_the_pipe_as_binary_frames():
+    import io
+
+    from server.workers.predictor import read_frame, write_frame
+
+    arrays = {
+        "pixels": np.arange(12, dtype="float32").reshape(3, 4),
+        "ids": np.array([[1], [2], [3]], dtype="int64"),
+        "text": np.array(["a", "bcd", ""], dtype=object),
+    }
+    stream = io.BytesIO()
+    write_frame(stream, {"id": 7, "type": "predict"}, arrays)
+    write_frame(stream, {"id": 8, "type": "load"}, {})
+    stream.seek(0)
+    first = read_frame(stream)
+    assert first["id"] == 7 and first["array_names"] == ["pixels", "ids", "text"]
+    for (name, sent), received in zip(arrays.items(), first["arrays"], strict=True):
+        np.testing.assert_array_equal(received, sent.astype(str) if name == "text" else sent)
+        assert received.shape == sent.shape
+    second = read_frame(stream)
+    assert second["id"] == 8 and second["arrays"] == []
+    assert read_frame(stream) is None
