@@ -348,6 +348,33 @@ class PredictorPool:
             for i in range(rows)
         ]
 
+    def export(self, job_id: str, checkpoint_path: Path, source_path: Path | None = None) -> bytes:
+        """A TensorFlow SavedModel of a checkpoint (`serving_default` signature) as a `.tar.gz`.
+
+        The checkpoint's predictor writes it in its box (`model.export`); the archive is read out
+        of the box's folder without following links, within HORN_SANDBOX_DISK_MB.
+
+        Raises:
+            PredictorError: if the checkpoint cannot be loaded or exported.
+        """
+        # Here, not at the top: the predictor process imports this module in its box.
+        from server.workers.checkpoints import archive_box_folder
+
+        predictor = self._predictor_for(job_id, Path(checkpoint_path), source_path)
+        folder = f"export-{uuid.uuid4().hex}"
+        host_folder = predictor.process.folder / "work" / folder
+        try:
+            predictor.process.call(
+                {"type": "export", "folder": folder}, self.settings.predictor_timeout_s
+            )
+            limit = self.settings.sandbox_disk_mb * 1024 * 1024
+            try:
+                return archive_box_folder(host_folder, "savedmodel", limit)
+            except (OSError, ValueError) as error:
+                raise PredictorError(f"The exported model could not be read: {error}") from error
+        finally:
+            shutil.rmtree(host_folder, ignore_errors=True)
+
     def warm_up(self) -> None:
         """Starts the spare processes now (`predictor_warm_spares`; TensorFlow loads meanwhile)."""
         with self._lock:
@@ -757,6 +784,13 @@ def serve(request_fd: int, response_fd: int) -> int:
                     result = list(result.values())
                 results = result if isinstance(result, (list, tuple)) else [result]
                 outputs = {f"output_{i}": np.asarray(out) for i, out in enumerate(results)}
+            elif message["type"] == "export":
+                if model is None:
+                    raise RuntimeError("No checkpoint loaded.")
+                folder = str(message["folder"])
+                if "/" in folder or folder in ("", ".", ".."):
+                    raise ValueError(f"Not a folder name: {folder!r}")
+                model.export(f"{BOX_WORK_DIR}/{folder}", verbose=False)
             else:
                 raise ValueError(f"Unknown request type {message.get('type')!r}.")
         except Exception as exc:

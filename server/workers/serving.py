@@ -10,7 +10,8 @@ source, and forwards the client's body untouched:
                                    "epoch", "answer": "horn" | "tf_serving"}
     <the client's JSON body>
 
-(paths relative to the data dir). The body is parsed here and only here, and the answer is the
+(paths relative to the data dir); `POST /export` with the same header answers a `.tar.gz` of
+the checkpoint's TensorFlow SavedModel. The body is parsed here and only here, and the answer is the
 final response body: `{"predictions", "job_id", "epoch"}` (`horn`) or TensorFlow Serving's
 `{"predictions"}` / `{"outputs"}` (`tf_serving`), which the API relays as bytes. Errors are
 `{"error": {"code", "message", "details"}}` with 422 (a body or rows that do not fit the model),
@@ -123,11 +124,42 @@ def create_serving_app(settings: Any) -> Starlette:
             answer = {"predictions": predictions, "job_id": job_id, "epoch": target.get("epoch")}
         return Response(json.dumps(answer, separators=(",", ":")), media_type="application/json")
 
+    async def export(request: Request) -> Response:
+        token = settings.serving_token or ""
+        if token and not hmac.compare_digest(request.headers.get(TOKEN_HEADER, ""), token):
+            return _error(401, "unauthorized", "A wrong or missing serving token.")
+        try:
+            target = json.loads(request.headers.get(TARGET_HEADER, ""))
+            job_id = str(target["job_id"])
+            checkpoint = artifact(target["checkpoint"])
+            source = artifact(target["source"]) if target.get("source") else None
+        except (ValueError, KeyError, TypeError) as error:
+            return _error(400, "bad_request", f"Not a forwarded export request: {error}")
+        pool: PredictorPool = request.app.state.pool
+        try:
+            archive = await run_in_threadpool(pool.export, job_id, checkpoint, source)
+        except (PredictorTimeoutError, TimeoutError):
+            return _error(
+                504,
+                "export_timeout",
+                f"The export took longer than {settings.predictor_timeout_s:g} s "
+                "(HORN_PREDICTOR_TIMEOUT_S).",
+            )
+        except PredictorError as error:
+            return _error(502, "export_failed", str(error), {"job_id": job_id})
+        except SandboxUnavailableError as error:
+            return _error(503, "sandbox_unavailable", str(error))
+        return Response(archive, media_type="application/gzip")
+
     async def health(_: Request) -> JSONResponse:
         return JSONResponse({"status": "ok", "pid": os.getpid()})
 
     return Starlette(
-        routes=[Route("/predict", predict, methods=["POST"]), Route("/healthz", health)],
+        routes=[
+            Route("/predict", predict, methods=["POST"]),
+            Route("/export", export, methods=["POST"]),
+            Route("/healthz", health),
+        ],
         lifespan=lifespan,
     )
 

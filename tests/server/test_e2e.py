@@ -377,6 +377,23 @@ def test_train_watch_checkpoint_and_predict(horn, tmp_path):
     ).json()
     assert best["epoch"] == 1 + losses.index(min(losses))  # no validation: the lowest loss
 
+    # A SavedModel of the checkpoint: TensorFlow loads it and answers the same.
+    import io
+    import tarfile
+
+    import tensorflow as tf
+
+    exported = horn.client.get(f"/v1/jobs/{job_id}/export?format=savedmodel", timeout=120)
+    assert exported.status_code == 200, exported.text
+    assert "savedmodel.tar.gz" in exported.headers["content-disposition"]
+    with tarfile.open(fileobj=io.BytesIO(exported.content)) as archive:
+        archive.extractall(tmp_path / "export", filter="data")
+    loaded = tf.saved_model.load(str(tmp_path / "export" / "savedmodel"))
+    served_by_tf = list(loaded.signatures["serving_default"](tf.constant(rows)).values())[0]
+    np.testing.assert_allclose(served_by_tf.numpy(), local, atol=1e-5, rtol=0)
+    onnx = horn.client.get(f"/v1/jobs/{job_id}/export?format=onnx")
+    assert onnx.status_code == 422 and "savedmodel" in onnx.json()["error"]["message"]
+
     empty = horn.client.post(f"/v1/jobs/{job_id}/predict", json={"instances": []})
     assert empty.status_code == 422 and empty.json()["error"]["code"] == "validation_error"
     assert "at least one row" in empty.json()["error"]["message"]

@@ -108,6 +108,50 @@ async def _predict(
     return Response(content, media_type="application/json")
 
 
+@router.get(
+    "/v1/jobs/{job_id}/export",
+    response_class=Response,
+    responses={200: {"content": {"application/gzip": {}}}},
+)
+async def export_model(
+    job_id: str,
+    request: Request,
+    tenant: CurrentTenant,
+    session: SessionDep,
+    settings: SettingsDep,
+    format: str = Query("savedmodel", max_length=20),  # noqa: A002 (the query's name)
+    checkpoint: str = CHECKPOINT_QUERY,
+) -> Response:
+    """A TensorFlow SavedModel of a checkpoint (`serving_default` signature), as a `.tar.gz`
+    that `tf.saved_model.load` and TensorFlow Serving load (`savedmodel/` inside)."""
+    if format != "savedmodel":
+        raise ApiError(
+            422,
+            "validation_error",
+            f"Expected format=savedmodel. Received: format={format!r}",
+            {"format": format},
+        )
+    target = await run_in_threadpool(_resolve_target, session, tenant.id, job_id, checkpoint)
+    await run_in_threadpool(session.close)
+    headers = {TARGET_HEADER: json.dumps(target.forwarded)}
+    if settings.serving_token:
+        headers[TOKEN_HEADER] = settings.serving_token
+    try:
+        response = await request.app.state.serving.post(
+            "/export", headers=headers, timeout=settings.predictor_timeout_s + 10
+        )
+    except httpx.HTTPError as error:
+        raise _unreachable(error) from None
+    if response.status_code != 200:
+        raise _relayed_error(response)
+    name = f"{job_id}-epoch-{target.epoch:04d}-savedmodel.tar.gz"
+    return Response(
+        response.content,
+        media_type="application/gzip",
+        headers={"Content-Disposition": f'attachment; filename="{name}"'},
+    )
+
+
 @dataclasses.dataclass(frozen=True)
 class Target:
     """Where a tenant's predict request for (job, checkpoint choice) goes."""
@@ -191,26 +235,36 @@ async def forward_prediction(
             "(HORN_PREDICTOR_TIMEOUT_S). Send fewer instances or retry.",
         ) from None
     except httpx.HTTPError as error:
-        raise ApiError(
-            503,
-            "serving_unavailable",
-            f"The serving process does not answer ({type(error).__name__}); predictions are "
-            "unavailable until it runs (`horn serve`, started by `horn up`).",
-            headers={"Retry-After": "5"},
-        ) from None
+        raise _unreachable(error) from None
     if response.status_code == 200:
         return response.content
+    raise _relayed_error(response)
+
+
+def _unreachable(error: httpx.HTTPError) -> ApiError:
+    return ApiError(
+        503,
+        "serving_unavailable",
+        f"The serving process does not answer ({type(error).__name__}); predictions are "
+        "unavailable until it runs (`horn serve`, started by `horn up`).",
+        headers={"Retry-After": "5"},
+    )
+
+
+def _relayed_error(response: httpx.Response) -> ApiError:
+    """The serving process's error answer as the API's (an unknown status becomes 502)."""
     try:
         answer = response.json()
     except ValueError:
         answer = {}
     error = answer.get("error") if isinstance(answer.get("error"), dict) else {}
     status = response.status_code if response.status_code in (413, 422, 502, 503, 504) else 502
-    raise ApiError(
+    return ApiError(
         status,
         str(error.get("code") or "predictor_error"),
         str(error.get("message") or f"The serving process answered {response.status_code}."),
         error.get("details"),
+        headers={"Retry-After": "1"} if status == 503 else None,
     )
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import concurrent.futures
+import os
 import time
 from pathlib import Path
 
@@ -174,3 +175,31 @@ def test_arrays_cross_the_pipe_as_binary_frames():
     second = read_frame(stream)
     assert second["id"] == 8 and second["arrays"] == []
     assert read_frame(stream) is None
+
+
+def test_an_export_is_read_out_of_the_box_without_following_links(tmp_path):
+    import io
+    import tarfile
+
+    from server.workers.checkpoints import archive_box_folder
+
+    secret = tmp_path / "host-secret"
+    secret.write_text("the host's")
+    export = tmp_path / "work" / "export-1"
+    (export / "variables").mkdir(parents=True)
+    (export / "saved_model.pb").write_bytes(b"graph")
+    (export / "variables" / "variables.index").write_bytes(b"index")
+    (export / "leak").symlink_to(secret)  # planted by the box's code
+    (export / "variables" / "dir-link").symlink_to(tmp_path, target_is_directory=True)
+    os.mkfifo(export / "fifo")
+    archive = archive_box_folder(export, "savedmodel", limit_bytes=1024)
+    with tarfile.open(fileobj=io.BytesIO(archive)) as tar:
+        names = sorted(tar.getnames())
+        assert names == [
+            "savedmodel/saved_model.pb",
+            "savedmodel/variables",
+            "savedmodel/variables/variables.index",
+        ]
+        assert tar.extractfile("savedmodel/saved_model.pb").read() == b"graph"
+    with pytest.raises(ValueError, match="larger than 4 bytes"):
+        archive_box_folder(export, "savedmodel", limit_bytes=4)
