@@ -608,13 +608,38 @@ class Horn:
         Returns:
             The path written.
         """
-        path = f"/v1/jobs/{job_id}/checkpoints/{epoch}"
+        return self._download(
+            f"/v1/jobs/{job_id}/checkpoints/{epoch}", {}, dest, f"{job_id}-{epoch}.keras"
+        )
+
+    def export_savedmodel(
+        self, job_id: str, dest: str | Path | None = None, checkpoint: int | str = "latest"
+    ) -> Path:
+        """Downloads a TensorFlow SavedModel of a checkpoint as a `.tar.gz` (`savedmodel/`
+        inside, with a `serving_default` signature, for `tf.saved_model.load` or TF Serving).
+
+        Args:
+            job_id: the job.
+            dest: file or folder to write to; the server's file name by default.
+            checkpoint: `latest`, `best` or an epoch number.
+
+        Returns:
+            The path written.
+        """
+        params = {"format": "savedmodel", "checkpoint": str(checkpoint)}
+        fallback = f"{job_id}-{checkpoint}-savedmodel.tar.gz"
+        return self._download(f"/v1/jobs/{job_id}/export", params, dest, fallback)
+
+    def _download(
+        self, path: str, params: dict[str, str], dest: str | Path | None, fallback_name: str
+    ) -> Path:
+        """Streams a file answer to `dest` (a file, or a folder for the server's file name)."""
         try:
-            with self._http.stream("GET", path) as response:
+            with self._http.stream("GET", path, params=params) as response:
                 if response.status_code >= 400:
                     response.read()
                     raise self._error_of(response)
-                filename = _attachment_name(response) or f"{job_id}-{epoch}.keras"
+                filename = _attachment_name(response) or fallback_name
                 target = Path(dest) if dest is not None else Path(filename)
                 if target.is_dir():
                     target = target / filename

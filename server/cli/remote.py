@@ -536,6 +536,23 @@ def checkpoints_pull(
     typer.echo(str(path))
 
 
+@checkpoints_app.command("export")
+def checkpoints_export(
+    job_id: Annotated[str, typer.Argument(help="The job.")],
+    checkpoint: Annotated[
+        str, typer.Option("--checkpoint", help="latest, best or an epoch number.")
+    ] = "latest",
+    output: Annotated[
+        Path | None, typer.Option("--output", "-o", help="File or folder to write.")
+    ] = None,
+) -> None:
+    """Downloads a TensorFlow SavedModel of a checkpoint (`.tar.gz`; `tf.saved_model.load` or
+    TensorFlow Serving load its `savedmodel/` folder)."""
+    with connect() as client:
+        path = client.export_savedmodel(job_id, output, checkpoint)
+    typer.echo(str(path))
+
+
 def predict(
     job_id: Annotated[str, typer.Argument(help="The job.")],
     file: Annotated[

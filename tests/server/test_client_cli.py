@@ -8,6 +8,7 @@ import os
 import socket
 import subprocess
 import sys
+import tarfile
 from pathlib import Path
 
 import numpy as np
@@ -137,6 +138,15 @@ def test_push_submit_follow_pull_and_predict(server, files, horn_cli, tmp_path):
     latest = horn_cli("checkpoints", "pull", job["id"], "-o", str(tmp_path))
     latest_path = Path(latest.stdout.strip())
     assert latest_path.name == f"{job['id']}-epoch-0003.keras"
+
+    exported = horn_cli("checkpoints", "export", job["id"], "--checkpoint", "best", "-o",
+                        str(tmp_path))  # fmt: skip
+    assert exported.returncode == 0, exported.stderr
+    archive = Path(exported.stdout.strip())
+    assert archive.name.startswith(f"{job['id']}-epoch-")
+    assert archive.name.endswith("-savedmodel.tar.gz")
+    with tarfile.open(archive) as tar:
+        assert "savedmodel/saved_model.pb" in tar.getnames()
 
     rows = np.asarray(json.loads(files["rows"].read_text()), dtype="float32")
     served = json_of(horn_cli("predict", job["id"], "--file", str(files["rows"]), "--json"))

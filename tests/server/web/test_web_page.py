@@ -11,6 +11,7 @@ import io
 import json
 import os
 import re
+import tarfile
 import zipfile
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -208,6 +209,11 @@ def test_submit_watch_download_predict_and_run_again(browser_page, horn, tmp_pat
     downloaded = Path(download_info.value.path()).read_bytes()
     assert downloaded == horn.client.get(f"/v1/jobs/{job_id}/checkpoints/5").content
     assert "config.json" in zipfile.ZipFile(io.BytesIO(downloaded)).namelist()
+    # And a SavedModel of it, for TensorFlow Serving.
+    with page.expect_download(timeout=120_000) as download_info:
+        checkpoints.last.get_by_role("link", name="SavedModel (.tar.gz)").click()
+    with tarfile.open(download_info.value.path()) as archive:
+        assert "savedmodel/saved_model.pb" in archive.getnames()
 
     # Predict from the panel: the same classes as the API answers.
     rows = x[:3].tolist()
