@@ -84,6 +84,9 @@ class Settings(BaseSettings):
         predictor_warm_spares: `HORN_PREDICTOR_WARM_SPARES`, predictor processes started ahead of
             need (TensorFlow imported) so a first prediction does not wait for it; 0 starts
             them on demand. Default 1.
+        predictor_max_queue: `HORN_PREDICTOR_MAX_QUEUE`, requests waiting for one predictor; more
+            answer 503 with Retry-After (back-pressure instead of an ever longer wait).
+            Default 1024.
         predictor_max_batch: `HORN_PREDICTOR_MAX_BATCH`, largest micro-batch a predictor runs.
             Default 256.
         predictor_batch_wait_ms: `HORN_PREDICTOR_BATCH_WAIT_MS`, how long a predictor waits for
@@ -148,6 +151,7 @@ class Settings(BaseSettings):
     predictor_max_processes: int = Field(4, ge=1)
     predictor_warm_spares: int = Field(1, ge=0)
     predictor_max_batch: int = Field(256, ge=1)
+    predictor_max_queue: int = Field(1024, ge=1)
     predictor_batch_wait_ms: float = Field(0, ge=0)
     predictor_timeout_s: float = Field(120, gt=0)
     predict_max_instances: int = Field(10_000, ge=1)

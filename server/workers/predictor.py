@@ -87,6 +87,10 @@ class PredictorCrashedError(PredictorError):
     """The predictor process died while it handled a request."""
 
 
+class PredictorBusyError(PredictorError):
+    """A predictor's queue is full (HORN_PREDICTOR_MAX_QUEUE): retry shortly."""
+
+
 class PredictorTimeoutError(PredictorError, TimeoutError):
     """The predictor did not answer within `predictor_timeout_s`."""
 
@@ -226,6 +230,11 @@ class _Predictor:
         with self.condition:
             if self.closed:
                 raise PredictorError("The predictor was stopped; send the request again.")
+            if len(self.queue) >= self.settings.predictor_max_queue:
+                raise PredictorBusyError(
+                    f"{len(self.queue)} requests already wait for this model "
+                    "(HORN_PREDICTOR_MAX_QUEUE); retry in a second."
+                )
             self.last_used = time.monotonic()
             self.queue.append(request)
             self.condition.notify()

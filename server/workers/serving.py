@@ -42,6 +42,7 @@ from starlette.routing import Route
 from server.api.serving import TARGET_HEADER, TOKEN_HEADER, serving_socket
 from server.workers.predictor import (
     PredictionInputError,
+    PredictorBusyError,
     PredictorCrashedError,
     PredictorError,
     PredictorPool,
@@ -112,6 +113,8 @@ def create_serving_app(settings: Any) -> Starlette:
                 "(HORN_PREDICTOR_TIMEOUT_S); its predictor was stopped. Send fewer instances "
                 "or retry.",
             )
+        except PredictorBusyError as error:
+            return _error(503, "busy", str(error), {"job_id": job_id})
         except PredictorCrashedError as error:
             return _error(502, "predictor_crashed", str(error), {"job_id": job_id})
         except PredictorError as error:

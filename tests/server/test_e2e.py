@@ -410,6 +410,34 @@ def test_train_watch_checkpoint_and_predict(horn, tmp_path):
     assert [e.id for e in resumed if e.type != "done"] == [e.id for e in with_ids[cut + 1 :]]
 
 
+def test_300_concurrent_predictions_get_answers_never_a_500(horn):
+    # Issue 11: at 64 concurrent single-row predicts the API answered 500s (each waiting
+    # request held a database connection). Default pool sizes here.
+    import asyncio
+
+    job_id = horn.create_job(epochs=1)
+    assert horn.wait_terminal(job_id)["status"] == "succeeded"
+    row = (np.arange(64, dtype="float32") / 64).tolist()
+
+    async def burst() -> list[int]:
+        limits = httpx.Limits(max_connections=300)
+        headers = {"Authorization": f"Bearer {horn.key}"}
+        async with httpx.AsyncClient(
+            base_url=horn.url, headers=headers, limits=limits, timeout=120
+        ) as client:
+            responses = await asyncio.gather(
+                *(
+                    client.post(f"/v1/jobs/{job_id}/predict", json={"instances": [row]})
+                    for _ in range(300)
+                )
+            )
+        return [response.status_code for response in responses]
+
+    statuses = asyncio.run(burst())
+    assert set(statuses) <= {200, 503}, sorted(set(statuses))  # 503 only as back-pressure
+    assert statuses.count(200) >= 290
+
+
 def test_cancel_while_running_then_next_job(horn):
     job_id = horn.create_job(epochs=10_000)
     horn.events(job_id, until=lambda e: e.type == "metric")

@@ -101,8 +101,6 @@ async def _predict(
     if target is None:
         target = await run_in_threadpool(_resolve_target, session, tenant.id, job_id, checkpoint)
         targets.put(key, target)
-    # The database connection goes back to the pool before the (possibly long) wait.
-    await run_in_threadpool(session.close)
     forwarded = {**target.forwarded, "epoch": target.epoch, "answer": answer}
     content = await forward_prediction(request.app.state.serving, settings, forwarded, body)
     return Response(content, media_type="application/json")
@@ -132,7 +130,6 @@ async def export_model(
             {"format": format},
         )
     target = await run_in_threadpool(_resolve_target, session, tenant.id, job_id, checkpoint)
-    await run_in_threadpool(session.close)
     headers = {TARGET_HEADER: json.dumps(target.forwarded)}
     if settings.serving_token:
         headers[TOKEN_HEADER] = settings.serving_token
@@ -185,9 +182,17 @@ class TargetCache:
 
 
 def _resolve_target(session: Any, tenant_id: str, job_id: str, checkpoint: str) -> Target:
-    job = get_tenant_job(session, tenant_id, job_id)
-    found = find_checkpoint(session, job, checkpoint)
-    source = session.get(ModelSource, job.model_id) if job.model_id else None
+    """Looks the target up and gives the database connection back, in one thread hop.
+
+    Closing in a later hop would hold the connection while the request waits for a free thread
+    behind others that each want one: 300 concurrent predicts then ran the pool dry.
+    """
+    try:
+        job = get_tenant_job(session, tenant_id, job_id)
+        found = find_checkpoint(session, job, checkpoint)
+        source = session.get(ModelSource, job.model_id) if job.model_id else None
+    finally:
+        session.close()
     forwarded = {
         "job_id": job_id,
         "checkpoint": found.path,

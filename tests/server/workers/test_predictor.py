@@ -203,3 +203,35 @@ def test_an_export_is_read_out_of_the_box_without_following_links(tmp_path):
         assert tar.extractfile("savedmodel/saved_model.pb").read() == b"graph"
     with pytest.raises(ValueError, match="larger than 4 bytes"):
         archive_box_folder(export, "savedmodel", limit_bytes=4)
+
+
+def test_a_full_queue_answers_busy_instead_of_waiting_longer():
+    import threading
+
+    from server.workers.predictor import PredictorBusyError, _Predictor
+
+    release = threading.Event()
+
+    class SlowProcess:  # the pipe to a predictor that is busy with a long batch
+        def call(self, message, timeout_s, arrays=None):
+            release.wait(10)
+            return {"ok": True, "arrays": [np.zeros((len(arrays["x"]), 1))]}
+
+        def close(self):
+            release.set()
+
+    settings = SETTINGS.model_copy(update={"predictor_max_queue": 2, "predictor_max_batch": 1})
+    predictor = _Predictor(SlowProcess(), {"inputs": [{"name": "x"}]}, settings)
+    try:
+        first = predictor.submit({"x": np.zeros((1, 1))}, 1)
+        deadline = time.monotonic() + 5
+        while predictor.queue and time.monotonic() < deadline:  # the first is in its batch
+            time.sleep(0.01)
+        waiting = [predictor.submit({"x": np.zeros((1, 1))}, 1) for _ in range(2)]
+        with pytest.raises(PredictorBusyError, match="HORN_PREDICTOR_MAX_QUEUE"):
+            predictor.submit({"x": np.zeros((1, 1))}, 1)
+        release.set()
+        for future in [first, *waiting]:
+            assert future.result(timeout=10) == [[[0.0]]]
+    finally:
+        predictor.close()
