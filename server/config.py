@@ -77,6 +77,9 @@ class Settings(BaseSettings):
             (one machine, `horn up`).
         serving_token: `HORN_SERVING_TOKEN`, shared secret the API sends to a serving process on
             `HORN_SERVING_URL`; required with it. Default empty.
+        serving_advertise_url: `HORN_SERVING_ADVERTISE_URL`, the URL under which API processes
+            reach this serving process; with `HORN_REDIS_URL` it registers there and the API
+            spreads predictions over every registered one. Default: `HORN_SERVING_URL`.
         predictor_idle_s: `HORN_PREDICTOR_IDLE_S`, a predictor process unused this long is
             stopped. Default 600.
         predictor_max_processes: `HORN_PREDICTOR_MAX_PROCESSES`, most predictor processes kept
@@ -147,6 +150,7 @@ class Settings(BaseSettings):
     runner_open_files: int = Field(1024, ge=16)
     serving_url: str = ""
     serving_token: str = ""
+    serving_advertise_url: str = ""
     predictor_idle_s: float = Field(600, gt=0)
     predictor_max_processes: int = Field(4, ge=1)
     predictor_warm_spares: int = Field(1, ge=0)

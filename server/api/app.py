@@ -20,7 +20,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from server.api.deps import AuthCache
 from server.api.errors import ApiError, install_error_handlers
 from server.api.routes import datasets, events, health, jobs, models, predict, session
-from server.api.serving import make_serving_client
+from server.api.serving import ServingDirectory
 from server.config import Settings, get_settings
 from server.store.artifacts import TEMP_SWEEP_INTERVAL_S, ArtifactStore
 from server.store.db import make_engine, session_factory, session_scope
@@ -135,7 +135,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         if settings.bootstrap_api_key:
             with session_scope(app.state.sessions) as session:
                 ensure_api_key(session, settings.bootstrap_tenant, settings.bootstrap_api_key)
-        app.state.serving = make_serving_client(settings)
+        app.state.serving = ServingDirectory(settings)
         app.state.predict_targets = predict.TargetCache()
         sweeper = asyncio.create_task(sweep_temp_files(app.state.artifacts))
         try:

@@ -29,6 +29,8 @@ import hmac
 import json
 import logging
 import os
+import socket
+import threading
 from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any
@@ -39,7 +41,14 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
-from server.api.serving import TARGET_HEADER, TOKEN_HEADER, serving_socket
+from server.api.serving import (
+    REGISTRY_PREFIX,
+    REGISTRY_RENEW_S,
+    REGISTRY_TTL_S,
+    TARGET_HEADER,
+    TOKEN_HEADER,
+    serving_socket,
+)
 from server.workers.predictor import (
     PredictionInputError,
     PredictorBusyError,
@@ -72,9 +81,16 @@ def create_serving_app(settings: Any) -> Starlette:
                 await run_in_threadpool(pool.warm_up)
             except Exception as error:
                 logger.warning("Could not start a spare predictor: %s", error)
+        advertised = settings.serving_advertise_url or settings.serving_url
+        registration = None
+        if settings.redis_url and advertised:
+            registration = Registration(settings.redis_url, advertised)
+            registration.start()
         try:
             yield
         finally:
+            if registration is not None:
+                registration.stop()
             await run_in_threadpool(pool.close)
 
     def artifact(relative: Any) -> Path:
@@ -154,8 +170,16 @@ def create_serving_app(settings: Any) -> Starlette:
             return _error(503, "sandbox_unavailable", str(error))
         return Response(archive, media_type="application/gzip")
 
-    async def health(_: Request) -> JSONResponse:
-        return JSONResponse({"status": "ok", "pid": os.getpid()})
+    async def health(request: Request) -> JSONResponse:
+        body: dict[str, Any] = {"status": "ok", "pid": os.getpid()}
+        token = settings.serving_token or ""
+        if not token or hmac.compare_digest(request.headers.get(TOKEN_HEADER, ""), token):
+            # Which jobs' models are loaded: for the API's operators only.
+            body["predictors"] = [
+                {"job_id": item["job_id"], "batches": item["batches"]}
+                for item in request.app.state.pool.stats()
+            ]
+        return JSONResponse(body)
 
     return Starlette(
         routes=[
@@ -165,6 +189,43 @@ def create_serving_app(settings: Any) -> Starlette:
         ],
         lifespan=lifespan,
     )
+
+
+class Registration:
+    """Keeps this serving process listed in Redis (`horn:serving:<url>`) while it runs.
+
+    The key expires `REGISTRY_TTL_S` after the last renewal, so a process that dies drops out of
+    every API's list within that time (an API that cannot reach it meanwhile tries the next).
+    """
+
+    def __init__(self, redis_url: str, url: str):
+        import redis
+
+        self.key = f"{REGISTRY_PREFIX}{url}"
+        self.redis = redis.Redis.from_url(redis_url, socket_timeout=2)
+        self.stopped = threading.Event()
+        self.thread = threading.Thread(
+            target=self._renew, name="horn-serving-registry", daemon=True
+        )
+
+    def start(self) -> None:
+        self.thread.start()
+
+    def _renew(self) -> None:
+        value = json.dumps({"pid": os.getpid(), "host": socket.gethostname()})
+        while True:
+            try:
+                self.redis.set(self.key, value, ex=REGISTRY_TTL_S)
+            except Exception as error:  # Redis restarting: renewed on the next round
+                logger.warning("Cannot register in Redis: %s", error)
+            if self.stopped.wait(REGISTRY_RENEW_S):
+                return
+
+    def stop(self) -> None:
+        self.stopped.set()
+        with contextlib.suppress(Exception):
+            self.redis.delete(self.key)
+        self.redis.close()
 
 
 def run_serving(settings: Any, log_level: str = "warning") -> None:

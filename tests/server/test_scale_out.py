@@ -1,7 +1,8 @@
-"""docs/deploy.md's scale-out walked through outside containers: one `horn api`, one
-`horn serve` on TCP (as in compose) and two `horn worker` processes with their own host names,
-sharing Redis (broker and events), PostgreSQL and one data dir; jobs submitted with
-`horn submit` spread over both workers, and predictions go through the serving process.
+"""docs/deploy.md's scale-out walked through outside containers: one `horn api`, two
+`horn serve` on TCP, found by the API through Redis, and two `horn worker` processes with their
+own host names, sharing Redis (broker, events, the serving registry), PostgreSQL and one data
+dir; jobs submitted with `horn submit` spread over both workers, and predictions spread over
+both serving processes and fail over when one stops.
 
 Skips when Redis or PostgreSQL is not reachable on 127.0.0.1, except under `CI=true`.
 """
@@ -123,11 +124,11 @@ def cluster(tmp_path):
     )
     processes: dict[str, subprocess.Popen] = {}
 
-    def start(name: str, command: list[str]) -> subprocess.Popen:
+    def start(name: str, command: list[str], **own_env: str) -> subprocess.Popen:
         log = open(tmp_path / f"{name}.log", "wb")  # noqa: SIM115 (the process keeps it)
         processes[name] = subprocess.Popen(
-            command, cwd=REPO_ROOT, env=env, stdout=log, stderr=subprocess.STDOUT,
-            start_new_session=True,
+            command, cwd=REPO_ROOT, env={**env, **own_env}, stdout=log,
+            stderr=subprocess.STDOUT, start_new_session=True,
         )  # fmt: skip
         return processes[name]
 
@@ -138,7 +139,15 @@ def cluster(tmp_path):
         assert migrated.returncode == 0, migrated.stderr
         port = free_port()
         api = start("api", horn_command("api", "--host", "127.0.0.1", "--port", str(port)))
-        serving = start("serving", horn_command("serve"))
+        # Two serving processes, each on its own port; the API finds them in Redis.
+        serving_urls = {
+            "serving-a": f"http://127.0.0.1:{free_port()}",
+            "serving-b": f"http://127.0.0.1:{free_port()}",
+        }
+        servings = {
+            name: start(name, horn_command("serve"), HORN_SERVING_URL=url)
+            for name, url in serving_urls.items()
+        }
         own_hosts = can_set_hostname()
         workers = {
             name: start(
@@ -167,14 +176,19 @@ def cluster(tmp_path):
 
         wait_for(ready, 60, "the API")
 
-        def serving_ready() -> bool:
-            assert serving.poll() is None, (tmp_path / "serving.log").read_text()
+        def serving_ready(name: str) -> bool:
+            process = servings[name]
+            assert process.poll() is None, (tmp_path / f"{name}.log").read_text()
             try:
-                return httpx.get(f"{env['HORN_SERVING_URL']}/healthz", timeout=2).is_success
-            except httpx.HTTPError:
+                return (
+                    redis.Redis.from_url(REDIS_URL).exists(f"horn:serving:{serving_urls[name]}")
+                    == 1
+                )
+            except redis.RedisError:
                 return False
 
-        wait_for(serving_ready, 60, "the serving process")
+        for name in servings:
+            wait_for(lambda name=name: serving_ready(name), 60, f"{name} to register")
         for name, process in workers.items():
             log = tmp_path / f"{name}.log"
             wait_for(
@@ -182,7 +196,14 @@ def cluster(tmp_path):
                 60,
                 f"{name} to be ready",
             )
-        yield {"url": url, "env": env, "workers": workers, "own_hosts": own_hosts}
+        yield {
+            "url": url,
+            "env": env,
+            "workers": workers,
+            "own_hosts": own_hosts,
+            "servings": servings,
+            "serving_urls": serving_urls,
+        }
     finally:
         for name, process in processes.items():
             stop(process, signal.SIGINT if name == "api" else signal.SIGTERM)
@@ -224,16 +245,43 @@ def test_jobs_spread_over_two_workers(cluster, tmp_path, e2e_helpers):
     print(f"\njob -> worker\n{table}")
     assert set(ran_by.values()) == set(WORKER_NAMES), table
 
-    # Predictions: the API forwards to `horn serve` on TCP with the shared token.
+    # Predictions: the API forwards to the serving processes it found in Redis, with the shared
+    # token; each job goes to the one rendezvous hashing picks for it.
+    from server.api.serving import TOKEN_HEADER, rendezvous_score
+
     rows = (digits.data[:3] / 16).astype("float32").tolist()
+    headers = {"Authorization": f"Bearer {API_KEY}"}
+    for job_id in job_ids:
+        answer = httpx.post(
+            f"{cluster['url']}/v1/jobs/{job_id}/predict",
+            json={"instances": rows},
+            headers=headers,
+            timeout=120,
+        )
+        assert answer.status_code == 200, answer.text
+        assert np.asarray(answer.json()["predictions"]).shape == (3, 10)
+    urls = cluster["serving_urls"]
+    owner = {
+        job_id: max(urls, key=lambda name: rendezvous_score(urls[name], job_id))
+        for job_id in job_ids
+    }
+    for name, serving_url in urls.items():
+        health = httpx.get(
+            f"{serving_url}/healthz", headers={TOKEN_HEADER: SERVING_TOKEN}, timeout=10
+        ).json()
+        loaded = {item["job_id"] for item in health["predictors"]}
+        assert loaded == {job for job, chosen in owner.items() if chosen == name}, (name, owner)
+        forged = httpx.post(f"{serving_url}/predict", json={}, timeout=10)
+        assert forged.status_code == 401  # only the API, with the token, is served
+        assert "predictors" not in httpx.get(f"{serving_url}/healthz", timeout=10).json()
+
+    # The serving process of the first job stops: its jobs go to the other one.
+    gone = owner[job_ids[0]]
+    stop(cluster["servings"][gone], signal.SIGKILL)
     answer = httpx.post(
         f"{cluster['url']}/v1/jobs/{job_ids[0]}/predict",
         json={"instances": rows},
-        headers={"Authorization": f"Bearer {API_KEY}"},
+        headers=headers,
         timeout=120,
     )
     assert answer.status_code == 200, answer.text
-    assert np.asarray(answer.json()["predictions"]).shape == (3, 10)
-    serving_url = cluster["env"]["HORN_SERVING_URL"]
-    forged = httpx.post(f"{serving_url}/predict", json={}, timeout=10)
-    assert forged.status_code == 401  # only the API, with the token, is served

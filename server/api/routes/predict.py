@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import dataclasses
 import json
+import logging
 import time
 from typing import Any
 
@@ -26,10 +27,11 @@ from server.api.deps import CurrentTenant, SessionDep, SessionReleasingRoute, Se
 from server.api.errors import ApiError
 from server.api.routes.jobs import find_checkpoint, get_tenant_job
 from server.api.schemas import PredictRequest, PredictResponse
-from server.api.serving import TARGET_HEADER, TOKEN_HEADER
+from server.api.serving import TARGET_HEADER, TOKEN_HEADER, ServingDirectory
 from server.store.db import ModelSource
 
 router = APIRouter(tags=["predict"], route_class=SessionReleasingRoute)
+logger = logging.getLogger("horn.api")
 # How long the API remembers where a (tenant, job, checkpoint choice) predicts.
 PREDICT_TARGET_TTL_S = 1.0
 
@@ -134,9 +136,10 @@ async def export_model(
     if settings.serving_token:
         headers[TOKEN_HEADER] = settings.serving_token
     try:
-        response = await request.app.state.serving.post(
-            "/export", headers=headers, timeout=settings.predictor_timeout_s + 10
-        )
+        response = await _post_to_serving(
+            request.app.state.serving, job_id, "/export", headers=headers,
+            timeout=settings.predictor_timeout_s + 10,
+        )  # fmt: skip
     except httpx.HTTPError as error:
         raise _unreachable(error) from None
     if response.status_code != 200:
@@ -216,7 +219,7 @@ async def _read_body(request: Request, settings: Any) -> bytes:
 
 
 async def forward_prediction(
-    client: Any, settings: Any, target: dict[str, Any], body: bytes
+    directory: ServingDirectory, settings: Any, target: dict[str, Any], body: bytes
 ) -> bytes:
     """Sends the client's body and its target to the serving process; returns the answer's bytes.
 
@@ -229,9 +232,10 @@ async def forward_prediction(
     if settings.serving_token:
         headers[TOKEN_HEADER] = settings.serving_token
     try:
-        response = await client.post(
-            "/predict", content=body, headers=headers, timeout=settings.predictor_timeout_s + 10
-        )
+        response = await _post_to_serving(
+            directory, target["job_id"], "/predict", content=body, headers=headers,
+            timeout=settings.predictor_timeout_s + 10,
+        )  # fmt: skip
     except httpx.TimeoutException:
         raise ApiError(
             504,
@@ -244,6 +248,22 @@ async def forward_prediction(
     if response.status_code == 200:
         return response.content
     raise _relayed_error(response)
+
+
+async def _post_to_serving(
+    directory: ServingDirectory, job_id: str, path: str, **request: Any
+) -> httpx.Response:
+    """POSTs to the job's serving process; one that cannot be reached passes the request on to
+    the next in the job's order (a timeout does not: the model may be the slow part)."""
+    candidates = await directory.candidates(job_id)
+    for number, client in enumerate(candidates, start=1):
+        try:
+            return await client.post(path, **request)
+        except httpx.ConnectError:
+            if number == len(candidates):
+                raise
+            logger.warning("Serving process %s unreachable; trying the next", client.base_url)
+    raise AssertionError("unreachable")  # candidates is never empty
 
 
 def _unreachable(error: httpx.HTTPError) -> ApiError:
