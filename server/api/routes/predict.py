@@ -18,7 +18,6 @@ import logging
 import time
 from typing import Any
 
-import httpx
 from fastapi import APIRouter, Query, Request
 from fastapi.responses import Response
 from starlette.concurrency import run_in_threadpool
@@ -27,7 +26,13 @@ from server.api.deps import CurrentTenant, SessionDep, SessionReleasingRoute, Se
 from server.api.errors import ApiError
 from server.api.routes.jobs import find_checkpoint, get_tenant_job
 from server.api.schemas import PredictRequest, PredictResponse
-from server.api.serving import TARGET_HEADER, TOKEN_HEADER, ServingDirectory
+from server.api.serving import (
+    TARGET_HEADER,
+    TOKEN_HEADER,
+    ServingDirectory,
+    ServingResponse,
+    ServingUnreachableError,
+)
 from server.store.db import ModelSource
 
 router = APIRouter(tags=["predict"], route_class=SessionReleasingRoute)
@@ -140,7 +145,14 @@ async def export_model(
             request.app.state.serving, job_id, "/export", headers=headers,
             timeout=settings.predictor_timeout_s + 10,
         )  # fmt: skip
-    except httpx.HTTPError as error:
+    except TimeoutError:
+        raise ApiError(
+            504,
+            "export_timeout",
+            f"The export took longer than {settings.predictor_timeout_s:g} s "
+            "(HORN_PREDICTOR_TIMEOUT_S).",
+        ) from None
+    except ConnectionError as error:
         raise _unreachable(error) from None
     if response.status_code != 200:
         raise _relayed_error(response)
@@ -236,14 +248,14 @@ async def forward_prediction(
             directory, target["job_id"], "/predict", content=body, headers=headers,
             timeout=settings.predictor_timeout_s + 10,
         )  # fmt: skip
-    except httpx.TimeoutException:
+    except TimeoutError:
         raise ApiError(
             504,
             "prediction_timeout",
             f"The prediction took longer than {settings.predictor_timeout_s:g} s "
             "(HORN_PREDICTOR_TIMEOUT_S). Send fewer instances or retry.",
         ) from None
-    except httpx.HTTPError as error:
+    except ConnectionError as error:
         raise _unreachable(error) from None
     if response.status_code == 200:
         return response.content
@@ -252,21 +264,21 @@ async def forward_prediction(
 
 async def _post_to_serving(
     directory: ServingDirectory, job_id: str, path: str, **request: Any
-) -> httpx.Response:
+) -> ServingResponse:
     """POSTs to the job's serving process; one that cannot be reached passes the request on to
     the next in the job's order (a timeout does not: the model may be the slow part)."""
     candidates = await directory.candidates(job_id)
     for number, client in enumerate(candidates, start=1):
         try:
             return await client.post(path, **request)
-        except httpx.ConnectError:
+        except ServingUnreachableError:
             if number == len(candidates):
                 raise
             logger.warning("Serving process %s unreachable; trying the next", client.base_url)
     raise AssertionError("unreachable")  # candidates is never empty
 
 
-def _unreachable(error: httpx.HTTPError) -> ApiError:
+def _unreachable(error: ConnectionError) -> ApiError:
     return ApiError(
         503,
         "serving_unavailable",
@@ -276,7 +288,7 @@ def _unreachable(error: httpx.HTTPError) -> ApiError:
     )
 
 
-def _relayed_error(response: httpx.Response) -> ApiError:
+def _relayed_error(response: ServingResponse) -> ApiError:
     """The serving process's error answer as the API's (an unknown status becomes 502)."""
     try:
         answer = response.json()
