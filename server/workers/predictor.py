@@ -45,6 +45,7 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
+import orjson
 
 from server.workers.sandbox import Bind, BoxLimits, start_box
 
@@ -285,7 +286,7 @@ class _Predictor:
         start = 0
         for request in batch:
             end = start + request.rows
-            request.future.set_result([output[start:end].tolist() for output in outputs])
+            request.future.set_result([output[start:end] for output in outputs])
             start = end
 
     def close(self) -> None:
@@ -338,8 +339,8 @@ class PredictorPool:
                 for a single input).
 
         Returns:
-            One prediction per row: the output row, or a dict by output name for several
-            outputs.
+            One prediction per row: an array of the rows' outputs, or a dict by output name per
+            row for several outputs (`orjson.OPT_SERIALIZE_NUMPY` writes either as JSON).
 
         Raises:
             PredictionInputError: if the payload does not fit the model's inputs.
@@ -577,7 +578,7 @@ def check_body(raw: bytes, settings: Any) -> dict[str, Any]:
         )
 
     try:
-        body = json.loads(raw or b"null")
+        body = orjson.loads(raw or b"null")  # several times faster than json on long rows
     except ValueError as error:
         raise invalid(f"not JSON ({error})") from None
     if not isinstance(body, dict):

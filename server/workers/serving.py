@@ -35,6 +35,7 @@ from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any
 
+import orjson
 from starlette.applications import Starlette
 from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
@@ -66,6 +67,15 @@ logger = logging.getLogger("horn.serving")
 def _error(status: int, code: str, message: str, details: Any = None) -> JSONResponse:
     body = {"error": {"code": code, "message": message, "details": details}}
     return JSONResponse(body, status_code=status)
+
+
+def _plain(value: Any) -> Any:
+    """What orjson cannot write itself: text arrays, NumPy scalars, bytes."""
+    if hasattr(value, "tolist"):
+        return value.tolist()
+    if isinstance(value, bytes):
+        return value.decode("utf-8", errors="replace")
+    raise TypeError(f"Cannot write {type(value).__name__} as JSON")
 
 
 def create_serving_app(settings: Any) -> Starlette:
@@ -141,7 +151,9 @@ def create_serving_app(settings: Any) -> Starlette:
             answer = {"outputs" if "inputs" in payload else "predictions": predictions}
         else:
             answer = {"predictions": predictions, "job_id": job_id, "epoch": target.get("epoch")}
-        return Response(json.dumps(answer, separators=(",", ":")), media_type="application/json")
+        # NumPy arrays straight to JSON (no lists in between); NaN becomes null, as JSON wants.
+        content = orjson.dumps(answer, option=orjson.OPT_SERIALIZE_NUMPY, default=_plain)
+        return Response(content, media_type="application/json")
 
     async def export(request: Request) -> Response:
         token = settings.serving_token or ""
