@@ -69,6 +69,7 @@ from kerascore.layers.pooling.max_pooling3d import MaxPool3D, MaxPooling3D
 from kerascore.layers.preprocessing.categorical import CategoryEncoding, Hashing
 from kerascore.layers.preprocessing.image_preprocessing.center_crop import CenterCrop
 from kerascore.layers.preprocessing.image_preprocessing.random_contrast import RandomContrast
+from kerascore.layers.preprocessing.image_preprocessing.random_crop import RandomCrop
 from kerascore.layers.preprocessing.image_preprocessing.random_flip import RandomFlip
 from kerascore.layers.preprocessing.image_preprocessing.random_rotation import RandomRotation
 from kerascore.layers.preprocessing.image_preprocessing.random_translation import RandomTranslation
@@ -197,6 +198,7 @@ __all__ = [
     "RMSNormalization",
     "RNN",
     "RandomContrast",
+    "RandomCrop",
     "RandomFlip",
     "RandomRotation",
     "RandomTranslation",

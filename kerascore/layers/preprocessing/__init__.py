@@ -1,7 +1,7 @@
 """Preprocessing layers: they run inside a model and inside `tf.data` pipelines
 (`dataset.map(layer)`), using TensorFlow ops only.
 
-Numeric: Normalization, Rescaling. Images: Resizing, CenterCrop, RandomFlip,
+Numeric: Normalization, Rescaling. Images: Resizing, CenterCrop, RandomCrop, RandomFlip,
 RandomRotation, RandomZoom, RandomTranslation, RandomContrast. Categorical:
 CategoryEncoding, Hashing, StringLookup, IntegerLookup. Text: TextVectorization.
 """
@@ -9,6 +9,7 @@ CategoryEncoding, Hashing, StringLookup, IntegerLookup. Text: TextVectorization.
 from kerascore.layers.preprocessing.categorical import CategoryEncoding, Hashing
 from kerascore.layers.preprocessing.image_preprocessing.center_crop import CenterCrop
 from kerascore.layers.preprocessing.image_preprocessing.random_contrast import RandomContrast
+from kerascore.layers.preprocessing.image_preprocessing.random_crop import RandomCrop
 from kerascore.layers.preprocessing.image_preprocessing.random_flip import RandomFlip
 from kerascore.layers.preprocessing.image_preprocessing.random_rotation import RandomRotation
 from kerascore.layers.preprocessing.image_preprocessing.random_translation import RandomTranslation
@@ -26,6 +27,7 @@ __all__ = [
     "IntegerLookup",
     "Normalization",
     "RandomContrast",
+    "RandomCrop",
     "RandomFlip",
     "RandomRotation",
     "RandomTranslation",
