@@ -8,6 +8,7 @@ from kerascore.utils.dataset_utils import (
     text_dataset_from_directory,
     timeseries_dataset_from_array,
 )
+from kerascore.utils.file_utils import get_file
 from kerascore.utils.image_utils import array_to_img, img_to_array, load_img, save_img
 from kerascore.utils.model_visualization import plot_model
 from kerascore.utils.numerical_utils import normalize, to_categorical
@@ -18,6 +19,7 @@ from kerascore.utils.sequence_utils import pad_sequences
 __all__ = [
     "Progbar",
     "array_to_img",
+    "get_file",
     "get_random_seed",
     "image_dataset_from_directory",
     "img_to_array",
