@@ -428,7 +428,8 @@ class Layer:
         return inputs
 
     def __call__(self, *args, **kwargs):
-        """Calls the layer on `inputs` (the first argument): what `layer(x)` does, in order.
+        """Calls the layer on `inputs` (the first argument, or `call`'s first argument given
+        by keyword, `layer(logits=...)`): what `layer(x)` does, in order.
 
         1. Symbolic inputs (`keras.Input` and what came of it) do not run the layer: the call
            is recorded as a node of a functional graph and symbolic outputs are returned.
@@ -452,12 +453,19 @@ class Layer:
         Raises:
             ValueError: when called without inputs, or with inputs `input_spec` rejects.
         """
-        if not args and "inputs" in kwargs:
-            args = (kwargs.pop("inputs"),)
+        if not args:
+            # Inputs given by keyword (`layer(logits=..., targets=...)`): the first argument
+            # of `call` is the inputs, as in Keras.
+            first = self._first_call_argument()
+            if first in kwargs:
+                args = (kwargs.pop(first),)
+            elif "inputs" in kwargs:
+                args = (kwargs.pop("inputs"),)
         if not args:
             raise ValueError(
                 f"Layer '{self.name}' was called without inputs. Pass the input tensor as the "
-                "first positional argument."
+                f"first positional argument (or as `{self._first_call_argument()}=`). "
+                f"Received keyword arguments: {sorted(kwargs)}"
             )
         # 1. Symbolic call: record a node of the functional graph instead of computing.
         if _is_symbolic(args) or _is_symbolic(kwargs):
@@ -513,6 +521,13 @@ class Layer:
         ):
             _attach_mask(outputs, self.compute_mask(inputs, previous_mask))
         return outputs
+
+    def _first_call_argument(self):
+        """The name of `call`'s first argument, the one that holds the inputs."""
+        for parameter in self._call_signature.parameters.values():
+            if parameter.kind in (parameter.POSITIONAL_ONLY, parameter.POSITIONAL_OR_KEYWORD):
+                return parameter.name
+        return "inputs"
 
     def _convert_inputs(self, inputs):
         def convert(value):

@@ -391,7 +391,9 @@ class Functional(Model):
         for tensor, value in zip(self.inputs, self._flatten_call_inputs(inputs)):
             value = tf.convert_to_tensor(value) if not tf.is_tensor(value) else value
             value = adjust_input_rank(value, tensor.shape)
-            if value.dtype != tensor.dtype and (value.dtype.is_floating or value.dtype.is_integer):
+            # Each input in its `Input`'s dtype, as Keras converts it (boolean one-hot data
+            # into a float32 model); strings are left for the layers to refuse.
+            if value.dtype != tensor.dtype and tf.string not in (value.dtype, tensor.dtype):
                 value = tf.cast(value, tensor.dtype)
             flat_values.append(value)
         self._check_input_shapes(flat_values)

@@ -24,14 +24,24 @@ class Model(Trainer, Layer):
     """
 
     def __new__(cls, *args, **kwargs):
-        if len(args) >= 2 or "inputs" in kwargs or "outputs" in kwargs:
+        # `Model(inputs, outputs)` is a `Functional`; a subclass becomes functional only when
+        # its own `__init__` passes inputs and outputs on to `Model.__init__` (see there).
+        if cls is Model and functional_init_arguments(args, kwargs):
             from kerascore.models.functional import Functional
 
-            if not issubclass(cls, Functional):
-                cls = Functional if cls is Model else _functional_variant(cls)
+            cls = Functional
         return super().__new__(cls)
 
     def __init__(self, *args, **kwargs):
+        if functional_init_arguments(args, kwargs):
+            from kerascore.models.functional import Functional
+
+            if not isinstance(self, Functional):
+                # As Keras does: what `Model.__init__` itself receives decides, not the
+                # arguments of the subclass's constructor (`VAE(encoder, decoder)`).
+                self.__class__ = _functional_variant(type(self))
+            Functional.__init__(self, *args, **kwargs)
+            return
         trainable = kwargs.pop("trainable", True)
         name = kwargs.pop("name", None)
         dtype = kwargs.pop("dtype", None)
@@ -180,6 +190,15 @@ class Model(Trainer, Layer):
 
 
 _FUNCTIONAL_VARIANTS = {}
+
+
+def functional_init_arguments(args, kwargs):
+    """Whether `Model.__init__` received a functional model's `inputs` and `outputs`."""
+    return (
+        len(args) == 2
+        or (len(args) == 1 and "outputs" in kwargs)
+        or ("inputs" in kwargs and "outputs" in kwargs)
+    )
 
 
 def _functional_variant(cls):

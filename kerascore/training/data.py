@@ -135,7 +135,7 @@ class ArrayFeed:
         """This data as a dataset split across the replicas of `strategy` (cached)."""
         if getattr(self, "_distributed_feed", None) is None:
             dataset = tf.data.Dataset.from_tensor_slices(
-                data_tuple(self.x, self.y, self.sample_weight)
+                pack_batch(self.x, self.y, self.sample_weight)
             )
             if self.shuffle:
                 dataset = dataset.shuffle(self.num_rows, reshuffle_each_iteration=True)
@@ -241,10 +241,11 @@ class DatasetFeed:
         )
 
 
-def data_tuple(x, y=None, sample_weight=None):
-    """`(x,)`, `(x, y)` or `(x, y, sample_weight)`, as datasets yield them."""
+def pack_batch(x, y=None, sample_weight=None):
+    """A batch as `train_step` receives it, as in Keras: `x` alone (a tuple or list `x` as
+    `(x,)`), `(x, y)` or `(x, y, sample_weight)`."""
     if y is None:
-        return (x,)
+        return (x,) if isinstance(x, (tuple, list)) else x
     if sample_weight is None:
         return (x, y)
     return (x, y, sample_weight)

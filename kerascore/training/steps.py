@@ -19,7 +19,7 @@ import tensorflow as tf
 
 from kerascore import backend
 from kerascore.training import data as data_module
-from kerascore.utils.data_utils import pack_x_y_sample_weight, unpack_x_y_sample_weight
+from kerascore.utils.data_utils import unpack_x_y_sample_weight
 
 
 def to_float_logs(logs):
@@ -107,7 +107,7 @@ class EpochLoop:
 
         def packed(batch):
             x, y, sample_weight = batch
-            return pack_x_y_sample_weight(x, y, sample_weight)
+            return data_module.pack_batch(x, y, sample_weight)
 
         returns_metrics = self._step_returns_metrics(step_fn)
         step_fn = backend.autograph_user_code_lazy(step_fn)
@@ -192,7 +192,7 @@ class EpochLoop:
         def weighted_step(data):
             if class_table is not None:
                 x, y, sample_weight = unpack_x_y_sample_weight(data)
-                data = pack_x_y_sample_weight(
+                data = data_module.pack_batch(
                     *self._with_class_weights((x, y, sample_weight), class_table)
                 )
             return step_fn(data)

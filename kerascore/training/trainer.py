@@ -1,6 +1,7 @@
 """`compile`, `fit`, `evaluate`, `predict` and the compiled steps behind them."""
 
 import functools
+import inspect
 
 import numpy as np
 import tensorflow as tf
@@ -204,6 +205,13 @@ class Trainer(EpochLoop, PredictLoop):
             )
         return terms[0] if len(terms) == 1 else tf.add_n(terms)
 
+    def _compute_loss(self, x, y, y_pred, sample_weight, training):
+        """Calls `compute_loss`, passing `training` only to an override that takes it (a
+        Keras 2-style `compute_loss(x, y, y_pred, sample_weight)` does not), as Keras does."""
+        if "training" in inspect.signature(self.compute_loss).parameters:
+            return self.compute_loss(x, y, y_pred, sample_weight, training=training)
+        return self.compute_loss(x, y, y_pred, sample_weight)
+
     def compute_metrics(self, x, y, y_pred, sample_weight=None):
         """Updates the compiled metrics and returns every metric's current result."""
         if self._compile_metrics is not None and y is not None:
@@ -220,7 +228,7 @@ class Trainer(EpochLoop, PredictLoop):
         variables = self._trainable_for_step()
         with tf.GradientTape() as tape:
             y_pred = outputs_in_float32(self(x, training=True))
-            loss = self.compute_loss(x=x, y=y, y_pred=y_pred, sample_weight=sample_weight)
+            loss = self._compute_loss(x, y, y_pred, sample_weight, training=True)
             scaled_loss = self.optimizer.scale_loss(loss)
         self._loss_tracker.update_state(
             losses_module.unscale_loss_for_distribution(loss), sample_weight=self._batch_size_of(x)
@@ -234,9 +242,7 @@ class Trainer(EpochLoop, PredictLoop):
         """Computes loss and metrics on a batch without updating weights; returns the logs."""
         x, y, sample_weight = unpack_x_y_sample_weight(data)
         y_pred = outputs_in_float32(self(x, training=False))
-        loss = self.compute_loss(
-            x=x, y=y, y_pred=y_pred, sample_weight=sample_weight, training=False
-        )
+        loss = self._compute_loss(x, y, y_pred, sample_weight, training=False)
         self._loss_tracker.update_state(
             losses_module.unscale_loss_for_distribution(loss), sample_weight=self._batch_size_of(x)
         )
