@@ -33,9 +33,9 @@ COVERED_FLOOR = {
     "keras.metrics": 60,
     "keras.optimizers": 15,
     "keras.callbacks": 14,
-    "keras.utils": 16,
+    "keras.utils": 17,
     "keras.random": 11,
-    "keras.datasets": 0,
+    "keras.datasets": 8,
 }
 
 DOC_PATH = pathlib.Path(__file__).resolve().parents[2] / "docs" / "keras_coverage.md"
