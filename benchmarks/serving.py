@@ -28,6 +28,7 @@ import signal
 import socket
 import subprocess
 import sys
+import tempfile
 import time
 from pathlib import Path
 
@@ -69,8 +70,9 @@ def free_port() -> int:
 
 
 @contextlib.contextmanager
-def naive_server(folder: Path):
+def naive_server():
     """The naive FastAPI + Keras 3 handler under uvicorn (one process); yields its URL."""
+    folder = Path(tempfile.mkdtemp(prefix="horn-naive-"))
     (folder / "naive_keras_server.py").write_text(NAIVE_SERVER)
     port = free_port()
     process = subprocess.Popen(
@@ -90,6 +92,7 @@ def naive_server(folder: Path):
     finally:
         os.killpg(process.pid, signal.SIGTERM)
         process.wait(timeout=30)
+        shutil.rmtree(folder, ignore_errors=True)
 
 
 def train_digits(client: httpx.Client) -> str:
@@ -145,7 +148,7 @@ def main() -> None:
             warm = client.post(path, json={"instances": [[0.0] * 64]}, timeout=120)
             warm.raise_for_status()
         results["horn"] = {case: measure(url, key, path, *case, args.seconds) for case in cases}
-    with tempfile_folder() as folder, naive_server(folder) as naive_url:
+    with naive_server() as naive_url:
         results["naive"] = {
             case: measure(naive_url, "none", "/predict", *case, args.seconds) for case in cases
         }
@@ -163,14 +166,6 @@ def main() -> None:
         )
         ratio = f"{horn_rps / naive_rps:.1f}x" if naive_rps >= 1 else "n/a (naive: no answer)"
         print(f"horn / naive requests/s, {rows} rows at {clients} clients: {ratio}")
-
-
-@contextlib.contextmanager
-def tempfile_folder():
-    import tempfile
-
-    with tempfile.TemporaryDirectory() as folder:
-        yield Path(folder)
 
 
 if __name__ == "__main__":

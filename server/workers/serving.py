@@ -109,16 +109,26 @@ def create_serving_app(settings: Any) -> Starlette:
             raise ValueError(f"{relative!r} is not a file of the data dir")
         return path
 
-    async def predict(request: Request) -> Response:
+    def authorized(request: Request) -> bool:
+        """Whether the request carries HORN_SERVING_TOKEN (always, when none is set)."""
         token = settings.serving_token or ""
-        if token and not hmac.compare_digest(request.headers.get(TOKEN_HEADER, ""), token):
+        return not token or hmac.compare_digest(request.headers.get(TOKEN_HEADER, ""), token)
+
+    def forwarded_target(request: Request) -> tuple[dict[str, Any], str, Path, Path | None]:
+        """The API's target header: (the target, job id, checkpoint path, source path).
+
+        Raises:
+            ValueError, KeyError, TypeError: not a target the API sends.
+        """
+        target = json.loads(request.headers.get(TARGET_HEADER, ""))
+        source = artifact(target["source"]) if target.get("source") else None
+        return target, str(target["job_id"]), artifact(target["checkpoint"]), source
+
+    async def predict(request: Request) -> Response:
+        if not authorized(request):
             return _error(401, "unauthorized", "A wrong or missing serving token.")
         try:
-            target = json.loads(request.headers.get(TARGET_HEADER, ""))
-            job_id = str(target["job_id"])
-            checkpoint = artifact(target["checkpoint"])
-            source = artifact(target["source"]) if target.get("source") else None
-            tf_serving = target.get("answer") == "tf_serving"
+            target, job_id, checkpoint, source = forwarded_target(request)
         except (ValueError, KeyError, TypeError) as error:
             return _error(400, "bad_request", f"Not a forwarded predict request: {error}")
         try:
@@ -147,7 +157,7 @@ def create_serving_app(settings: Any) -> Starlette:
             return _error(502, "predictor_error", str(error), {"job_id": job_id})
         except SandboxUnavailableError as error:
             return _error(503, "sandbox_unavailable", str(error))
-        if tf_serving:
+        if target.get("answer") == "tf_serving":
             answer = {"outputs" if "inputs" in payload else "predictions": predictions}
         else:
             answer = {"predictions": predictions, "job_id": job_id, "epoch": target.get("epoch")}
@@ -156,14 +166,10 @@ def create_serving_app(settings: Any) -> Starlette:
         return Response(content, media_type="application/json")
 
     async def export(request: Request) -> Response:
-        token = settings.serving_token or ""
-        if token and not hmac.compare_digest(request.headers.get(TOKEN_HEADER, ""), token):
+        if not authorized(request):
             return _error(401, "unauthorized", "A wrong or missing serving token.")
         try:
-            target = json.loads(request.headers.get(TARGET_HEADER, ""))
-            job_id = str(target["job_id"])
-            checkpoint = artifact(target["checkpoint"])
-            source = artifact(target["source"]) if target.get("source") else None
+            _, job_id, checkpoint, source = forwarded_target(request)
         except (ValueError, KeyError, TypeError) as error:
             return _error(400, "bad_request", f"Not a forwarded export request: {error}")
         pool: PredictorPool = request.app.state.pool
@@ -184,8 +190,7 @@ def create_serving_app(settings: Any) -> Starlette:
 
     async def health(request: Request) -> JSONResponse:
         body: dict[str, Any] = {"status": "ok", "pid": os.getpid()}
-        token = settings.serving_token or ""
-        if not token or hmac.compare_digest(request.headers.get(TOKEN_HEADER, ""), token):
+        if authorized(request):
             # Which jobs' models are loaded: for the API's operators only.
             body["predictors"] = [
                 {"job_id": item["job_id"], "batches": item["batches"]}

@@ -109,7 +109,9 @@ async def _predict(
         target = await run_in_threadpool(_resolve_target, session, tenant.id, job_id, checkpoint)
         targets.put(key, target)
     forwarded = {**target.forwarded, "epoch": target.epoch, "answer": answer}
-    content = await forward_prediction(request.app.state.serving, settings, forwarded, body)
+    content = await forward_to_serving(
+        request.app.state.serving, settings, "/predict", forwarded, body
+    )
     return Response(content, media_type="application/json")
 
 
@@ -137,28 +139,12 @@ async def export_model(
             {"format": format},
         )
     target = await run_in_threadpool(_resolve_target, session, tenant.id, job_id, checkpoint)
-    headers = {TARGET_HEADER: json.dumps(target.forwarded)}
-    if settings.serving_token:
-        headers[TOKEN_HEADER] = settings.serving_token
-    try:
-        response = await _post_to_serving(
-            request.app.state.serving, job_id, "/export", headers=headers,
-            timeout=settings.predictor_timeout_s + 10,
-        )  # fmt: skip
-    except TimeoutError:
-        raise ApiError(
-            504,
-            "export_timeout",
-            f"The export took longer than {settings.predictor_timeout_s:g} s "
-            "(HORN_PREDICTOR_TIMEOUT_S).",
-        ) from None
-    except ConnectionError as error:
-        raise _unreachable(error) from None
-    if response.status_code != 200:
-        raise _relayed_error(response)
+    archive = await forward_to_serving(
+        request.app.state.serving, settings, "/export", target.forwarded, what="export"
+    )
     name = f"{job_id}-epoch-{target.epoch:04d}-savedmodel.tar.gz"
     return Response(
-        response.content,
+        archive,
         media_type="application/gzip",
         headers={"Content-Disposition": f'attachment; filename="{name}"'},
     )
@@ -230,10 +216,19 @@ async def _read_body(request: Request, settings: Any) -> bytes:
     return bytes(raw)
 
 
-async def forward_prediction(
-    directory: ServingDirectory, settings: Any, target: dict[str, Any], body: bytes
+async def forward_to_serving(
+    directory: ServingDirectory,
+    settings: Any,
+    path: str,
+    target: dict[str, Any],
+    body: bytes = b"",
+    what: str = "prediction",
 ) -> bytes:
-    """Sends the client's body and its target to the serving process; returns the answer's bytes.
+    """Sends a body and its target to the job's serving process; returns the answer's bytes.
+
+    Args:
+        path: `/predict` or `/export`.
+        what: what the request is, for the 504's code and message (`prediction`, `export`).
 
     Raises:
         ApiError: the serving process's 4xx/5xx (422 for a body or rows that do not fit the
@@ -245,15 +240,16 @@ async def forward_prediction(
         headers[TOKEN_HEADER] = settings.serving_token
     try:
         response = await _post_to_serving(
-            directory, target["job_id"], "/predict", content=body, headers=headers,
+            directory, target["job_id"], path, content=body, headers=headers,
             timeout=settings.predictor_timeout_s + 10,
         )  # fmt: skip
     except TimeoutError:
         raise ApiError(
             504,
-            "prediction_timeout",
-            f"The prediction took longer than {settings.predictor_timeout_s:g} s "
-            "(HORN_PREDICTOR_TIMEOUT_S). Send fewer instances or retry.",
+            f"{what}_timeout",
+            f"The {what} took longer than {settings.predictor_timeout_s:g} s "
+            "(HORN_PREDICTOR_TIMEOUT_S). "
+            + ("Send fewer instances or retry." if what == "prediction" else "Retry."),
         ) from None
     except ConnectionError as error:
         raise _unreachable(error) from None
