@@ -3,19 +3,58 @@
 from __future__ import annotations
 
 import functools
+import os
 from pathlib import Path
-from typing import Literal
+from typing import Any, Literal
 
 from pydantic import Field, model_validator
-from pydantic_settings import BaseSettings, SettingsConfigDict
+from pydantic.fields import FieldInfo
+from pydantic_settings import (
+    BaseSettings,
+    PydanticBaseSettingsSource,
+    SettingsConfigDict,
+)
 
 PLACEHOLDER_SECRETS = frozenset(
     {"changeme", "change-me", "change_me", "secret", "password", "horn", "test", "dev", "default"}
 )
 
 
+class SecretFileSource(PydanticBaseSettingsSource):
+    """Reads `HORN_<NAME>_FILE`: a file whose content (trailing newline removed) is the value.
+
+    Docker and Kubernetes hand secrets over as files; compose's one-shot `secrets` service
+    writes them. `HORN_<NAME>` itself, when set, wins over the file.
+    """
+
+    def get_field_value(self, field: FieldInfo, field_name: str) -> tuple[Any, str, bool]:
+        variable = f"HORN_{field_name.upper()}_FILE"
+        path = os.environ.get(variable)
+        if not path:
+            return None, field_name, False
+        try:
+            value = Path(path).read_text(encoding="utf-8").rstrip("\r\n")
+        except OSError as error:
+            raise ValueError(
+                f"{variable}={path} cannot be read ({error.strerror}). Point it at a readable "
+                f"file holding the value of HORN_{field_name.upper()}, or unset it."
+            ) from error
+        return value, field_name, False
+
+    def __call__(self) -> dict[str, Any]:
+        values = {}
+        for field_name, field in self.settings_cls.model_fields.items():
+            value, _, _ = self.get_field_value(field, field_name)
+            if value is not None:
+                values[field_name] = value
+        return values
+
+
 class Settings(BaseSettings):
     """Settings of the API, the workers and the CLI, read from `HORN_*` environment variables.
+
+    Every setting can also come from a file named by `HORN_<NAME>_FILE` (Docker secrets); the
+    variable itself wins when both are set.
 
     Attributes:
         data_dir: `HORN_DATA_DIR`, root of every file Horn keeps (datasets, model sources,
@@ -121,6 +160,17 @@ class Settings(BaseSettings):
     """
 
     model_config = SettingsConfigDict(env_prefix="HORN_", extra="ignore")
+
+    @classmethod
+    def settings_customise_sources(
+        cls,
+        settings_cls: type[BaseSettings],
+        init_settings: PydanticBaseSettingsSource,
+        env_settings: PydanticBaseSettingsSource,
+        dotenv_settings: PydanticBaseSettingsSource,
+        file_secret_settings: PydanticBaseSettingsSource,
+    ) -> tuple[PydanticBaseSettingsSource, ...]:
+        return (init_settings, env_settings, SecretFileSource(settings_cls))
 
     data_dir: Path = Path("./horn-data")
     database_url: str | None = None
