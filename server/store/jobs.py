@@ -187,7 +187,25 @@ def update_owned_job(
 
 
 def open_attempt(session: Session, lease: Lease) -> None:
-    """Records the attempt the claim started."""
+    """Records the attempt the claim started, closing earlier ones still open.
+
+    A claim may take a job straight from a worker that died (its lease expired before the
+    reconciler saw it); that worker's attempt never closes itself.
+    """
+    session.execute(
+        update(Attempt)
+        .where(
+            Attempt.job_id == lease.job_id,
+            Attempt.number < lease.attempt,
+            Attempt.finished_at.is_(None),
+        )
+        .values(
+            finished_at=utcnow(),
+            outcome="lease_expired",
+            message=f"Its worker stopped renewing the lease; attempt {lease.attempt} took over.",
+        )
+        .execution_options(synchronize_session=False)
+    )
     session.add(Attempt(job_id=lease.job_id, number=lease.attempt, worker=lease.owner))
 
 
@@ -393,6 +411,30 @@ def expire_leases(session: Session, now: datetime) -> list[Recovered]:
             .execution_options(synchronize_session=False)
         )
     return recovered
+
+
+def close_dead_attempts(session: Session, now: datetime) -> int:
+    """Closes attempts left open by a worker that died: of a finished job, or superseded.
+
+    Returns:
+        How many attempts it closed.
+    """
+    finished_jobs = select(Job.id).where(Job.status.in_(list(JobStatus.TERMINAL)))
+    superseded = select(Job.attempt_count).where(Job.id == Attempt.job_id).scalar_subquery()
+    closed = session.execute(
+        update(Attempt)
+        .where(
+            Attempt.finished_at.is_(None),
+            or_(Attempt.job_id.in_(finished_jobs), Attempt.number < superseded),
+        )
+        .values(
+            finished_at=now,
+            outcome="lease_expired",
+            message="Its worker stopped before closing it; the job went on without it.",
+        )
+        .execution_options(synchronize_session=False)
+    )
+    return closed.rowcount
 
 
 def take_unsent_jobs(session: Session, now: datetime, queued_timeout_s: float) -> list[Recovered]:

@@ -6,7 +6,9 @@ every change is one conditional UPDATE in `server.store.jobs`):
 - `starting`/`running` with an expired lease (its worker died or froze) -> `queued` again, its
   attempt closed `lease_expired`; the next attempt resumes from the latest checkpoint;
 - `cancelling` with an expired lease -> `cancelled`;
-- `queued` and never sent (the broker was down) or unclaimed for HORN_QUEUED_TIMEOUT_S -> sent.
+- `queued` and never sent (the broker was down) or unclaimed for HORN_QUEUED_TIMEOUT_S -> sent;
+- an attempt left open by a worker that died (its job finished or moved on to a later
+  attempt) -> closed `lease_expired`.
 
 Messages go out before status events: an event bus that is down (Redis restarting) must not keep
 a job from being sent again.
@@ -44,6 +46,7 @@ def reconcile_jobs(resources: WorkerResources, enqueue: Any) -> list[str]:
     now = utcnow()
     with session_scope(resources.sessions) as session:
         recovered = job_store.expire_leases(session, now)
+        job_store.close_dead_attempts(session, now)
         unsent = job_store.take_unsent_jobs(session, now, resources.settings.queued_timeout_s)
     sent = []
     for job in [job for job in recovered if job.queue is not None] + unsent:

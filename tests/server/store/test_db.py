@@ -24,8 +24,9 @@ from server.store.db import (
     make_engine,
     session_factory,
     session_scope,
+    utcnow,
 )
-from server.store.jobs import update_job_if
+from server.store.jobs import claim_job, close_dead_attempts, open_attempt, update_job_if
 from server.store.keys import authenticate, create_api_key, hash_api_key, revoke_api_key
 from server.store.migrate import upgrade_database
 
@@ -48,8 +49,8 @@ def sessions(db_url):
     engine.dispose()
 
 
-def _add_job(session, **values):
-    tenant = Tenant(name="acme")
+def _add_job(session, tenant_name="acme", **values):
+    tenant = Tenant(name=tenant_name)
     session.add(tenant)
     session.flush()
     model = ModelSource(
@@ -163,6 +164,44 @@ def test_conditional_update_lets_exactly_one_claimer_win(sessions):
         assert not update_job_if(session, job_id, [JobStatus.QUEUED], status=JobStatus.RUNNING)
         with pytest.raises(ValueError, match="Received: \\['bogus'\\]"):
             update_job_if(session, job_id, ["bogus"], status=JobStatus.RUNNING)
+
+
+def test_a_dead_workers_attempt_is_closed_when_another_takes_over(sessions):
+    with session_scope(sessions) as session:
+        job_id = _add_job(session).id
+    with session_scope(sessions) as session:
+        first = claim_job(session, job_id, "worker-a", lease_seconds=-1)  # dies at once
+        open_attempt(session, first)
+    with session_scope(sessions) as session:
+        second = claim_job(session, job_id, "worker-b", lease_seconds=30)
+        assert second is not None and second.attempt == 2
+        open_attempt(session, second)
+    with sessions() as session:
+        attempts = session.scalars(
+            sqlalchemy.select(Attempt).where(Attempt.job_id == job_id).order_by(Attempt.number)
+        ).all()
+        assert [(a.number, a.outcome, a.finished_at is None) for a in attempts] == [
+            (1, "lease_expired", False),
+            (2, None, True),
+        ]
+
+
+def test_the_reconciler_closes_attempts_of_finished_jobs(sessions):
+    with session_scope(sessions) as session:
+        job = _add_job(session, status=JobStatus.SUCCEEDED, attempt_count=2)
+        session.add_all(
+            [Attempt(job_id=job.id, number=1), Attempt(job_id=job.id, number=2, outcome="x")]
+        )
+        open_job = _add_job(session, "other", status=JobStatus.RUNNING, attempt_count=1)
+        session.add(Attempt(job_id=open_job.id, number=1))
+    with session_scope(sessions) as session:
+        assert close_dead_attempts(session, utcnow()) == 2
+        assert close_dead_attempts(session, utcnow()) == 0
+    with sessions() as session:
+        still_open = session.scalars(
+            sqlalchemy.select(Attempt.job_id).where(Attempt.finished_at.is_(None))
+        ).all()
+        assert still_open == [open_job.id]
 
 
 def test_deleting_a_dataset_keeps_its_finished_jobs(sessions):
