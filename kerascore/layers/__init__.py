@@ -67,6 +67,7 @@ from kerascore.layers.pooling.max_pooling1d import MaxPool1D, MaxPooling1D
 from kerascore.layers.pooling.max_pooling2d import MaxPool2D, MaxPooling2D
 from kerascore.layers.pooling.max_pooling3d import MaxPool3D, MaxPooling3D
 from kerascore.layers.preprocessing.categorical import CategoryEncoding, Hashing
+from kerascore.layers.preprocessing.hashed_crossing import HashedCrossing
 from kerascore.layers.preprocessing.image_preprocessing.center_crop import CenterCrop
 from kerascore.layers.preprocessing.image_preprocessing.random_contrast import RandomContrast
 from kerascore.layers.preprocessing.image_preprocessing.random_crop import RandomCrop
@@ -169,6 +170,7 @@ __all__ = [
     "GlobalMaxPooling2D",
     "GlobalMaxPooling3D",
     "GroupNormalization",
+    "HashedCrossing",
     "Hashing",
     "Identity",
     "Input",
