@@ -1,7 +1,8 @@
 """Losses: functions and `Loss` classes, with the maths and reductions of Keras 3.
 
 One module per family, as in Keras: `loss.py` (the base and the reductions),
-`regression_losses.py`, `hinge_losses.py`, `probabilistic_losses.py`. String identifiers
+`regression_losses.py`, `hinge_losses.py`, `probabilistic_losses.py`, `segmentation_losses.py`
+(Dice, Tversky), `metric_learning_losses.py` (Circle, CTC). String identifiers
 resolve through `get()` below.
 """
 
@@ -25,6 +26,7 @@ from kerascore.losses.loss import (
     standardize_reduction,
     unscale_loss_for_distribution,
 )
+from kerascore.losses.metric_learning_losses import CTC, Circle, circle, ctc
 from kerascore.losses.probabilistic_losses import (
     BCE,
     KLD,
@@ -32,6 +34,7 @@ from kerascore.losses.probabilistic_losses import (
     BinaryFocalCrossentropy,
     CategoricalCrossentropy,
     CategoricalFocalCrossentropy,
+    CategoricalGeneralizedCrossEntropy,
     KLDivergence,
     Poisson,
     SparseCategoricalCrossentropy,
@@ -40,6 +43,7 @@ from kerascore.losses.probabilistic_losses import (
     binary_focal_crossentropy,
     categorical_crossentropy,
     categorical_focal_crossentropy,
+    categorical_generalized_cross_entropy,
     kl_divergence,
     kld,
     poisson,
@@ -70,6 +74,7 @@ from kerascore.losses.regression_losses import (
     mse,
     msle,
 )
+from kerascore.losses.segmentation_losses import Dice, Tversky, dice, tversky
 from kerascore.saving.serialization import (
     deserialize_keras_object,
     resolve_identifier,
@@ -77,6 +82,16 @@ from kerascore.saving.serialization import (
 )
 
 __all__ = [
+    "CTC",
+    "CategoricalGeneralizedCrossEntropy",
+    "Circle",
+    "Dice",
+    "Tversky",
+    "categorical_generalized_cross_entropy",
+    "circle",
+    "ctc",
+    "dice",
+    "tversky",
     "BCE",
     "BinaryCrossentropy",
     "BinaryFocalCrossentropy",
@@ -177,6 +192,16 @@ _ALL = (
     hinge,
     squared_hinge,
     categorical_hinge,
+    CTC,
+    Dice,
+    Tversky,
+    Circle,
+    CategoricalGeneralizedCrossEntropy,
+    ctc,
+    dice,
+    tversky,
+    circle,
+    categorical_generalized_cross_entropy,
 )
 ALL_OBJECTS_DICT = {obj.__name__: obj for obj in _ALL}
 ALL_OBJECTS_DICT.update(

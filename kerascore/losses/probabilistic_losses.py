@@ -503,3 +503,53 @@ kld = KLD = kl_divergence
 
 
 bce = BCE = binary_crossentropy
+
+
+@register_builtin
+def categorical_generalized_cross_entropy(y_true, y_pred, q):
+    """Generalized cross entropy `(1 - p**q) / q`, `p` the probability of the true class.
+
+    Robust to noisy labels (Zhang & Sabuncu, 2018): as `q` nears 0 it behaves like
+    crossentropy, as `q` nears 1 like mean absolute error.
+
+    Args:
+        y_true: Integer class indices, `(batch_size,)`.
+        y_pred: Class probabilities, `(batch_size, num_classes)`.
+        q: The noise parameter, in `(0, 1)`.
+
+    Returns:
+        Per-sample losses, `(batch_size,)`.
+    """
+    y_pred = tf.convert_to_tensor(y_pred)
+    one_hot = tf.one_hot(tf.cast(y_true, "int32"), tf.shape(y_pred)[-1], dtype=y_pred.dtype)
+    p = tf.reduce_sum(y_pred * one_hot, axis=-1)
+    return (1 - tf.pow(p, tf.cast(q, p.dtype))) / q
+
+
+@register_builtin
+class CategoricalGeneralizedCrossEntropy(NamedLossWrapper):
+    """Generalized cross entropy between integer labels and class probabilities.
+
+    Args:
+        q: The noise parameter, in `(0, 1)`.
+        reduction: See `Loss`.
+        name: Name of the loss.
+        dtype: See `Loss`.
+
+    Raises:
+        ValueError: if `q` is not strictly between 0 and 1.
+    """
+
+    _fn = categorical_generalized_cross_entropy
+    _config_keys = ("q",)
+
+    def __init__(
+        self,
+        q=0.5,
+        reduction="sum_over_batch_size",
+        name="categorical_generalized_cross_entropy",
+        dtype=None,
+    ):
+        if not 0 < q < 1:
+            raise ValueError(f"Expected `q` in the open interval (0, 1). Received: q={q}")
+        super().__init__(reduction=reduction, name=name, dtype=dtype, q=q)

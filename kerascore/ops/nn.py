@@ -442,6 +442,36 @@ def dot_product_attention(
     return tf.einsum("BNTS,BSNH->BTNH", probabilities, value)
 
 
+@op("ctc_loss")
+def ctc_loss(target, output, target_length, output_length, mask_index=0):
+    """Connectionist temporal classification loss, one value per sample.
+
+    Args:
+        target: Integer labels, `(batch_size, max_label_length)`.
+        output: Logits, `(batch_size, max_time, num_classes)` (not softmax-normalised).
+        target_length: Label lengths, `(batch_size,)`.
+        output_length: Logit sequence lengths, `(batch_size,)`.
+        mask_index: The blank class.
+
+    Returns:
+        The negative log-likelihood of each label sequence, `(batch_size,)`.
+    """
+    target = _convert(target, "int32")
+    output = _convert(output)
+    result_dtype = result_type(output.dtype, "float32")
+    # tf.nn.ctc_loss refuses float64 and computes half precision in float32 anyway.
+    compute_dtype = "float32" if result_dtype == "float64" else result_dtype
+    loss = tf.nn.ctc_loss(
+        labels=target,
+        logits=tf.cast(output, compute_dtype),
+        label_length=_convert(target_length, "int32"),
+        logit_length=_convert(output_length, "int32"),
+        blank_index=mask_index,
+        logits_time_major=False,
+    )
+    return tf.cast(loss, result_dtype)
+
+
 __all__ = [
     "average_pool",
     "batch_normalization",
@@ -449,6 +479,7 @@ __all__ = [
     "categorical_crossentropy",
     "celu",
     "conv",
+    "ctc_loss",
     "depthwise_conv",
     "dot_product_attention",
     "elu",
