@@ -245,17 +245,23 @@ class Registration:
         self.redis.close()
 
 
-def run_serving(settings: Any, log_level: str = "warning") -> None:
-    """Runs the serving app under uvicorn until SIGINT/SIGTERM."""
+def run_serving(
+    settings: Any, log_level: str = "warning", host: str | None = None, port: int | None = None
+) -> None:
+    """Runs the serving app under uvicorn until SIGINT/SIGTERM.
+
+    It listens on `host`:`port` when given (compose: every address, as replicas of one service
+    share a name), else on HORN_SERVING_URL's, else on a Unix socket in the data dir.
+    """
     import urllib.parse
 
     import uvicorn
 
     app = create_serving_app(settings)
     options: dict[str, Any] = {"log_level": log_level, "access_log": False}
-    if settings.serving_url:
+    if host or port or settings.serving_url:
         url = urllib.parse.urlsplit(settings.serving_url)
-        options.update(host=url.hostname or "127.0.0.1", port=url.port or 8001)
+        options.update(host=host or url.hostname or "127.0.0.1", port=port or url.port or 8001)
     else:
         socket_path = serving_socket(settings)
         socket_path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
