@@ -67,6 +67,7 @@ from kerascore.layers.pooling.max_pooling1d import MaxPool1D, MaxPooling1D
 from kerascore.layers.pooling.max_pooling2d import MaxPool2D, MaxPooling2D
 from kerascore.layers.pooling.max_pooling3d import MaxPool3D, MaxPooling3D
 from kerascore.layers.preprocessing.categorical import CategoryEncoding, Hashing
+from kerascore.layers.preprocessing.discretization import Discretization
 from kerascore.layers.preprocessing.hashed_crossing import HashedCrossing
 from kerascore.layers.preprocessing.image_preprocessing.center_crop import CenterCrop
 from kerascore.layers.preprocessing.image_preprocessing.random_contrast import RandomContrast
@@ -78,6 +79,7 @@ from kerascore.layers.preprocessing.image_preprocessing.random_zoom import Rando
 from kerascore.layers.preprocessing.image_preprocessing.resizing import Resizing
 from kerascore.layers.preprocessing.integer_lookup import IntegerLookup
 from kerascore.layers.preprocessing.normalization import Normalization, Rescaling
+from kerascore.layers.preprocessing.pipeline import Pipeline
 from kerascore.layers.preprocessing.string_lookup import StringLookup
 from kerascore.layers.preprocessing.text_vectorization import TextVectorization
 from kerascore.layers.regularization.activity_regularization import ActivityRegularization
@@ -148,6 +150,7 @@ __all__ = [
     "Dense",
     "DepthwiseConv1D",
     "DepthwiseConv2D",
+    "Discretization",
     "Dot",
     "Dropout",
     "ELU",
@@ -197,6 +200,7 @@ __all__ = [
     "Normalization",
     "PReLU",
     "Permute",
+    "Pipeline",
     "RMSNormalization",
     "RNN",
     "RandomContrast",
