@@ -2,8 +2,8 @@
 
 One module per family, as in Keras: `metric.py` (the base), `reduction_metrics.py`,
 `accuracy_metrics.py`, `regression_metrics.py`, `hinge_metrics.py`, `probabilistic_metrics.py`,
-`confusion_metrics.py`, `f_score_metrics.py`, `iou_metrics.py`. String identifiers resolve
-through `get()` below.
+`confusion_metrics.py`, `f_score_metrics.py`, `iou_metrics.py`, `correlation_metrics.py`. String
+identifiers resolve through `get()` below.
 """
 
 from kerascore.losses import (
@@ -45,14 +45,25 @@ from kerascore.metrics.confusion_metrics import (
     FalseNegatives,
     FalsePositives,
     Precision,
+    PrecisionAtRecall,
     Recall,
+    RecallAtPrecision,
+    SensitivityAtSpecificity,
+    SensitivitySpecificityBase,
+    SpecificityAtSensitivity,
     TrueNegatives,
     TruePositives,
     update_confusion_matrix_variables,
 )
+from kerascore.metrics.correlation_metrics import (
+    ConcordanceCorrelation,
+    PearsonCorrelation,
+    concordance_correlation,
+    pearson_correlation,
+)
 from kerascore.metrics.f_score_metrics import F1Score, FBetaScore
 from kerascore.metrics.hinge_metrics import CategoricalHinge, Hinge, SquaredHinge
-from kerascore.metrics.iou_metrics import MeanIoU
+from kerascore.metrics.iou_metrics import BinaryIoU, IoU, MeanIoU, OneHotIoU, OneHotMeanIoU
 from kerascore.metrics.metric import Metric
 from kerascore.metrics.probabilistic_metrics import (
     BinaryCrossentropy,
@@ -87,6 +98,19 @@ from kerascore.saving.serialization import (
 from kerascore.utils.naming import to_snake_case
 
 __all__ = [
+    "BinaryIoU",
+    "ConcordanceCorrelation",
+    "IoU",
+    "OneHotIoU",
+    "OneHotMeanIoU",
+    "PearsonCorrelation",
+    "PrecisionAtRecall",
+    "RecallAtPrecision",
+    "SensitivityAtSpecificity",
+    "SensitivitySpecificityBase",
+    "SpecificityAtSensitivity",
+    "concordance_correlation",
+    "pearson_correlation",
     "ConfusionMatrix",
     "NEG_INF",
     "reduce_to_samplewise_values",
@@ -189,6 +213,16 @@ _CLASSES = (
     F1Score,
     R2Score,
     MeanIoU,
+    IoU,
+    BinaryIoU,
+    OneHotIoU,
+    OneHotMeanIoU,
+    PearsonCorrelation,
+    ConcordanceCorrelation,
+    PrecisionAtRecall,
+    RecallAtPrecision,
+    SensitivityAtSpecificity,
+    SpecificityAtSensitivity,
     Hinge,
     SquaredHinge,
     CategoricalHinge,

@@ -1,4 +1,5 @@
-"""Metrics counted from a confusion matrix at thresholds: TP/FP/TN/FN, precision, recall, AUC."""
+"""Metrics counted from a confusion matrix at thresholds: TP/FP/TN/FN, precision, recall, AUC,
+and one rate at a floor on another (`PrecisionAtRecall`, `SensitivityAtSpecificity`, ...)."""
 
 from enum import Enum
 
@@ -471,3 +472,153 @@ class TrueNegatives(_ConfusionMatrixConditionCount):
 class FalseNegatives(_ConfusionMatrixConditionCount):
     __doc__ = "Counts (weighted) false negatives." + _COUNT_ARGS
     _condition = ConfusionMatrix.FALSE_NEGATIVES
+
+
+class SensitivitySpecificityBase(Metric):
+    """Shared body of the metrics that maximise one rate subject to a floor on another.
+
+    Confusion counts are kept at `num_thresholds` evenly spaced thresholds in `[0, 1]`; the
+    result is the best dependent rate over the thresholds where the constrained rate reaches
+    `value`.
+
+    Args:
+        value: The floor of the constrained rate, in `[0, 1]`.
+        num_thresholds: Number of thresholds (1 gives the single threshold 0.5).
+        class_id: Computes the metric for one class column.
+        name: Name of the metric.
+        dtype: Dtype of the metric.
+
+    Raises:
+        ValueError: if `num_thresholds` is not positive.
+    """
+
+    _direction = "up"
+
+    def __init__(self, value, num_thresholds=200, class_id=None, name=None, dtype=None):
+        if num_thresholds <= 0:
+            raise ValueError(
+                "Argument `num_thresholds` must be an integer > 0. "
+                f"Received: num_thresholds={num_thresholds}"
+            )
+        super().__init__(name=name, dtype=dtype)
+        self.value = value
+        self.class_id = class_id
+        self.num_thresholds = num_thresholds
+        if num_thresholds == 1:
+            self.thresholds = [0.5]
+        else:
+            inner = [(i + 1) * 1.0 / (num_thresholds - 1) for i in range(num_thresholds - 2)]
+            self.thresholds = [0.0] + inner + [1.0]
+        n = len(self.thresholds)
+        self.true_positives = self.add_variable((n,), name="true_positives")
+        self.false_positives = self.add_variable((n,), name="false_positives")
+        self.true_negatives = self.add_variable((n,), name="true_negatives")
+        self.false_negatives = self.add_variable((n,), name="false_negatives")
+
+    def update_state(self, y_true, y_pred, sample_weight=None):
+        """Accumulates the confusion counts of one batch at every threshold."""
+        update_confusion_matrix_variables(
+            {
+                ConfusionMatrix.TRUE_POSITIVES: self.true_positives,
+                ConfusionMatrix.TRUE_NEGATIVES: self.true_negatives,
+                ConfusionMatrix.FALSE_POSITIVES: self.false_positives,
+                ConfusionMatrix.FALSE_NEGATIVES: self.false_negatives,
+            },
+            y_true,
+            y_pred,
+            thresholds=self.thresholds,
+            class_id=self.class_id,
+            sample_weight=sample_weight,
+        )
+
+    def _rates(self):
+        tp, fp = self.true_positives, self.false_positives
+        tn, fn = self.true_negatives, self.false_negatives
+        return {
+            "sensitivity": tf.math.divide_no_nan(tp, tp + fn),
+            "specificity": tf.math.divide_no_nan(tn, tn + fp),
+            "precision": tf.math.divide_no_nan(tp, tp + fp),
+        }
+
+    def result(self):
+        rates = self._rates()
+        feasible = rates[self._constrained] >= self.value
+        dependent = rates[self._dependent]
+        return tf.reduce_max(tf.where(feasible, dependent, tf.zeros_like(dependent)))
+
+    def get_config(self):
+        return {
+            **super().get_config(),
+            "class_id": self.class_id,
+            "num_thresholds": self.num_thresholds,
+            self._value_name: self.value,
+        }
+
+
+def _checked_rate(name, value):
+    if value < 0 or value > 1:
+        raise ValueError(f"Argument `{name}` must be in the range [0, 1]. Received: {name}={value}")
+    return value
+
+
+_AT_ARGS = """
+        num_thresholds: Number of evenly spaced thresholds in `[0, 1]` the counts are kept at.
+        class_id: Computes the metric for one class column.
+        name: Name of the metric.
+        dtype: Dtype of the metric.
+
+    Raises:
+        ValueError: if the floor is outside `[0, 1]`.
+    """
+
+
+@register_builtin
+class SensitivityAtSpecificity(SensitivitySpecificityBase):
+    __doc__ = (
+        "Best sensitivity (recall) at a threshold whose specificity is >= `specificity`.\n\n"
+        "    Args:\n        specificity: The specificity floor, in `[0, 1]`." + _AT_ARGS
+    )
+    _constrained, _dependent, _value_name = "specificity", "sensitivity", "specificity"
+
+    def __init__(self, specificity, num_thresholds=200, class_id=None, name=None, dtype=None):
+        self.specificity = _checked_rate("specificity", specificity)
+        super().__init__(specificity, num_thresholds, class_id, name, dtype)
+
+
+@register_builtin
+class SpecificityAtSensitivity(SensitivitySpecificityBase):
+    __doc__ = (
+        "Best specificity at a threshold whose sensitivity is >= `sensitivity`.\n\n"
+        "    Args:\n        sensitivity: The sensitivity floor, in `[0, 1]`." + _AT_ARGS
+    )
+    _constrained, _dependent, _value_name = "sensitivity", "specificity", "sensitivity"
+
+    def __init__(self, sensitivity, num_thresholds=200, class_id=None, name=None, dtype=None):
+        self.sensitivity = _checked_rate("sensitivity", sensitivity)
+        super().__init__(sensitivity, num_thresholds, class_id, name, dtype)
+
+
+@register_builtin
+class PrecisionAtRecall(SensitivitySpecificityBase):
+    __doc__ = (
+        "Best precision at a threshold whose recall is >= `recall`.\n\n"
+        "    Args:\n        recall: The recall floor, in `[0, 1]`." + _AT_ARGS
+    )
+    _constrained, _dependent, _value_name = "sensitivity", "precision", "recall"
+
+    def __init__(self, recall, num_thresholds=200, class_id=None, name=None, dtype=None):
+        self.recall = _checked_rate("recall", recall)
+        super().__init__(recall, num_thresholds, class_id, name, dtype)
+
+
+@register_builtin
+class RecallAtPrecision(SensitivitySpecificityBase):
+    __doc__ = (
+        "Best recall at a threshold whose precision is >= `precision`.\n\n"
+        "    Args:\n        precision: The precision floor, in `[0, 1]`." + _AT_ARGS
+    )
+    _constrained, _dependent, _value_name = "precision", "sensitivity", "precision"
+
+    def __init__(self, precision, num_thresholds=200, class_id=None, name=None, dtype=None):
+        self.precision = _checked_rate("precision", precision)
+        super().__init__(precision, num_thresholds, class_id, name, dtype)

@@ -1,22 +1,24 @@
-"""`MeanIoU`: mean intersection over union of classes."""
+"""Intersection-over-union metrics: `IoU`, `MeanIoU`, `BinaryIoU`, `OneHotIoU`,
+`OneHotMeanIoU`, all read from one accumulated confusion matrix."""
 
 import tensorflow as tf
 
 from kerascore import backend
 from kerascore.metrics.metric import Metric
-from kerascore.saving.serialization import (
-    register_builtin,
-)
+from kerascore.saving.serialization import register_builtin
 
 
 @register_builtin
-class MeanIoU(Metric):
-    """Mean intersection-over-union over classes, from an accumulated confusion matrix.
+class IoU(Metric):
+    """Intersection-over-union of chosen classes, averaged over those classes.
 
-    Classes absent from both labels and predictions are left out of the mean.
+    `IoU = true_positives / (true_positives + false_positives + false_negatives)`, from a
+    confusion matrix accumulated over batches. Target classes absent from both labels and
+    predictions are left out of the mean.
 
     Args:
         num_classes: Number of classes (the confusion matrix is `num_classes` square).
+        target_class_ids: The class ids whose IoU is averaged.
         name: Name of the metric.
         dtype: Dtype of the confusion matrix; defaults to int64 (the result is float32).
         ignore_class: A label value whose samples are not counted.
@@ -25,7 +27,8 @@ class MeanIoU(Metric):
         axis: Class axis for the argmax of non-sparse inputs.
 
     Raises:
-        ValueError: if `num_classes` is not an integer >= 1.
+        ValueError: if `num_classes` is not an integer >= 1 or a target class id is out of
+            `[0, num_classes)`.
     """
 
     _direction = "up"
@@ -33,6 +36,7 @@ class MeanIoU(Metric):
     def __init__(
         self,
         num_classes,
+        target_class_ids,
         name=None,
         dtype=None,
         ignore_class=None,
@@ -45,13 +49,19 @@ class MeanIoU(Metric):
                 "Expected `num_classes` to be an integer >= 1. "
                 f"Received: num_classes={num_classes!r}"
             )
+        target_class_ids = list(target_class_ids)
+        if not target_class_ids or max(target_class_ids) >= num_classes:
+            raise ValueError(
+                f"Expected `target_class_ids` to be class ids in [0, {num_classes}). "
+                f"Received: target_class_ids={target_class_ids}"
+            )
         super().__init__(name=name, dtype=dtype or "int64")
         self.num_classes = num_classes
+        self.target_class_ids = target_class_ids
         self.ignore_class = ignore_class
         self.sparse_y_true = sparse_y_true
         self.sparse_y_pred = sparse_y_pred
         self.axis = axis
-        self.target_class_ids = list(range(num_classes))
         self.total_cm = self.add_variable((num_classes, num_classes), name="total_confusion_matrix")
 
     def update_state(self, y_true, y_pred, sample_weight=None):
@@ -83,6 +93,9 @@ class MeanIoU(Metric):
         sum_over_col = tf.cast(tf.reduce_sum(self.total_cm, axis=1), "float32")
         true_positives = tf.cast(tf.linalg.diag_part(self.total_cm), "float32")
         denominator = sum_over_row + sum_over_col - true_positives
+        target_class_ids = tf.constant(self.target_class_ids, dtype="int32")
+        true_positives = tf.gather(true_positives, target_class_ids)
+        denominator = tf.gather(denominator, target_class_ids)
         valid = denominator > 1e-9
         iou = tf.where(valid, true_positives / (denominator + backend.epsilon()), 0.0)
         num_valid = tf.reduce_sum(tf.cast(valid, "float32"))
@@ -92,8 +105,156 @@ class MeanIoU(Metric):
         return {
             **super().get_config(),
             "num_classes": self.num_classes,
+            "target_class_ids": self.target_class_ids,
             "ignore_class": self.ignore_class,
             "sparse_y_true": self.sparse_y_true,
             "sparse_y_pred": self.sparse_y_pred,
             "axis": self.axis,
         }
+
+
+@register_builtin
+class BinaryIoU(IoU):
+    """IoU of binary labels against scores thresholded at `threshold`.
+
+    Args:
+        target_class_ids: Which of the classes 0 and 1 are averaged.
+        threshold: Scores `>= threshold` predict class 1.
+        name: Name of the metric.
+        dtype: Dtype of the confusion matrix.
+    """
+
+    def __init__(self, target_class_ids=(0, 1), threshold=0.5, name=None, dtype=None):
+        super().__init__(num_classes=2, target_class_ids=target_class_ids, name=name, dtype=dtype)
+        self.threshold = threshold
+
+    def update_state(self, y_true, y_pred, sample_weight=None):
+        """Thresholds the scores, then adds the batch's confusion matrix."""
+        y_pred = tf.cast(tf.cast(y_pred, "float32") >= self.threshold, self.dtype)
+        return super().update_state(y_true, y_pred, sample_weight)
+
+    def get_config(self):
+        return {
+            **Metric.get_config(self),
+            "target_class_ids": self.target_class_ids,
+            "threshold": self.threshold,
+        }
+
+
+@register_builtin
+class MeanIoU(IoU):
+    """Mean intersection-over-union over all classes.
+
+    Args:
+        num_classes: Number of classes.
+        name: Name of the metric.
+        dtype: Dtype of the confusion matrix; defaults to int64 (the result is float32).
+        ignore_class: A label value whose samples are not counted.
+        sparse_y_true: Whether labels are class ids (else one-hot, reduced by argmax).
+        sparse_y_pred: Whether predictions are class ids (else scores, reduced by argmax).
+        axis: Class axis for the argmax of non-sparse inputs.
+    """
+
+    def __init__(
+        self,
+        num_classes,
+        name=None,
+        dtype=None,
+        ignore_class=None,
+        sparse_y_true=True,
+        sparse_y_pred=True,
+        axis=-1,
+    ):
+        if isinstance(num_classes, bool) or not isinstance(num_classes, int) or num_classes < 1:
+            raise ValueError(
+                "Expected `num_classes` to be an integer >= 1. "
+                f"Received: num_classes={num_classes!r}"
+            )
+        super().__init__(
+            num_classes=num_classes,
+            target_class_ids=range(num_classes),
+            name=name,
+            dtype=dtype,
+            ignore_class=ignore_class,
+            sparse_y_true=sparse_y_true,
+            sparse_y_pred=sparse_y_pred,
+            axis=axis,
+        )
+
+    def get_config(self):
+        config = super().get_config()
+        del config["target_class_ids"]
+        return config
+
+
+@register_builtin
+class OneHotIoU(IoU):
+    """IoU of chosen classes for one-hot labels and per-class scores.
+
+    Args:
+        num_classes: Number of classes.
+        target_class_ids: The class ids whose IoU is averaged.
+        name: Name of the metric.
+        dtype: Dtype of the confusion matrix.
+        ignore_class: A class id whose samples are not counted.
+        sparse_y_pred: Whether predictions are class ids (else scores, reduced by argmax).
+        axis: Class axis.
+    """
+
+    def __init__(
+        self,
+        num_classes,
+        target_class_ids,
+        name=None,
+        dtype=None,
+        ignore_class=None,
+        sparse_y_pred=False,
+        axis=-1,
+    ):
+        super().__init__(
+            num_classes=num_classes,
+            target_class_ids=target_class_ids,
+            name=name,
+            dtype=dtype,
+            ignore_class=ignore_class,
+            sparse_y_true=False,
+            sparse_y_pred=sparse_y_pred,
+            axis=axis,
+        )
+
+    def get_config(self):
+        config = super().get_config()
+        del config["sparse_y_true"]
+        return config
+
+
+@register_builtin
+class OneHotMeanIoU(MeanIoU):
+    """Mean IoU over all classes for one-hot labels and per-class scores.
+
+    Args:
+        num_classes: Number of classes.
+        name: Name of the metric.
+        dtype: Dtype of the confusion matrix.
+        ignore_class: A class id whose samples are not counted.
+        sparse_y_pred: Whether predictions are class ids (else scores, reduced by argmax).
+        axis: Class axis.
+    """
+
+    def __init__(
+        self, num_classes, name=None, dtype=None, ignore_class=None, sparse_y_pred=False, axis=-1
+    ):
+        super().__init__(
+            num_classes=num_classes,
+            name=name,
+            dtype=dtype,
+            ignore_class=ignore_class,
+            sparse_y_true=False,
+            sparse_y_pred=sparse_y_pred,
+            axis=axis,
+        )
+
+    def get_config(self):
+        config = super().get_config()
+        del config["sparse_y_true"]
+        return config
