@@ -15,8 +15,15 @@ EXAMPLE_FILES = sorted(EXAMPLES_DIR.glob("*.py"))
 RESULT_LINE = re.compile(r"^(?P<name>[^:\n]+): (?P<value>-?\d+\.\d+(?:e[-+]\d+)?|True|False)$")
 
 
-def run_example(filename, cwd):
+def run_example(filename, cwd, library="kerascore"):
     """Runs `examples/<filename>` in `cwd` and returns its printed results by name.
+
+    Args:
+        filename: the script's name in examples/.
+        cwd: the folder to run it in.
+        library: `"kerascore"` runs the script as it is; `"keras"` runs a copy (written to
+            `cwd`) whose `import kerascore as keras` is swapped for `import keras`, on Keras 3's
+            TensorFlow backend.
 
     Raises:
         AssertionError: if the script exits with a non-zero code.
@@ -26,8 +33,17 @@ def run_example(filename, cwd):
         "PYTHONPATH": os.pathsep.join(filter(None, [str(REPO_ROOT), os.environ.get("PYTHONPATH")])),
         "TF_CPP_MIN_LOG_LEVEL": "2",
     }
+    script = EXAMPLES_DIR / filename
+    if library == "keras":
+        source = script.read_text()
+        assert source.count("\nimport kerascore as keras\n") == 1
+        script = Path(cwd) / f"keras_{filename}"
+        script.write_text(source.replace("\nimport kerascore as keras\n", "\nimport keras\n"))
+        env["KERAS_BACKEND"] = "tensorflow"
+    elif library != "kerascore":
+        raise ValueError(f"Expected library 'kerascore' or 'keras'. Received: library={library!r}")
     completed = subprocess.run(
-        [sys.executable, str(EXAMPLES_DIR / filename)],
+        [sys.executable, str(script)],
         cwd=cwd,
         env=env,
         capture_output=True,
@@ -35,7 +51,7 @@ def run_example(filename, cwd):
         timeout=120,
     )
     assert completed.returncode == 0, (
-        f"{filename} exited with {completed.returncode}.\n"
+        f"{filename} ({library}) exited with {completed.returncode}.\n"
         f"stdout:\n{completed.stdout[-3000:]}\nstderr:\n{completed.stderr[-3000:]}"
     )
     results = {}
@@ -118,3 +134,33 @@ def test_text_classifier(tmp_path):
     assert results["Positive score for 'what a wonderful film'"] > 0.5
     assert results["Positive score for 'the plot was dreadful'"] < 0.5
     assert results["Positive score for 'a superb cast, really lovely'"] > 0.5
+
+
+# The scripts below run twice: on kerascore, and with the import swapped to Keras 3.
+BOTH_LIBRARIES = pytest.mark.parametrize("library", ["kerascore", "keras"])
+
+
+@BOTH_LIBRARIES
+def test_variational_autoencoder(tmp_path, library):
+    results = run_example("variational_autoencoder.py", tmp_path, library)
+    assert results["Last epoch loss"] < 0.75 * results["First epoch loss"]
+    # 64 pixels: an untrained decoder's binary cross-entropy is about 64 * 0.69 = 44.
+    assert results["Last epoch reconstruction_loss"] < 28.0
+    assert 0.5 < results["Last epoch kl_loss"] < 5.0
+    # The encoder separates the digit classes in its 2-D latent space (prior std is 1).
+    assert results["Spread of class centres in latent space"] > 0.4
+    assert results["Generated pixels within [0, 1]"] is True
+
+
+@BOTH_LIBRARIES
+def test_gan(tmp_path, library):
+    results = run_example("gan.py", tmp_path, library)
+    before = results["Distance of generated mean before training"]
+    after = results["Distance of generated mean after training"]
+    assert before > 1.5
+    assert after < 0.4 * before
+    # Neither network wins outright: a discriminator that cannot tell (log 2 = 0.69) is the aim.
+    assert 0.4 < results["Last epoch d_loss"] < 1.0
+    assert 0.4 < results["Last epoch g_loss"] < 1.5
+    for axis in ("x", "y"):
+        assert 0.05 < results[f"Generated standard deviation {axis}"] < 1.5
