@@ -1,8 +1,12 @@
-# syntax=docker/dockerfile:1
-# Horn's image: one image runs `horn api`, `horn worker` and `horn migrate` (see docs/deploy.md).
-#   docker build -t horn .                  CPU image (the default, last stage)
-#   docker build -t horn-gpu --target gpu . CUDA-enabled TensorFlow (pip's `gpu` extra); the host
-#                                           needs the NVIDIA driver and container toolkit.
+# Horn's image: one image runs `horn api`, `horn worker`, `horn serve`, `horn migrate` and
+# `horn secrets init` (see docs/deploy.md).
+#   docker build -t horn .                                  CPU image (tensorflow-cpu)
+#   docker build -t horn-gpu --build-arg HORN_GPU=1 .        CUDA-enabled TensorFlow (pyproject's
+#                                                           `gpu` extra); the host needs the
+#                                                           NVIDIA driver and container toolkit.
+# No `# syntax` line and no BuildKit-only instruction: the legacy builder (DOCKER_BUILDKIT=0) and
+# engines that reach no registry build it as well. One builder stage: a CPU build never fetches
+# CUDA wheels, under either builder.
 ARG PYTHON_VERSION=3.11
 
 FROM python:${PYTHON_VERSION}-slim-bookworm AS base
@@ -13,43 +17,45 @@ ENV PYTHONDONTWRITEBYTECODE=1 \
     VIRTUAL_ENV=/opt/venv \
     PATH=/opt/venv/bin:$PATH
 # tini: PID 1 that forwards signals (a worker's warm shutdown on SIGTERM) and reaps runners.
+# The sandbox needs nothing more: boxes are built with Python's own os.unshare and mount(2)
+# calls (server/workers/box.py).
 RUN apt-get update \
     && apt-get install -y --no-install-recommends tini \
-    && rm -rf /var/lib/apt/lists/* \
+    && rm -rf /var/lib/apt/lists/* /var/cache/apt/* \
     && groupadd --system --gid 10001 horn \
     && useradd --system --uid 10001 --gid horn --home-dir /app --shell /usr/sbin/nologin horn \
-    && mkdir -p /data \
+    && mkdir -p /data /run/horn-secrets \
     && chown horn:horn /data
 
 FROM base AS builder
+# Empty: tensorflow-cpu. Any value: tensorflow[and-cuda] (CUDA libraries from PyPI).
+ARG HORN_GPU=
 RUN python -m venv /opt/venv
 WORKDIR /app
+# Dependencies first, in a layer that code changes do not invalidate.
 COPY pyproject.toml README.md ./
+COPY scripts/image_requirements.py ./scripts/
+RUN python scripts/image_requirements.py ${HORN_GPU:+--gpu} > /tmp/requirements.txt \
+    && python -m pip install -r /tmp/requirements.txt \
+    && rm /tmp/requirements.txt
 COPY kerascore ./kerascore
 COPY server ./server
-# The README's install command, verbatim (tests/test_deploy.py checks it).
-RUN python -m pip install -e .
+# The README's install command (tests/test_deploy.py checks it), with the dependencies above.
+# TensorFlow's C++ headers only serve to compile custom ops: nothing here does.
+RUN python -m pip install --no-deps -e . \
+    && rm -rf /opt/venv/lib/python*/site-packages/tensorflow/include /app/scripts
 
-FROM builder AS builder-gpu
-RUN python -m pip install -e ".[gpu]"
-
-# What both images share: a non-root user, the data volume, the health check, the entry point.
+# What runs: a non-root user, the data volume, the health check, the entry point.
 FROM base AS app
 WORKDIR /app
 ENV HORN_DATA_DIR=/data
+COPY --from=builder /opt/venv /opt/venv
+COPY --from=builder /app /app
 VOLUME ["/data"]
 EXPOSE 8000
-# The API's liveness; compose gives the worker its own check (it serves no HTTP).
+# The API's liveness; compose gives the other services their own checks.
 HEALTHCHECK --interval=15s --timeout=5s --start-period=30s --retries=3 \
     CMD ["python", "-c", "import urllib.request; urllib.request.urlopen('http://127.0.0.1:8000/healthz', timeout=4)"]
 USER horn
 ENTRYPOINT ["/usr/bin/tini", "--"]
 CMD ["horn", "api", "--host", "0.0.0.0", "--port", "8000"]
-
-FROM app AS gpu
-COPY --from=builder-gpu /opt/venv /opt/venv
-COPY --from=builder-gpu /app /app
-
-FROM app AS cpu
-COPY --from=builder /opt/venv /opt/venv
-COPY --from=builder /app /app

@@ -150,7 +150,11 @@ def api(
     """Runs the HTTP API (uvicorn) alone."""
     import uvicorn
 
-    load_migrated_settings(data_dir)
+    settings = load_migrated_settings(data_dir)
+    if settings.bootstrap_api_key:
+        # As `horn up` does: `docker compose logs api` shows the key compose generated.
+        typer.echo(f"API key of tenant {settings.bootstrap_tenant!r}: {settings.bootstrap_api_key}")
+        sys.stdout.flush()
     uvicorn.run("server.api.app:create_app", factory=True, host=host, port=port)
 
 
@@ -217,12 +221,29 @@ def describe_box(box: dict) -> str:
 def serve(
     data_dir: DataDirOption = None,
     loglevel: Annotated[str, typer.Option("--loglevel", help="Log level.")] = "warning",
+    host: Annotated[
+        str | None, typer.Option("--host", help="Address to listen on (HORN_SERVING_URL's).")
+    ] = None,
+    port: Annotated[
+        int | None, typer.Option("--port", help="Port to listen on (HORN_SERVING_URL's).")
+    ] = None,
 ) -> None:
-    """Runs the serving process: boxed predictors behind the API's predict route."""
+    """Runs the serving process: boxed predictors behind the API's predict route.
+
+    `{hostname}` and `{ip}` in HORN_SERVING_ADVERTISE_URL stand for this host's name and
+    address, so replicas of one compose service each register their own.
+    """
+    import socket
+
     from server.workers.sandbox import SandboxUnavailableError, check_sandbox
     from server.workers.serving import run_serving
 
     settings = load_settings(data_dir)
+    advertised = settings.serving_advertise_url
+    if "{hostname}" in advertised or "{ip}" in advertised:
+        hostname = socket.gethostname()
+        advertised = advertised.replace("{hostname}", hostname)
+        settings.serving_advertise_url = advertised.replace("{ip}", socket.gethostbyname(hostname))
     if settings.serving_url and not settings.serving_token:
         fail(
             "HORN_SERVING_URL is set but HORN_SERVING_TOKEN is not: a serving process on TCP "
@@ -233,7 +254,7 @@ def serve(
         check_sandbox(settings)
     except SandboxUnavailableError as exc:
         fail(str(exc), code=2)
-    run_serving(settings, log_level=loglevel)
+    run_serving(settings, log_level=loglevel, host=host, port=port)
 
 
 def bootstrap_api_key(settings) -> str:
