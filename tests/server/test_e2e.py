@@ -410,6 +410,61 @@ def test_train_watch_checkpoint_and_predict(horn, tmp_path):
     assert [e.id for e in resumed if e.type != "done"] == [e.id for e in with_ids[cut + 1 :]]
 
 
+NAMED_INPUTS_SOURCE = """
+import kerascore as keras
+
+def build_model(hparams):
+    pixels = keras.Input((64,), name="pixels")
+    extra = keras.Input((3,), name="extra")
+    hidden = keras.layers.Dense(16, activation="relu")(pixels)
+    merged = keras.layers.Concatenate()([hidden, keras.layers.Dense(4)(extra)])
+    model = keras.Model({"pixels": pixels, "extra": extra}, keras.layers.Dense(10)(merged))
+    model.compile(optimizer="adam", loss="sparse_categorical_crossentropy")
+    return model
+"""
+
+
+def test_named_inputs_train_and_predict_by_rows_and_columns(horn, tmp_path):
+    import kerascore
+
+    rng = np.random.default_rng(0)
+    pixels = rng.random((120, 64), dtype=np.float32)
+    extra = rng.random((120, 3), dtype=np.float32)
+    buffer = io.BytesIO()
+    np.savez(buffer, **{"x:pixels": pixels, "x:extra": extra, "y": rng.integers(0, 10, 120)})
+    upload = horn.client.post("/v1/datasets", files={"file": ("named.npz", buffer.getvalue())})
+    assert upload.status_code == 201, upload.text
+    response = horn.client.post(
+        "/v1/jobs",
+        json={
+            "model_id": horn.model(NAMED_INPUTS_SOURCE),
+            "dataset_id": upload.json()["id"],
+            "training": {"epochs": 1, "batch_size": 32},
+        },
+    )
+    assert response.status_code == 202, response.text
+    job_id = response.json()["id"]
+    assert horn.wait_terminal(job_id, timeout_s=180)["status"] == "succeeded"
+    path = tmp_path / "named.keras"
+    path.write_bytes(horn.client.get(f"/v1/jobs/{job_id}/checkpoints/latest").content)
+    local = kerascore.models.load_model(path).predict(
+        {"pixels": pixels[:4], "extra": extra[:4]}, verbose=0
+    )
+
+    rows = [{"pixels": p.tolist(), "extra": e.tolist()} for p, e in zip(pixels[:4], extra[:4])]
+    by_rows = horn.client.post(f"/v1/jobs/{job_id}/predict", json={"instances": rows})
+    assert by_rows.status_code == 200, by_rows.text
+    np.testing.assert_allclose(by_rows.json()["predictions"], local, atol=1e-5, rtol=0)
+    columns = {"pixels": pixels[:4].tolist(), "extra": extra[:4].tolist()}
+    by_columns = horn.client.post(f"/v1/models/{job_id}:predict", json={"inputs": columns})
+    assert by_columns.status_code == 200, by_columns.text
+    np.testing.assert_allclose(by_columns.json()["outputs"], local, atol=1e-5, rtol=0)
+    missing = horn.client.post(
+        f"/v1/jobs/{job_id}/predict", json={"inputs": {"pixels": columns["pixels"]}}
+    )
+    assert missing.status_code == 422 and "extra" in missing.json()["error"]["message"]
+
+
 def test_300_concurrent_predictions_get_answers_never_a_500(horn):
     # Issue 11: at 64 concurrent single-row predicts the API answered 500s (each waiting
     # request held a database connection). Default pool sizes here.
