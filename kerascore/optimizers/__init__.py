@@ -2,16 +2,21 @@
 
 from kerascore.optimizers import schedules
 from kerascore.optimizers.adadelta import Adadelta
+from kerascore.optimizers.adafactor import Adafactor
 from kerascore.optimizers.adagrad import Adagrad
 from kerascore.optimizers.adam import Adam
 from kerascore.optimizers.adamax import Adamax
 from kerascore.optimizers.adamw import AdamW
 from kerascore.optimizers.base import Optimizer
 from kerascore.optimizers.ftrl import Ftrl
+from kerascore.optimizers.lamb import Lamb
 from kerascore.optimizers.lion import Lion
 from kerascore.optimizers.loss_scale_optimizer import LossScaleOptimizer
+from kerascore.optimizers.multi_optimizer import MultiOptimizer, OptimizerMap
+from kerascore.optimizers.muon import Muon
 from kerascore.optimizers.nadam import Nadam
 from kerascore.optimizers.rmsprop import RMSprop
+from kerascore.optimizers.schedule_free_adamw import ScheduleFreeAdamW
 from kerascore.optimizers.sgd import SGD
 from kerascore.saving.serialization import (
     deserialize_keras_object,
@@ -22,17 +27,23 @@ from kerascore.saving.serialization import (
 
 __all__ = [
     "Adadelta",
+    "Adafactor",
     "Adagrad",
     "Adam",
     "Adamax",
     "AdamW",
     "Ftrl",
+    "Lamb",
     "Lion",
     "LossScaleOptimizer",
+    "MultiOptimizer",
+    "Muon",
     "Nadam",
     "Optimizer",
+    "OptimizerMap",
     "RMSprop",
     "SGD",
+    "ScheduleFreeAdamW",
     "deserialize",
     "get",
     "schedules",
@@ -56,6 +67,11 @@ ALL_OBJECTS_DICT = {
         Ftrl,
         Lion,
         LossScaleOptimizer,
+        Lamb,
+        Adafactor,
+        Muon,
+        ScheduleFreeAdamW,
+        MultiOptimizer,
     )
 }
 
