@@ -136,7 +136,9 @@ def test_multi_optimizer_config_round_trips_and_hides_learning_rate():
     restored = optimizers.deserialize(json.loads(json.dumps(optimizers.serialize(multi))))
     assert isinstance(restored, optimizers.MultiOptimizer)
     assert [type(o).__name__ for o in restored.optimizers] == ["Adam", "Lamb", "SGD"]
-    assert restored._optimizer_map["dense/kernel"].get_config()["learning_rate"] == pytest.approx(0.01)
+    assert restored._optimizer_map["dense/kernel"].get_config()["learning_rate"] == pytest.approx(
+        0.01
+    )
     with pytest.raises(AttributeError, match="sub-optimizers"):
         _ = multi.learning_rate
     multi.loss_scale_factor = 4.0
