@@ -1,6 +1,6 @@
 """`Callback`: the base of hooks into `fit`, `evaluate` and `predict`."""
 
-import sys
+from kerascore.utils import io_utils
 
 _BATCH_HOOKS = (
     "on_batch_begin",
@@ -28,8 +28,8 @@ ALL_HOOKS = (
 
 
 def print_msg(message):
-    sys.stdout.write(message + "\n")
-    sys.stdout.flush()
+    """Writes a callback's message to stdout, or to the log when interactive logging is off."""
+    io_utils.print_msg(message)
 
 
 class Callback:

@@ -50,6 +50,15 @@ def register_keras_serializable(package="Custom", name=None):
     return decorator
 
 
+def get_custom_objects():
+    """Returns the global registry of custom objects (registered name → class or function).
+
+    It is the live mapping, as in Keras: adding an entry (`get_custom_objects()["MyLayer"] =
+    MyLayer`) makes that name loadable, like `register_keras_serializable` does.
+    """
+    return _CUSTOM_REGISTRY
+
+
 def get_registered_name(obj):
     """Returns the name `obj` (a class, instance or function) is registered under."""
     is_class_or_function = isinstance(obj, type) or (

@@ -4,9 +4,14 @@ import math
 import sys
 import time
 
+from kerascore.utils.io_utils import is_interactive_logging_enabled, print_msg
+
 
 def stdout_is_terminal():
-    """Returns whether `sys.stdout` is an interactive terminal (not a log file or a pipe)."""
+    """Returns whether `sys.stdout` is an interactive terminal (not a log file or a pipe) that
+    kerascore writes to (interactive logging is enabled)."""
+    if not is_interactive_logging_enabled():
+        return False
     isatty = getattr(sys.stdout, "isatty", None)
     try:
         return bool(isatty and isatty())
@@ -202,5 +207,9 @@ class Progbar:
 
     @staticmethod
     def _write(text):
-        sys.stdout.write(text)
-        sys.stdout.flush()
+        if is_interactive_logging_enabled():
+            sys.stdout.write(text)
+            sys.stdout.flush()
+        else:
+            # A log record holds one finished line, without the bar's carriage returns.
+            print_msg(text.strip("\r\n").rstrip())
