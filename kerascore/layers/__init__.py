@@ -69,14 +69,49 @@ from kerascore.layers.pooling.max_pooling3d import MaxPool3D, MaxPooling3D
 from kerascore.layers.preprocessing.categorical import CategoryEncoding, Hashing
 from kerascore.layers.preprocessing.discretization import Discretization
 from kerascore.layers.preprocessing.hashed_crossing import HashedCrossing
+from kerascore.layers.preprocessing.image_preprocessing.aug_mix import AugMix
+from kerascore.layers.preprocessing.image_preprocessing.auto_contrast import AutoContrast
 from kerascore.layers.preprocessing.image_preprocessing.center_crop import CenterCrop
+from kerascore.layers.preprocessing.image_preprocessing.clahe import (
+    ContrastLimitedAdaptiveHistogramEqualization,
+)
+from kerascore.layers.preprocessing.image_preprocessing.cut_mix import CutMix
+from kerascore.layers.preprocessing.image_preprocessing.equalization import Equalization
+from kerascore.layers.preprocessing.image_preprocessing.max_num_bounding_boxes import (
+    MaxNumBoundingBoxes,
+)
+from kerascore.layers.preprocessing.image_preprocessing.mix_up import MixUp
+from kerascore.layers.preprocessing.image_preprocessing.rand_augment import RandAugment
+from kerascore.layers.preprocessing.image_preprocessing.random_brightness import RandomBrightness
+from kerascore.layers.preprocessing.image_preprocessing.random_color_degeneration import (
+    RandomColorDegeneration,
+)
+from kerascore.layers.preprocessing.image_preprocessing.random_color_jitter import RandomColorJitter
 from kerascore.layers.preprocessing.image_preprocessing.random_contrast import RandomContrast
 from kerascore.layers.preprocessing.image_preprocessing.random_crop import RandomCrop
+from kerascore.layers.preprocessing.image_preprocessing.random_elastic_transform import (
+    RandomElasticTransform,
+)
+from kerascore.layers.preprocessing.image_preprocessing.random_erasing import RandomErasing
 from kerascore.layers.preprocessing.image_preprocessing.random_flip import RandomFlip
+from kerascore.layers.preprocessing.image_preprocessing.random_gaussian_blur import (
+    RandomGaussianBlur,
+)
+from kerascore.layers.preprocessing.image_preprocessing.random_grayscale import RandomGrayscale
+from kerascore.layers.preprocessing.image_preprocessing.random_hue import RandomHue
+from kerascore.layers.preprocessing.image_preprocessing.random_invert import RandomInvert
+from kerascore.layers.preprocessing.image_preprocessing.random_perspective import RandomPerspective
+from kerascore.layers.preprocessing.image_preprocessing.random_posterization import (
+    RandomPosterization,
+)
 from kerascore.layers.preprocessing.image_preprocessing.random_rotation import RandomRotation
+from kerascore.layers.preprocessing.image_preprocessing.random_saturation import RandomSaturation
+from kerascore.layers.preprocessing.image_preprocessing.random_sharpness import RandomSharpness
+from kerascore.layers.preprocessing.image_preprocessing.random_shear import RandomShear
 from kerascore.layers.preprocessing.image_preprocessing.random_translation import RandomTranslation
 from kerascore.layers.preprocessing.image_preprocessing.random_zoom import RandomZoom
 from kerascore.layers.preprocessing.image_preprocessing.resizing import Resizing
+from kerascore.layers.preprocessing.image_preprocessing.solarization import Solarization
 from kerascore.layers.preprocessing.integer_lookup import IntegerLookup
 from kerascore.layers.preprocessing.normalization import Normalization, Rescaling
 from kerascore.layers.preprocessing.pipeline import Pipeline
@@ -120,6 +155,8 @@ __all__ = [
     "AdditiveAttention",
     "AlphaDropout",
     "Attention",
+    "AugMix",
+    "AutoContrast",
     "Average",
     "AveragePooling1D",
     "AveragePooling2D",
@@ -132,6 +169,7 @@ __all__ = [
     "CategoryEncoding",
     "CenterCrop",
     "Concatenate",
+    "ContrastLimitedAdaptiveHistogramEqualization",
     "Conv1D",
     "Conv1DTranspose",
     "Conv2D",
@@ -147,6 +185,7 @@ __all__ = [
     "Cropping1D",
     "Cropping2D",
     "Cropping3D",
+    "CutMix",
     "Dense",
     "DepthwiseConv1D",
     "DepthwiseConv2D",
@@ -155,6 +194,7 @@ __all__ = [
     "Dropout",
     "ELU",
     "Embedding",
+    "Equalization",
     "Flatten",
     "GRU",
     "GRUCell",
@@ -187,6 +227,7 @@ __all__ = [
     "LayerNormalization",
     "LeakyReLU",
     "Masking",
+    "MaxNumBoundingBoxes",
     "MaxPool1D",
     "MaxPool2D",
     "MaxPool3D",
@@ -195,6 +236,7 @@ __all__ = [
     "MaxPooling3D",
     "Maximum",
     "Minimum",
+    "MixUp",
     "MultiHeadAttention",
     "Multiply",
     "Normalization",
@@ -203,10 +245,25 @@ __all__ = [
     "Pipeline",
     "RMSNormalization",
     "RNN",
+    "RandAugment",
+    "RandomBrightness",
+    "RandomColorDegeneration",
+    "RandomColorJitter",
     "RandomContrast",
     "RandomCrop",
+    "RandomElasticTransform",
+    "RandomErasing",
     "RandomFlip",
+    "RandomGaussianBlur",
+    "RandomGrayscale",
+    "RandomHue",
+    "RandomInvert",
+    "RandomPerspective",
+    "RandomPosterization",
     "RandomRotation",
+    "RandomSaturation",
+    "RandomSharpness",
+    "RandomShear",
     "RandomTranslation",
     "RandomZoom",
     "ReLU",
@@ -221,6 +278,7 @@ __all__ = [
     "SimpleRNN",
     "SimpleRNNCell",
     "Softmax",
+    "Solarization",
     "SpatialDropout1D",
     "SpatialDropout2D",
     "SpatialDropout3D",
