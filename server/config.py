@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import functools
 import os
+import urllib.parse
 from pathlib import Path
 from typing import Any, Literal
 
@@ -60,6 +61,18 @@ class Settings(BaseSettings):
         data_dir: `HORN_DATA_DIR`, root of every file Horn keeps (datasets, model sources,
             checkpoints, logs, the SQLite database and the embedded broker's folders).
             Default `./horn-data`.
+        artifacts_url: `HORN_ARTIFACTS_URL`, where datasets, model sources, checkpoints and logs
+            are kept. Default empty: files under the data dir (one machine, or a shared
+            volume). `s3://bucket/prefix` keeps them in S3-compatible object storage, so
+            workers on several hosts need no shared folder; each process then uses its data
+            dir as working area and cache. The bucket must exist.
+        s3_endpoint_url: `HORN_S3_ENDPOINT_URL`, the S3 service's URL for S3-compatible stores
+            (MinIO `http://minio:9000`, Cloudflare R2, moto). Default empty: AWS S3.
+        s3_region: `HORN_S3_REGION`, the bucket's region. Default empty: boto3's default
+            (`AWS_DEFAULT_REGION`, the profile).
+        s3_access_key_id / s3_secret_access_key: `HORN_S3_ACCESS_KEY_ID`,
+            `HORN_S3_SECRET_ACCESS_KEY`, the credentials for the bucket. Default empty:
+            boto3's credential chain (`AWS_*` variables, profile, instance role).
         database_url: `HORN_DATABASE_URL`, SQLAlchemy URL of the database. Default: a SQLite file
             `horn.db` in the data dir. `postgresql://user:pass@host/db` uses psycopg 3.
         broker_url: `HORN_BROKER_URL`, Celery broker. Default `filesystem://`: kombu's
@@ -173,6 +186,11 @@ class Settings(BaseSettings):
         return (init_settings, env_settings, SecretFileSource(settings_cls))
 
     data_dir: Path = Path("./horn-data")
+    artifacts_url: str = ""
+    s3_endpoint_url: str = ""
+    s3_region: str = ""
+    s3_access_key_id: str = ""
+    s3_secret_access_key: str = ""
     database_url: str | None = None
     broker_url: str = "filesystem://"
     redis_url: str | None = None
@@ -222,6 +240,8 @@ class Settings(BaseSettings):
     @model_validator(mode="after")
     def _fill_defaults_and_check_secrets(self) -> Settings:
         self.data_dir = self.data_dir.expanduser().resolve()
+        if self.artifacts_url:
+            parse_artifacts_url(self.artifacts_url)
         if not self.database_url:
             self.database_url = f"sqlite:///{(self.data_dir / 'horn.db').as_posix()}"
         if self.environment == "production" and self.bootstrap_api_key is not None:
@@ -268,6 +288,21 @@ class Settings(BaseSettings):
         for folder in folders.values():
             folder.mkdir(parents=True, exist_ok=True)
         return {name: str(folder) for name, folder in folders.items()}
+
+
+def parse_artifacts_url(url: str) -> tuple[str, str]:
+    """The bucket and key prefix of `HORN_ARTIFACTS_URL=s3://bucket/optional/prefix`.
+
+    Raises:
+        ValueError: not an `s3://` URL with a bucket.
+    """
+    parts = urllib.parse.urlsplit(url)
+    if parts.scheme != "s3" or not parts.netloc or parts.query or parts.fragment:
+        raise ValueError(
+            "Expected HORN_ARTIFACTS_URL to be empty (files in HORN_DATA_DIR) or "
+            f"s3://bucket/optional/prefix. Received: {url!r}"
+        )
+    return parts.netloc, parts.path.strip("/")
 
 
 @functools.lru_cache

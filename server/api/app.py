@@ -10,15 +10,15 @@ from collections.abc import AsyncIterator
 from pathlib import Path
 
 from anyio import to_thread
-from fastapi import FastAPI
+from fastapi import FastAPI, Request
 from fastapi.openapi.docs import get_swagger_ui_html
-from fastapi.responses import FileResponse, HTMLResponse
+from fastapi.responses import FileResponse, HTMLResponse, JSONResponse
 from fastapi.staticfiles import StaticFiles
 from starlette.concurrency import run_in_threadpool
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from server.api.deps import AuthCache
-from server.api.errors import ApiError, install_error_handlers
+from server.api.errors import ApiError, error_response, install_error_handlers
 from server.api.routes import datasets, events, health, jobs, models, predict, session
 from server.api.serving import ServingDirectory
 from server.config import Settings, get_settings
@@ -27,6 +27,7 @@ from server.store.db import make_engine, session_factory, session_scope
 from server.store.events import make_event_bus
 from server.store.keys import ensure_api_key
 from server.store.migrate import upgrade_database
+from server.store.objects import ArtifactMissingError, ArtifactStoreUnavailableError
 
 logger = logging.getLogger("horn.api")
 WEB_DIR = Path(__file__).resolve().parent.parent / "web"
@@ -128,7 +129,12 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         )
         app.state.engine = engine
         app.state.sessions = session_factory(engine)
-        app.state.artifacts = ArtifactStore(settings.data_dir)
+        try:
+            app.state.artifacts = await run_in_threadpool(ArtifactStore.from_settings, settings)
+        except ArtifactStoreUnavailableError as error:
+            logger.error("The API cannot start: %s", error)
+            engine.dispose()
+            raise
         app.state.events = make_event_bus(settings, app.state.sessions)
         if settings.is_filesystem_broker:
             settings.broker_transport_options  # noqa: B018 - creates the broker's folders
@@ -161,12 +167,38 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.state.http_requests = Counter()
     app.state.auth_cache = AuthCache(settings.auth_cache_s)
     install_error_handlers(app)
+    app.add_exception_handler(ArtifactMissingError, _artifact_missing)
+    app.add_exception_handler(ArtifactStoreUnavailableError, _artifact_store_unavailable)
     for module in (datasets, models, jobs, predict, events, health, session):
         app.include_router(module.router)
     _mount_web(app)
     app.add_middleware(RequestCounter, counter=app.state.http_requests)
     app.add_middleware(SecurityHeaders)
     return app
+
+
+async def _artifact_missing(request: Request, error: ArtifactMissingError) -> JSONResponse:
+    """A file the database names is gone from the artifact store: 404, as for a deleted row."""
+    return error_response(
+        404,
+        "not_found",
+        f"The file {error.key!r} is missing from the artifact store.",
+        {"key": error.key},
+    )
+
+
+async def _artifact_store_unavailable(
+    request: Request, error: ArtifactStoreUnavailableError
+) -> JSONResponse:
+    """The object storage cannot be reached: 503 with Retry-After, the message names the
+    setting to check."""
+    logger.error("Artifact store unavailable on %s %s: %s", request.method, request.url.path, error)
+    return error_response(
+        503,
+        "artifact_store_unavailable",
+        f"The artifact store cannot be used right now; retry later. {error}",
+        headers={"Retry-After": "5"},
+    )
 
 
 async def sweep_temp_files(artifacts: ArtifactStore) -> None:

@@ -2,12 +2,14 @@
 
 Starlette's own form parser spools a whole file before a route sees it; this parser writes the
 `file` part into a `PendingUpload` beside its destination as the bytes arrive and stops as soon
-as the limit is passed.
+as the limit is passed. An accepted file is renamed to its destination and put in the artifact
+store (`store_upload`: an upload for S3, after which the API's local copy goes).
 """
 
 from __future__ import annotations
 
 import contextlib
+import logging
 from collections.abc import AsyncIterator, Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -17,10 +19,14 @@ from fastapi import Request, Response
 from python_multipart import MultipartParser
 from python_multipart.exceptions import FormParserError
 from python_multipart.multipart import parse_options_header
+from starlette.concurrency import run_in_threadpool
 from starlette.requests import ClientDisconnect
 
 from server.api.errors import DISK_FULL_ERRNOS, ApiError, disk_full
 from server.store.artifacts import ArtifactStore, PendingUpload, UploadTooLargeError
+from server.store.objects import ArtifactStoreUnavailableError
+
+logger = logging.getLogger("horn.api")
 
 MAX_FIELD_BYTES = 64 * 1024
 # The database columns the upload's name and file name are stored in.
@@ -258,19 +264,36 @@ def upload_request_body(fields: dict[str, dict[str, Any]]) -> dict[str, Any]:
 
 
 @contextlib.asynccontextmanager
-async def storing(upload: ReceivedUpload, dest: Path) -> AsyncIterator[ReceivedUpload]:
+async def storing(
+    upload: ReceivedUpload, dest: Path, artifacts: ArtifactStore
+) -> AsyncIterator[ReceivedUpload]:
     """Scope of an upload being checked, stored at `dest` and recorded.
 
-    Whatever happens the temporary file goes; when the block raises, `dest` goes too (it is the
-    path of a fresh id, which only this request wrote), so a failed upload leaves nothing.
+    Whatever happens the temporary file goes; when the block raises, `dest` goes too, locally
+    and in the object store (it is the path of a fresh id, which only this request wrote), so a
+    failed upload leaves nothing.
     """
     try:
         yield upload
     except BaseException:
         dest.unlink(missing_ok=True)
+        with contextlib.suppress(Exception):
+            await run_in_threadpool(artifacts.delete, dest)
         raise
     finally:
         upload.discard()
+
+
+async def store_upload(artifacts: ArtifactStore, dest: Path) -> None:
+    """Puts the accepted file at `dest` in the artifact store, off the event loop.
+
+    With S3 the file is uploaded (multipart when large) and the API's local copy removed: the
+    workers and the serving process fetch it from the bucket. A no-op for the data dir.
+
+    Raises:
+        ArtifactStoreUnavailableError: the bucket cannot be reached (the API answers 503).
+    """
+    await run_in_threadpool(artifacts.put, dest)
 
 
 def delete_unless_in_use(
@@ -290,5 +313,9 @@ def delete_unless_in_use(
     path = row.path
     session.delete(row)
     session.commit()
-    artifacts.delete(path)
+    try:
+        artifacts.delete(path)
+    except ArtifactStoreUnavailableError as error:
+        # The row is gone, so nothing refers to the object any more: it is left behind.
+        logger.warning("Could not delete %s from the artifact store: %s", path, error)
     return Response(status_code=204)

@@ -1,13 +1,20 @@
-"""Files under the data dir: datasets, model sources, checkpoints, logs, exports.
+"""Files Horn keeps: datasets, model sources, checkpoints, logs, exports.
 
-Every write goes to a temporary name in the destination's folder and is renamed into place, so a
-reader never sees a half-written file. Layout (relative to the root):
+Every file has a path relative to the data dir, which the database stores and which is also its
+key in the object store (`server.store.objects`): the data dir itself by default, or an
+S3-compatible bucket (`HORN_ARTIFACTS_URL`), in which case the data dir is this process's
+working area and cache. Layout (relative to the root):
 
     tenants/<tenant_id>/datasets/<dataset_id>.npz
     tenants/<tenant_id>/models/<model_id>.py
     jobs/<job_id>/runner.log
     jobs/<job_id>/checkpoints/epoch-0001.keras
     jobs/<job_id>/export/
+
+Every local write goes to a temporary name in the destination's folder and is renamed into
+place, so a reader never sees a half-written file; `put` then stores the complete file (a no-op
+for the data dir, a managed multipart upload for S3), and `fetch` brings an object into place
+before a box or a predictor reads it.
 """
 
 from __future__ import annotations
@@ -19,9 +26,17 @@ import secrets
 import shutil
 import stat
 import time
-from collections.abc import AsyncIterator, Iterable
+from collections.abc import AsyncIterator, Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
+
+from server.store.objects import (
+    LocalObjectStore,
+    ObjectInfo,
+    ObjectStore,
+    make_object_store,
+)
 
 CHUNK_SIZE = 1024 * 1024
 
@@ -123,15 +138,46 @@ TEMP_FILE_MAX_AGE_S = 3600.0
 TEMP_SWEEP_INTERVAL_S = 600.0
 
 
+# Most keys whose last fetch `fetch(..., recheck_s=...)` remembers.
+MAX_REMEMBERED_FETCHES = 10_000
+
+
 class ArtifactStore:
-    """Paths and atomic writes of every file Horn keeps under one root folder.
+    """Paths, atomic writes and the object store of every file Horn keeps.
 
     Args:
-        root: the root folder (`Settings.data_dir`); created if missing.
+        root: the root folder (`Settings.data_dir`); created if missing. With a remote object
+            store it is this process's working area and cache.
+        objects: where the files are kept; default the root folder itself
+            (`LocalObjectStore`).
     """
 
-    def __init__(self, root: str | os.PathLike[str]):
+    def __init__(self, root: str | os.PathLike[str], objects: ObjectStore | None = None):
         self.root = ensure_private_folder(Path(root).expanduser().resolve())
+        self.objects = objects if objects is not None else LocalObjectStore(self.root)
+        self._fetched_at: dict[str, float] = {}
+
+    @classmethod
+    def from_settings(cls, settings: Any) -> ArtifactStore:
+        """The store the settings select: `HORN_ARTIFACTS_URL` (S3), else `HORN_DATA_DIR`.
+
+        Raises:
+            ArtifactStoreUnavailableError: the bucket cannot be reached or refuses the
+                credentials; the message names the setting to check.
+        """
+        root = Path(settings.data_dir).expanduser().resolve()
+        store = cls(root, make_object_store(settings, root))
+        store.objects.check()
+        return store
+
+    @property
+    def is_remote(self) -> bool:
+        """Whether files are kept outside the data dir (then the data dir is a cache)."""
+        return self.objects.is_remote
+
+    def key(self, path: str | os.PathLike[str]) -> str:
+        """The object key of a file: its path relative to the root (absolute paths too)."""
+        return self.relative(self.resolve(path))
 
     def resolve(self, relative: str | os.PathLike[str]) -> Path:
         """Returns the absolute path of a path stored relative to the root.
@@ -251,15 +297,86 @@ class ArtifactStore:
         finally:
             upload.discard()
 
-    def delete(self, path: str | os.PathLike[str]) -> None:
-        """Deletes a file or folder under the root (absolute, or relative to the root)."""
+    def put(self, path: str | os.PathLike[str]) -> None:
+        """Stores the complete local file `path` (under the root) under its key.
+
+        A no-op for the data dir; an upload (multipart when large) for S3, after which the
+        local file stays as a current cached copy.
+
+        Raises:
+            ArtifactStoreUnavailableError: the object store cannot be reached.
+        """
+        local = self.resolve(path)
+        self.objects.put_file(self.relative(local), local)
+
+    def evict(self, path: str | os.PathLike[str]) -> None:
+        """Drops the local cached copy of a file (or folder) kept in a remote store; a no-op
+        when the data dir is the store."""
+        if not self.is_remote:
+            return
         target = self.resolve(path)
         if target == self.root:
             raise ValueError(f"Refusing to delete the artifact root {self.root}.")
-        if target.is_dir():
+        if target.is_dir() and not target.is_symlink():
             shutil.rmtree(target, ignore_errors=True)
         else:
             target.unlink(missing_ok=True)
+        self._fetched_at.pop(self.relative(target), None)
+
+    def fetch(self, path: str | os.PathLike[str], recheck_s: float = 0.0) -> Path:
+        """Returns the local path of a stored file, downloading it first when the local copy
+        is missing or stale (into place atomically: a temporary name, then a rename).
+
+        Args:
+            path: the file (relative to the root, as the database stores it, or absolute).
+            recheck_s: a copy this process fetched less than `recheck_s` seconds ago is used
+                without asking the object store again (the serving process's predictions).
+
+        Raises:
+            ArtifactMissingError: the store has no such file (a `FileNotFoundError`).
+            ArtifactStoreUnavailableError: the object store cannot be reached.
+        """
+        local = self.resolve(path)
+        key = self.relative(local)
+        fetched_at = self._fetched_at.get(key)
+        recent = fetched_at is not None and time.monotonic() - fetched_at < recheck_s
+        if recent and self.is_remote and local.is_file():
+            return local
+        self.objects.fetch(key, local)
+        if self.is_remote:
+            if len(self._fetched_at) >= MAX_REMEMBERED_FETCHES:
+                self._fetched_at.clear()
+            self._fetched_at[key] = time.monotonic()
+        return local
+
+    def open_chunks(
+        self, path: str | os.PathLike[str], start: int = 0, end: int | None = None
+    ) -> Iterator[bytes]:
+        """Streams a stored file, bytes `start` to `end` (inclusive; None: to its end), in
+        chunks of at most 1 MiB; the file is opened before this returns.
+
+        Raises:
+            ArtifactMissingError: the store has no such file.
+            ArtifactStoreUnavailableError: the object store cannot be reached.
+        """
+        return self.objects.open_chunks(self.key(path), start, end)
+
+    def info(self, path: str | os.PathLike[str]) -> ObjectInfo | None:
+        """Size and last change of a stored file; None when the store has none."""
+        return self.objects.info(self.key(path))
+
+    def delete(self, path: str | os.PathLike[str]) -> None:
+        """Deletes a stored file or folder (absolute, or relative to the root): its objects
+        and its local copy.
+
+        Raises:
+            ArtifactStoreUnavailableError: the object store cannot be reached.
+        """
+        target = self.resolve(path)
+        if target == self.root:
+            raise ValueError(f"Refusing to delete the artifact root {self.root}.")
+        self.objects.delete(self.relative(target))
+        self.evict(target)
 
     @staticmethod
     def _dir(path: Path) -> Path:

@@ -1,4 +1,9 @@
-"""What a worker process holds for its jobs: database sessions, event bus, artifact store."""
+"""What a worker process holds for its jobs: database sessions, event bus, artifact store.
+
+With `HORN_ARTIFACTS_URL` the artifact store is S3: its bucket is checked when a process
+creates its resources, and an unreachable one raises `ArtifactStoreUnavailableError`, whose
+message names the setting to check.
+"""
 
 from __future__ import annotations
 
@@ -34,11 +39,12 @@ def worker_resources() -> WorkerResources:
         resources = _resources.get(pid)
         if resources is None:
             settings = get_settings()
+            artifacts = ArtifactStore.from_settings(settings)
             sessions = session_factory(make_engine(settings.database_url))
             resources = _resources[pid] = WorkerResources(
                 settings=settings,
                 sessions=sessions,
                 bus=make_event_bus(settings, sessions),
-                artifacts=ArtifactStore(settings.data_dir),
+                artifacts=artifacts,
             )
         return resources

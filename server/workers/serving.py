@@ -10,13 +10,16 @@ source, and forwards the client's body untouched:
                                    "epoch", "answer": "horn" | "tf_serving"}
     <the client's JSON body>
 
-(paths relative to the data dir); `POST /export` with the same header answers a `.tar.gz` of
-the checkpoint's TensorFlow SavedModel. The body is parsed here and only here, and the answer is the
-final response body: `{"predictions", "job_id", "epoch"}` (`horn`) or TensorFlow Serving's
-`{"predictions"}` / `{"outputs"}` (`tf_serving`), which the API relays as bytes. Errors are
+(paths relative to the data dir, which are also the artifacts' keys: with S3 the checkpoint and
+source are fetched into this process's data dir before a predictor loads them); `POST /export`
+with the same header answers a `.tar.gz` of the checkpoint's TensorFlow SavedModel. The body is
+parsed here and only here, and the answer is the final response body:
+`{"predictions", "job_id", "epoch"}` (`horn`) or TensorFlow Serving's `{"predictions"}` /
+`{"outputs"}` (`tf_serving`), which the API relays as bytes. Errors are
 `{"error": {"code", "message", "details"}}` with 422 (a body or rows that do not fit the model),
 413 (too many rows), 504 (the predictor did not answer within `HORN_PREDICTOR_TIMEOUT_S`), 502
-(the predictor crashed or the model failed to load) or 503 (closed, sandbox unavailable).
+(the predictor crashed or the model failed to load) or 503 (closed, sandbox or artifact store
+unavailable).
 
 Predictors run user code, so they live here, in a process that can build boxes, never in the
 unprivileged API. This module never imports TensorFlow.
@@ -50,6 +53,8 @@ from server.api.serving import (
     TOKEN_HEADER,
     serving_socket,
 )
+from server.store.artifacts import ArtifactStore
+from server.store.objects import ArtifactStoreUnavailableError
 from server.workers.predictor import (
     PredictionInputError,
     PredictorBusyError,
@@ -62,6 +67,8 @@ from server.workers.predictor import (
 from server.workers.sandbox import SandboxUnavailableError
 
 logger = logging.getLogger("horn.serving")
+# With S3, a checkpoint fetched this recently is used without asking the bucket again.
+ARTIFACT_RECHECK_S = 10.0
 
 
 def _error(status: int, code: str, message: str, details: Any = None) -> JSONResponse:
@@ -79,11 +86,17 @@ def _plain(value: Any) -> Any:
 
 
 def create_serving_app(settings: Any) -> Starlette:
-    """Builds the serving app; its lifespan starts the predictor pool (and its warm spares)."""
-    data_dir = Path(settings.data_dir).resolve()
+    """Builds the serving app; its lifespan opens the artifact store (an unreachable bucket
+    stops the start with a message naming the setting) and starts the predictor pool (and its
+    warm spares)."""
 
     @contextlib.asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
+        try:
+            app.state.artifacts = await run_in_threadpool(ArtifactStore.from_settings, settings)
+        except ArtifactStoreUnavailableError as error:
+            logger.error("The serving process cannot start: %s", error)
+            raise
         pool = PredictorPool(settings)
         app.state.pool = pool
         if settings.predictor_warm_spares > 0:
@@ -103,34 +116,61 @@ def create_serving_app(settings: Any) -> Starlette:
                 registration.stop()
             await run_in_threadpool(pool.close)
 
-    def artifact(relative: Any) -> Path:
-        path = (data_dir / str(relative)).resolve()
-        if not path.is_relative_to(data_dir) or not path.is_file():
-            raise ValueError(f"{relative!r} is not a file of the data dir")
-        return path
+    def local_files(artifacts: ArtifactStore, target: dict[str, Any]) -> tuple[Path, Path | None]:
+        """The local paths of a target's checkpoint and source, fetched first when missing or
+        stale (S3).
+
+        Raises:
+            ValueError, KeyError, TypeError: not a target the API sends, or a file it names is
+                not in the artifact store.
+            ArtifactStoreUnavailableError: the bucket cannot be reached.
+        """
+        paths = []
+        for relative in (target["checkpoint"], target.get("source")):
+            if not relative:
+                paths.append(None)
+                continue
+            try:
+                paths.append(artifacts.fetch(str(relative), recheck_s=ARTIFACT_RECHECK_S))
+            except FileNotFoundError:
+                raise ValueError(f"{relative!r} is not a file of the artifact store") from None
+        return paths[0], paths[1]
 
     def authorized(request: Request) -> bool:
         """Whether the request carries HORN_SERVING_TOKEN (always, when none is set)."""
         token = settings.serving_token or ""
         return not token or hmac.compare_digest(request.headers.get(TOKEN_HEADER, ""), token)
 
-    def forwarded_target(request: Request) -> tuple[dict[str, Any], str, Path, Path | None]:
+    async def forwarded_target(request: Request) -> tuple[dict[str, Any], str, Path, Path | None]:
         """The API's target header: (the target, job id, checkpoint path, source path).
 
         Raises:
             ValueError, KeyError, TypeError: not a target the API sends.
+            ArtifactStoreUnavailableError: the bucket cannot be reached.
         """
         target = json.loads(request.headers.get(TARGET_HEADER, ""))
-        source = artifact(target["source"]) if target.get("source") else None
-        return target, str(target["job_id"]), artifact(target["checkpoint"]), source
+        if not isinstance(target, dict):
+            raise ValueError("the target is not a JSON object")
+        artifacts: ArtifactStore = request.app.state.artifacts
+        if artifacts.is_remote:  # downloads (or a HEAD) leave the event loop
+            checkpoint, source = await run_in_threadpool(local_files, artifacts, target)
+        else:
+            checkpoint, source = local_files(artifacts, target)
+        return target, str(target["job_id"]), checkpoint, source
+
+    def store_unavailable(error: ArtifactStoreUnavailableError) -> JSONResponse:
+        logger.error("Artifact store unavailable: %s", error)
+        return _error(503, "artifact_store_unavailable", str(error))
 
     async def predict(request: Request) -> Response:
         if not authorized(request):
             return _error(401, "unauthorized", "A wrong or missing serving token.")
         try:
-            target, job_id, checkpoint, source = forwarded_target(request)
+            target, job_id, checkpoint, source = await forwarded_target(request)
         except (ValueError, KeyError, TypeError) as error:
             return _error(400, "bad_request", f"Not a forwarded predict request: {error}")
+        except ArtifactStoreUnavailableError as error:
+            return store_unavailable(error)
         try:
             payload = check_body(await request.body(), settings)
         except PredictionInputError as error:
@@ -169,9 +209,11 @@ def create_serving_app(settings: Any) -> Starlette:
         if not authorized(request):
             return _error(401, "unauthorized", "A wrong or missing serving token.")
         try:
-            _, job_id, checkpoint, source = forwarded_target(request)
+            _, job_id, checkpoint, source = await forwarded_target(request)
         except (ValueError, KeyError, TypeError) as error:
             return _error(400, "bad_request", f"Not a forwarded export request: {error}")
+        except ArtifactStoreUnavailableError as error:
+            return store_unavailable(error)
         pool: PredictorPool = request.app.state.pool
         try:
             archive = await run_in_threadpool(pool.export, job_id, checkpoint, source)

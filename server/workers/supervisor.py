@@ -17,6 +17,7 @@ This module never imports TensorFlow; user code runs only in the runner's box.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import logging
 import math
@@ -40,6 +41,7 @@ from server.store import jobs as job_store
 from server.store.db import Dataset, Job, JobStatus, ModelSource, session_scope
 from server.store.events import EventType
 from server.store.jobs import Lease
+from server.store.objects import ArtifactStoreUnavailableError
 from server.workers import runner as runner_protocol
 from server.workers.checkpoints import DiskFullError, copy_checkpoint_out, disk_full_message
 from server.workers.log_relay import LOG_LINE_MAX_CHARS, LogRelay
@@ -68,6 +70,8 @@ FAILURE_REASONS = {
     "fit": "training_error",
 }
 LEASE_KILL_REASONS = ("lease_lost", "lease_unconfirmed")
+# With S3, a running job's log is put after a checkpoint at most this often (and at the end).
+LOG_UPLOAD_INTERVAL_S = 30.0
 DATABASE_ERRORS = (sqlalchemy.exc.OperationalError, sqlalchemy.exc.InterfaceError)
 
 
@@ -111,6 +115,8 @@ class JobSupervisor:
             job_id, lambda kind, data: self._publish(kind, data), self.settings.sandbox_log_mb
         )
         self.deadline = 0.0
+        self.log_uploaded_at = 0.0
+        self.log_stored = False
 
     @property
     def attempt_number(self) -> int:
@@ -136,6 +142,9 @@ class JobSupervisor:
             self._prepare(job)
         except PreparationError as exc:
             return self._finish(JobStatus.FAILED, exc.reason, str(exc))
+        except ArtifactStoreUnavailableError as exc:
+            logger.warning("Job %s: %s", self.job_id, exc)
+            return self._requeue("artifact_store_unavailable", f"The job's inputs: {exc}")
         except Exception as exc:
             logger.exception("Preparing job %s failed", self.job_id)
             return self._finish(
@@ -164,7 +173,10 @@ class JobSupervisor:
                 "worker_error",
                 f"The worker failed while supervising the runner: {type(exc).__name__}: {exc}",
             )
-        return self._conclude(job)
+        outcome = self._conclude(job)
+        if outcome in JobStatus.TERMINAL:
+            self._evict_local_copies()
+        return outcome
 
     def _claim(self) -> None:
         settings = self.settings
@@ -192,7 +204,13 @@ class JobSupervisor:
             self.lease = None
 
     def _prepare(self, job: Job) -> None:
-        """Creates the attempt's folder and writes the spec; finds the checkpoint to resume."""
+        """Fetches the job's inputs into the data dir, creates the attempt's folder and writes
+        the spec; finds the checkpoint to resume.
+
+        Raises:
+            PreparationError: the dataset or source is gone (`missing_input`).
+            ArtifactStoreUnavailableError: the object store cannot be reached.
+        """
         artifacts = self.resources.artifacts
         with session_scope(self.resources.sessions) as session:
             dataset = session.get(Dataset, job.dataset_id) if job.dataset_id else None
@@ -202,18 +220,29 @@ class JobSupervisor:
                 raise PreparationError(
                     "missing_input", f"The job's {missing} was deleted before it could run."
                 )
-            dataset_path = artifacts.resolve(dataset.path)
-            source_path = artifacts.resolve(source.path)
+            inputs = {"dataset": dataset.path, "model source": source.path}
             entry_point = source.entry_point
-            resume = next(
-                (
-                    row
-                    for row in job_store.latest_checkpoints(session, self.job_id)
-                    if artifacts.resolve(row.path).is_file()
-                ),
-                None,
-            )
-            resume_epoch = resume.epoch if resume is not None else 0
+            checkpoints = [
+                (row.epoch, row.path) for row in job_store.latest_checkpoints(session, self.job_id)
+            ]
+        # Outside the transaction: a download must not hold a database connection.
+        local_inputs = {}
+        for what, key in inputs.items():
+            try:
+                local_inputs[what] = artifacts.fetch(key)
+            except FileNotFoundError:
+                raise PreparationError(
+                    "missing_input",
+                    f"The job's {what} file {key!r} is missing from the artifact store.",
+                ) from None
+        dataset_path, source_path = local_inputs["dataset"], local_inputs["model source"]
+        resume_epoch, resume_path = 0, None
+        for epoch, key in checkpoints:
+            with contextlib.suppress(FileNotFoundError):
+                resume_path = artifacts.fetch(key)
+                resume_epoch = epoch
+                break
+        with session_scope(self.resources.sessions) as session:
             # Metrics past the checkpoint belong to a lost attempt; this one reports them again.
             job_store.forget_metrics_after(session, job.id, resume_epoch)
         job_dir = artifacts.job_dir(job.id)
@@ -234,7 +263,7 @@ class JobSupervisor:
             "hyperparameters": job.hyperparameters or {},
             "training": job.training or {},
             "epochs": self.epochs,
-            "resume_from": runner_protocol.BOX_RESUME if resume is not None else None,
+            "resume_from": runner_protocol.BOX_RESUME if resume_path is not None else None,
             "initial_epoch": resume_epoch,
         }
         self.epoch = resume_epoch
@@ -248,8 +277,8 @@ class JobSupervisor:
             Bind(source_path, runner_protocol.BOX_SOURCE),
             Bind(work_dir, f"{box_dir}/{runner_protocol.WORK_FOLDER}", writable=True),
         ]
-        if resume is not None:
-            self.binds.append(Bind(artifacts.resolve(resume.path), runner_protocol.BOX_RESUME))
+        if resume_path is not None:
+            self.binds.append(Bind(resume_path, runner_protocol.BOX_RESUME))
 
     def _limits(self, job: Job) -> BoxLimits:
         max_runtime_s = min(job.max_runtime_s or self.settings.job_max_runtime_s, 10**8)
@@ -261,9 +290,17 @@ class JobSupervisor:
     def _supervise(self, job: Job) -> None:
         """Starts the runner and relays its reports until it exits."""
         artifacts = self.resources.artifacts
+        log_path = artifacts.log_path(job.id)
+        try:
+            # Earlier attempts' lines (maybe written on another host): this one appends.
+            artifacts.fetch(log_path)
+        except FileNotFoundError:
+            pass
+        except ArtifactStoreUnavailableError as error:
+            logger.warning("Job %s: earlier attempts' log not fetched: %s", self.job_id, error)
         report_read, report_write = os.pipe()
         lifeline_read, lifeline_write = os.pipe()
-        self.log.open(artifacts.log_path(job.id))
+        self.log.open(log_path)
         try:
             self.log.horn_line(f"--- attempt {self.attempt_number} ({self.owner}) ---")
             try:
@@ -309,6 +346,7 @@ class JobSupervisor:
             if self.process is not None and self.process.poll() is None:
                 self.process.stop()
             self._remove_work_folder(self.work_dir)
+            self._put_log()
 
     def _relay(self, open_streams: int) -> None:
         """Relays report lines and output until every stream closed (or the box is gone)."""
@@ -337,6 +375,31 @@ class JobSupervisor:
         """This attempt's work folder on the host (`/job/work` in its box)."""
         job_dir = self.resources.artifacts.job_dir(self.job_id)
         return job_dir / f"{runner_protocol.WORK_FOLDER}-{self.attempt_number}"
+
+    def _put_log(self, min_interval_s: float = 0.0) -> None:
+        """Puts the job's log in the artifact store (with S3: an upload, at most every
+        `min_interval_s`); a store that is down costs the upload, never the job."""
+        artifacts = self.resources.artifacts
+        if not artifacts.is_remote:
+            return
+        now = time.monotonic()
+        if now - self.log_uploaded_at < min_interval_s:
+            return
+        self.log_uploaded_at = now
+        try:
+            artifacts.put(artifacts.log_path(self.job_id))
+            self.log_stored = True
+        except (OSError, ArtifactStoreUnavailableError) as error:
+            self.log_stored = False
+            logger.warning("Job %s: could not store its log: %s", self.job_id, error)
+
+    def _evict_local_copies(self) -> None:
+        """Drops this host's copies of a finished job's checkpoints (each recorded only once
+        stored) and of its log once stored in S3; a no-op for the data dir."""
+        artifacts = self.resources.artifacts
+        artifacts.evict(artifacts.checkpoint_dir(self.job_id))
+        if self.log_stored:
+            artifacts.evict(artifacts.log_path(self.job_id))
 
     def _remove_work_folder(self, work_dir: Path) -> None:
         """Removes the attempt's work folder, unless HORN_SANDBOX_KEEP_WORK_H keeps it."""
@@ -540,6 +603,15 @@ class JobSupervisor:
             return
         if stored is None:
             return
+        try:
+            artifacts.put(dest)
+        except ArtifactStoreUnavailableError as error:
+            # Recorded only once stored: the epoch has no checkpoint, training goes on.
+            logger.warning(
+                "Job %s: checkpoint of epoch %d not stored: %s", self.job_id, epoch, error
+            )
+            self.log.horn_line(f"Checkpoint of epoch {epoch} not stored: {error}", live=True)
+            return
         path = artifacts.relative(dest)
         if not self._in_transaction(
             lambda session: job_store.record_checkpoint(
@@ -547,6 +619,8 @@ class JobSupervisor:
             )
         ):
             self._kill_in_background("lease_lost")
+            return
+        self._put_log(min_interval_s=LOG_UPLOAD_INTERVAL_S)
 
     # --- the end ----------------------------------------------------------------------------
 

@@ -22,6 +22,7 @@ from server.api.schemas import DatasetOut, Page
 from server.api.uploads import (
     delete_unless_in_use,
     receive_upload,
+    store_upload,
     storing,
     upload_request_body,
 )
@@ -69,7 +70,7 @@ async def upload_dataset(
         "HORN_MAX_UPLOAD_MB",
         {"name", "label_column", "format"},
     )
-    async with storing(upload, dest):
+    async with storing(upload, dest, artifacts):
         try:
             fmt = detect_format(upload.filename, upload.fields.get("format") or None)
             label_column = upload.fields.get("label_column") or "label"
@@ -91,6 +92,7 @@ async def upload_dataset(
                 converted.unlink(missing_ok=True)
         else:
             upload.file.commit(dest)
+        await store_upload(artifacts, dest)
         dataset = Dataset(
             id=dataset_id,
             tenant_id=tenant.id,
@@ -104,6 +106,7 @@ async def upload_dataset(
         )
         session.add(dataset)
         await run_in_threadpool(session.commit)
+        artifacts.evict(dest)
         return dataset_out(dataset)
 
 

@@ -4,11 +4,20 @@ from __future__ import annotations
 
 import logging
 import os
+import re
+import urllib.parse
+from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import Annotated
 
-from fastapi import APIRouter, Header, Query
-from fastapi.responses import FileResponse, JSONResponse, PlainTextResponse, Response
+from fastapi import APIRouter, Header, Query, Request
+from fastapi.responses import (
+    FileResponse,
+    JSONResponse,
+    PlainTextResponse,
+    Response,
+    StreamingResponse,
+)
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 
@@ -35,6 +44,7 @@ from server.api.schemas import (
     Page,
     Progress,
 )
+from server.store.artifacts import ArtifactStore
 from server.store.db import Attempt, Checkpoint, Job, JobStatus, Metric, utcnow
 from server.store.events import EventType
 from server.store.jobs import mark_enqueued, queue_for_resources, request_cancel
@@ -43,6 +53,7 @@ router = APIRouter(prefix="/v1/jobs", tags=["jobs"], route_class=SessionReleasin
 logger = logging.getLogger("horn.api")
 
 MAX_LOG_TAIL = 100_000
+SINGLE_RANGE = re.compile(r"^bytes=(\d*)-(\d*)$")
 
 
 def job_out(job: Job, attempts: list[Attempt]) -> JobOut:
@@ -281,6 +292,7 @@ def list_metrics(
 @router.get("/{job_id}/logs", response_class=PlainTextResponse)
 def get_logs(
     job_id: str,
+    request: Request,
     tenant: CurrentTenant,
     session: SessionDep,
     artifacts: ArtifactsDep,
@@ -288,30 +300,104 @@ def get_logs(
 ) -> Response:
     """The runner's output (stdout, stderr, tracebacks); `tail=N` for the last N lines.
 
-    The whole log is streamed from disk and honours `Range: bytes=...`; `tail` reads only the
-    end of the file.
+    The whole log is streamed from the artifact store and honours `Range: bytes=...`; `tail`
+    reads only the end of the file. With S3, a running job's log is as of its last upload
+    (every checkpoint, at most every 30 s, and when the attempt ends).
     """
     get_tenant_job(session, tenant.id, job_id)
     path = artifacts.log_path(job_id)
-    if not path.exists():
+    info = artifacts.info(path)
+    if info is None:
         return PlainTextResponse("")
     if tail:
-        return PlainTextResponse(last_lines(path, tail))
-    return FileResponse(path, media_type="text/plain; charset=utf-8")
+        if not artifacts.is_remote:
+            return PlainTextResponse(last_lines(path, tail))
+
+        def read(start: int, end: int) -> bytes:
+            return b"".join(artifacts.open_chunks(path, start, end - 1))
+
+        return PlainTextResponse(tail_lines(read, info.size_bytes, tail))
+    return artifact_response(
+        artifacts, path, info.size_bytes, "text/plain; charset=utf-8", request.headers
+    )
 
 
 def last_lines(path: Path, count: int, block: int = 64 * 1024) -> str:
     """The last `count` lines of a text file, read backwards a block at a time."""
     with open(path, "rb") as handle:
-        position = handle.seek(0, os.SEEK_END)
-        data = b""
-        while position > 0 and data.count(b"\n") <= count:
-            step = min(block, position)
-            position -= step
-            handle.seek(position)
-            data = handle.read(step) + data
+        size = handle.seek(0, os.SEEK_END)
+
+        def read(start: int, end: int) -> bytes:
+            handle.seek(start)
+            return handle.read(end - start)
+
+        return tail_lines(read, size, count, block)
+
+
+def tail_lines(
+    read: Callable[[int, int], bytes], size: int, count: int, block: int = 64 * 1024
+) -> str:
+    """The last `count` lines of `size` bytes that `read(start, end)` returns, read backwards
+    a block at a time."""
+    position = size
+    data = b""
+    while position > 0 and data.count(b"\n") <= count:
+        step = min(block, position)
+        position -= step
+        data = read(position, position + step) + data
     lines = data.splitlines(keepends=True)[-count:]
     return b"".join(lines).decode("utf-8", errors="replace")
+
+
+def artifact_response(
+    artifacts: ArtifactStore,
+    path: Path,
+    size: int,
+    media_type: str,
+    headers: Mapping[str, str] | None = None,
+    filename: str | None = None,
+) -> Response:
+    """Streams a stored file: a `FileResponse` from the data dir, or chunks of the object in
+    S3 (never the whole object in memory); a single `Range: bytes=...` answers 206.
+
+    Args:
+        artifacts: the artifact store.
+        path: the file's local path (its key is the path relative to the data dir).
+        size: the file's size in bytes.
+        media_type: the response's content type.
+        headers: the request's headers (for `Range`).
+        filename: the download's name (`Content-Disposition: attachment`), if any.
+    """
+    if not artifacts.is_remote:
+        return FileResponse(path, media_type=media_type, filename=filename)
+    answer_headers = {"accept-ranges": "bytes"}
+    if filename is not None:
+        quoted = urllib.parse.quote(filename)
+        answer_headers["content-disposition"] = (
+            f'attachment; filename="{filename}"'
+            if quoted == filename
+            else f"attachment; filename*=utf-8''{quoted}"
+        )
+    start, end = 0, size - 1
+    status = 200
+    requested = SINGLE_RANGE.match((headers or {}).get("range", "").strip())
+    if requested and any(requested.groups()):
+        first, last = requested.groups()
+        if first:
+            start, end = int(first), min(int(last), size - 1) if last else size - 1
+        else:
+            start = max(0, size - int(last))
+        if start >= size or start > end:
+            return Response(
+                status_code=416, headers={**answer_headers, "content-range": f"bytes */{size}"}
+            )
+        status = 206
+        answer_headers["content-range"] = f"bytes {start}-{end}/{size}"
+    answer_headers["content-length"] = str(end - start + 1)
+    chunks = artifacts.open_chunks(path, start, end) if size else iter(())
+    return StreamingResponse(
+        chunks, status_code=status, media_type=media_type, headers=answer_headers
+    )
 
 
 @router.get("/{job_id}/checkpoints")
@@ -400,13 +486,20 @@ def find_checkpoint(session: SessionDep, job: Job, epoch: str) -> Checkpoint:
     responses={200: {"content": {"application/octet-stream": {}}}},
 )
 def download_checkpoint(
-    job_id: str, epoch: str, tenant: CurrentTenant, session: SessionDep, artifacts: ArtifactsDep
-) -> FileResponse:
-    """Downloads the `.keras` checkpoint of an epoch (or `latest`, or `best`)."""
+    job_id: str,
+    epoch: str,
+    request: Request,
+    tenant: CurrentTenant,
+    session: SessionDep,
+    artifacts: ArtifactsDep,
+) -> Response:
+    """Downloads the `.keras` checkpoint of an epoch (or `latest`, or `best`), streamed from
+    the artifact store."""
     job = get_tenant_job(session, tenant.id, job_id)
     checkpoint = find_checkpoint(session, job, epoch)
     path = artifacts.resolve(checkpoint.path)
-    if not path.is_file():
+    info = artifacts.info(path)
+    if info is None:
         raise ApiError(
             404,
             "not_found",
@@ -414,8 +507,11 @@ def download_checkpoint(
             "from the artifact store.",
             {"job_id": job_id, "epoch": checkpoint.epoch},
         )
-    return FileResponse(
+    return artifact_response(
+        artifacts,
         path,
-        media_type="application/octet-stream",
+        info.size_bytes,
+        "application/octet-stream",
+        request.headers,
         filename=f"{job_id}-epoch-{checkpoint.epoch:04d}.keras",
     )

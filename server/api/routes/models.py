@@ -21,6 +21,7 @@ from server.api.schemas import ModelOut, Page
 from server.api.uploads import (
     delete_unless_in_use,
     receive_upload,
+    store_upload,
     storing,
     upload_request_body,
 )
@@ -53,7 +54,7 @@ async def upload_model(
     upload = await receive_upload(
         request, artifacts, dest, settings.max_source_bytes, "HORN_MAX_SOURCE_KB", {"name"}
     )
-    async with storing(upload, dest):
+    async with storing(upload, dest, artifacts):
         filename = upload.filename or "model.py"
         if not filename.endswith(".py"):
             raise ApiError(
@@ -68,6 +69,7 @@ async def upload_model(
         except SourceError as error:
             raise ApiError(422, "invalid_model_source", error.message, error.details) from None
         upload.file.commit(dest)
+        await store_upload(artifacts, dest)
         model = ModelSource(
             id=model_id,
             tenant_id=tenant.id,
@@ -80,6 +82,7 @@ async def upload_model(
         )
         session.add(model)
         await run_in_threadpool(session.commit)
+        artifacts.evict(dest)
         return model_out(model, text)
 
 
@@ -112,8 +115,17 @@ def get_model(
 ) -> ModelOut:
     """One model source, with its source text."""
     model = get_tenant_model(session, tenant.id, model_id)
-    source = artifacts.resolve(model.path).read_text(encoding="utf-8-sig")
-    return model_out(model, source)
+    try:
+        data = b"".join(artifacts.open_chunks(model.path))  # at most HORN_MAX_SOURCE_KB
+    except FileNotFoundError:
+        raise ApiError(
+            404,
+            "not_found",
+            f"The source file of model {model_id!r} is missing from the artifact store. Upload "
+            "it again.",
+            {"model_id": model_id},
+        ) from None
+    return model_out(model, data.decode("utf-8-sig", errors="replace"))
 
 
 @router.delete("/{model_id}", status_code=204)
