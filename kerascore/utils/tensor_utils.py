@@ -37,8 +37,8 @@ _ALIASES = {"int": "int64"}
 def standardize_dtype(dtype):
     """Returns the Keras name of `dtype` (a string, Python type, NumPy or TensorFlow dtype).
 
-    `None` is `keras.config.floatx()`; `int` and `"int"` are `"int64"` and `float` is `"float32"`, as on
-    Keras's TensorFlow backend.
+    `None` is `keras.config.floatx()`; `int` and `"int"` are `"int64"` and `float` is
+    `"float32"`, as on Keras's TensorFlow backend.
 
     Raises:
         ValueError: if `dtype` is not one Keras supports.
