@@ -15,6 +15,7 @@ from kerascore.callbacks.model_checkpoint import ModelCheckpoint
 from kerascore.callbacks.monitor_callback import MonitorCallback
 from kerascore.callbacks.progbar_logger import ProgbarLogger
 from kerascore.callbacks.reduce_lr_on_plateau import ReduceLROnPlateau
+from kerascore.callbacks.remote_monitor import RemoteMonitor
 from kerascore.callbacks.swap_ema_weights import SwapEMAWeights
 from kerascore.callbacks.tensorboard import TensorBoard
 from kerascore.callbacks.terminate_on_nan import TerminateOnNaN
@@ -32,6 +33,7 @@ __all__ = [
     "MonitorCallback",
     "ProgbarLogger",
     "ReduceLROnPlateau",
+    "RemoteMonitor",
     "SwapEMAWeights",
     "TensorBoard",
     "TerminateOnNaN",
