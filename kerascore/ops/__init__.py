@@ -10,16 +10,20 @@ Every function also accepts the symbolic tensors of a functional model
     outputs = ops.concatenate([inputs, ops.square(inputs)], axis=-1)  # an OpLayer node
 """
 
-from kerascore.ops import core, image, linalg, math, nn, numpy  # noqa: F401
+from kerascore.ops import core, einops, image, linalg, math, nn, numpy  # noqa: F401
 from kerascore.ops.core import *  # noqa: F403
+from kerascore.ops.einops import *  # noqa: F403
 from kerascore.ops.linalg import *  # noqa: F403
 from kerascore.ops.math import *  # noqa: F403
 from kerascore.ops.nn import *  # noqa: F403
 from kerascore.ops.numpy import *  # noqa: F403
 
-__all__ = sorted({*core.__all__, *linalg.__all__, *math.__all__, *nn.__all__, *numpy.__all__}) + [
+__all__ = sorted(
+    {*core.__all__, *einops.__all__, *linalg.__all__, *math.__all__, *nn.__all__, *numpy.__all__}
+) + [
     "OpLayer",  # noqa: F405 - resolved by __getattr__ below
     "core",
+    "einops",
     "image",
     "linalg",
     "math",

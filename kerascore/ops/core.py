@@ -294,7 +294,62 @@ def slice_update(inputs, start_indices, updates):
     return tf.tensor_scatter_nd_update(inputs, indices, updates)
 
 
+def associative_scan(f, elems, reverse=False, axis=0):
+    """Inclusive scan of `elems` along `axis` with an associative `f(a, b)`.
+
+    `f` combines two structures like `elems` of slices, element-wise; the scan takes
+    ceil(log2(n)) rounds of `f` on shifted slices (Hillis-Steele), so the length of `axis`
+    must be known statically.
+
+    Args:
+        f: an associative function of two structures like `elems`.
+        elems: a tensor or nested structure of tensors, all the same length along `axis`.
+        reverse: whether to scan from the end.
+        axis: the scanned axis.
+
+    Returns:
+        A structure like `elems`: element `i` is `f(...f(elems[0], elems[1])..., elems[i])`.
+
+    Raises:
+        TypeError: if `f` is not callable.
+        ValueError: if the lengths along `axis` differ or are not static.
+    """
+    if not callable(f):
+        raise TypeError(f"`f` should be a callable. Received: f={f!r}")
+    flat = [_convert(e) for e in tf.nest.flatten(elems)]
+    lengths = {e.shape[axis] for e in flat}
+    if len(lengths) != 1 or None in lengths:
+        raise ValueError(
+            "Every input of `associative_scan` needs the same static length along `axis`. "
+            f"Received lengths: {sorted(lengths, key=str)}, axis={axis}"
+        )
+    (length,) = lengths
+    if reverse:
+        flat = [tf.reverse(e, [axis]) for e in flat]
+
+    def take(tensors, start, stop):
+        return [tf.gather(t, tf.range(start, stop), axis=axis) for t in tensors]
+
+    def combine(first, second):
+        first = tf.nest.pack_sequence_as(elems, first)
+        second = tf.nest.pack_sequence_as(elems, second)
+        return [_convert(c) for c in tf.nest.flatten(f(first, second))]
+
+    offset = 1
+    while offset < length:
+        combined = combine(take(flat, 0, length - offset), take(flat, offset, length))
+        flat = [
+            tf.concat([head, tail], axis=axis)
+            for head, tail in zip(take(flat, 0, offset), combined, strict=True)
+        ]
+        offset *= 2
+    if reverse:
+        flat = [tf.reverse(e, [axis]) for e in flat]
+    return tf.nest.pack_sequence_as(elems, flat)
+
+
 __all__ = [
+    "associative_scan",
     "cast",
     "cond",
     "convert_to_numpy",

@@ -242,8 +242,188 @@ def extract_sequences(x, sequence_length, sequence_stride):
     return tf.signal.frame(_convert(x), sequence_length, sequence_stride, axis=-1)
 
 
+@op("segment_prod")
+def segment_prod(data, segment_ids, num_segments=None, sorted=False):
+    """Product of the rows of `data` that share a segment id.
+
+    Args:
+        data: the tensor whose leading axis is segmented.
+        segment_ids: int ids, one per row of `data`.
+        num_segments: the number of segments; `max(segment_ids) + 1` when None.
+        sorted: whether `segment_ids` are sorted (then `num_segments` must be None).
+    """
+    if not sorted and num_segments is None:
+        num_segments = tf.reduce_max(_convert(segment_ids)) + 1
+    return _segment(
+        tf.math.segment_prod, tf.math.unsorted_segment_prod, data, segment_ids, num_segments, sorted
+    )
+
+
+@op("erfc")
+def erfc(x):
+    """Complementary error function `1 - erf(x)`, accurate for large `x`."""
+    return tf.math.erfc(_to_float(x))
+
+
+@op("logdet")
+def logdet(x):
+    """Log-determinant of Hermitian positive-definite matrices."""
+    return tf.linalg.logdet(_to_float(x))
+
+
+@op("cdist")
+def cdist(x, y):
+    """Pairwise Euclidean distances between the rows of `x` `(..., P, M)` and `y` `(..., R, M)`.
+
+    Raises:
+        ValueError: if an input has rank < 2 or the last dimensions differ.
+    """
+    x, y = _convert(x), _convert(y)
+    if x.shape.rank < 2 or y.shape.rank < 2:
+        raise ValueError(
+            "`cdist` inputs must have rank >= 2. Received: "
+            f"x.shape={tuple(x.shape)}, y.shape={tuple(y.shape)}"
+        )
+    if x.shape[-1] != y.shape[-1]:
+        raise ValueError(
+            "The last dimensions of the inputs to `cdist` must match. Received: "
+            f"x.shape={tuple(x.shape)}, y.shape={tuple(y.shape)}"
+        )
+    difference = tf.expand_dims(x, -2) - tf.expand_dims(y, -3)
+    return tf.sqrt(tf.reduce_sum(tf.square(difference), axis=-1))
+
+
+@op("view_as_real")
+def view_as_real(x):
+    """A complex tensor as real numbers: a trailing axis of size 2 (real, imaginary)."""
+    x = _convert(x)
+    return tf.stack([tf.math.real(x), tf.math.imag(x)], axis=-1)
+
+
+@op("view_as_complex")
+def view_as_complex(x):
+    """A real tensor with a trailing axis of size 2 as a complex64 tensor.
+
+    Raises:
+        ValueError: if the last axis does not have size 2.
+    """
+    x = _convert(x)
+    if x.shape.rank < 1 or x.shape[-1] != 2:
+        raise ValueError(
+            "The last dimension of the input must have size 2 (real and imaginary parts). "
+            f"Received: x.shape={tuple(x.shape)}"
+        )
+    return tf.complex(tf.cast(x[..., 0], "float32"), tf.cast(x[..., 1], "float32"))
+
+
+def _stft_window(window, sequence_length, fft_length, dtype):
+    if window is None:
+        return None
+    if isinstance(window, str):
+        if window not in ("hann", "hamming"):
+            raise ValueError(
+                f"Expected `window` to be 'hann', 'hamming', a tensor or None. "
+                f"Received: window={window!r}"
+            )
+        make = tf.signal.hann_window if window == "hann" else tf.signal.hamming_window
+        values = make(sequence_length, periodic=True, dtype=dtype)
+    else:
+        values = _convert(window, dtype)
+    if values.shape.rank != 1 or values.shape[-1] != sequence_length:
+        raise ValueError(
+            "The shape of `window` must be `(sequence_length,)`. "
+            f"Received: window.shape={tuple(values.shape)}, sequence_length={sequence_length}"
+        )
+    left = (fft_length - sequence_length) // 2
+    return tf.pad(values, [[left, fft_length - sequence_length - left]])
+
+
+@op("stft")
+def stft(x, sequence_length, sequence_stride, fft_length, window="hann", center=True):
+    """Short-time Fourier transform along the last axis of a real signal.
+
+    Args:
+        x: float32 or float64 signal.
+        sequence_length: frame length.
+        sequence_stride: step between frames.
+        fft_length: FFT size, >= `sequence_length`; frames are zero-padded to it.
+        window: `"hann"`, `"hamming"`, a window tensor of `sequence_length`, or None.
+        center: whether the signal is reflect-padded by `fft_length // 2` on both sides.
+
+    Returns:
+        A tuple `(real, imag)` of shape `(..., frames, fft_length // 2 + 1)`.
+
+    Raises:
+        ValueError: if `fft_length < sequence_length` or the window is invalid.
+    """
+    x = _convert(x)
+    if x.dtype not in ("float32", "float64"):
+        raise TypeError(f"Expected a float32 or float64 signal. Received: x.dtype={x.dtype.name}")
+    if fft_length < sequence_length:
+        raise ValueError(
+            "`fft_length` must be at least `sequence_length`. Received: "
+            f"sequence_length={sequence_length}, fft_length={fft_length}"
+        )
+    window_values = _stft_window(window, sequence_length, fft_length, x.dtype)
+    if center:
+        paddings = [[0, 0]] * (x.shape.rank - 1) + [[fft_length // 2, fft_length // 2]]
+        x = tf.pad(x, paddings, mode="reflect")
+    result = tf.signal.stft(
+        x,
+        frame_length=fft_length,
+        frame_step=sequence_stride,
+        fft_length=fft_length,
+        window_fn=None if window_values is None else (lambda length, dtype: window_values),
+    )
+    return tf.math.real(result), tf.math.imag(result)
+
+
+@op("istft")
+def istft(x, sequence_length, sequence_stride, fft_length, length=None, window="hann", center=True):
+    """Inverse of `stft`: rebuilds a real signal from `(real, imag)` frames.
+
+    Args:
+        x: a tuple `(real, imag)` as returned by `stft`.
+        sequence_length: frame length used by `stft`.
+        sequence_stride: step between frames used by `stft`.
+        fft_length: FFT size used by `stft`.
+        length: length of the output; everything reconstructed when None.
+        window: the window used by `stft`.
+        center: whether `stft` centred the frames.
+
+    Returns:
+        The signal, `(..., samples)`.
+    """
+    spectrum = _complex(x, "istft")
+    dtype = tf.math.real(spectrum).dtype
+    expected_length = fft_length + sequence_stride * (tf.shape(spectrum)[-2] - 1)
+    window_values = _stft_window(window, sequence_length, fft_length, dtype)
+    window_fn = None
+    if window_values is not None:
+        window_fn = tf.signal.inverse_stft_window_fn(
+            sequence_stride, lambda length, dtype: window_values
+        )
+    signal = tf.signal.inverse_stft(
+        spectrum,
+        frame_length=fft_length,
+        frame_step=sequence_stride,
+        fft_length=fft_length,
+        window_fn=window_fn,
+    )
+    start = fft_length // 2 if center else 0
+    if length is not None:
+        end = start + length
+    elif center:
+        end = -(fft_length // 2)
+    else:
+        end = expected_length
+    return signal[..., start:end]
+
+
 __all__ = [
+    "cdist",
     "erf",
+    "erfc",
     "erfinv",
     "extract_sequences",
     "fft",
@@ -251,12 +431,18 @@ __all__ = [
     "ifft2",
     "in_top_k",
     "irfft",
+    "istft",
+    "logdet",
     "logsumexp",
     "norm",
     "rfft",
     "rsqrt",
     "segment_max",
     "segment_min",
+    "segment_prod",
     "segment_sum",
+    "stft",
     "top_k",
+    "view_as_complex",
+    "view_as_real",
 ]

@@ -1,6 +1,7 @@
 """Neural-network ops: activations, softmax, one-hot, crossentropies, normalization,
 pooling, convolution and attention, as `keras.ops`."""
 
+import numpy as np
 import tensorflow as tf
 
 from kerascore import activations, backend
@@ -472,17 +473,342 @@ def ctc_loss(target, output, target_length, output_length, mask_index=0):
     return tf.cast(loss, result_dtype)
 
 
+@op("ctc_decode")
+def ctc_decode(
+    inputs,
+    sequence_lengths,
+    strategy="greedy",
+    beam_width=100,
+    top_paths=1,
+    merge_repeated=True,
+    mask_index=0,
+):
+    """Decodes CTC outputs by greedy or beam search.
+
+    Args:
+        inputs: scores, `(batch_size, max_time, num_classes)`.
+        sequence_lengths: the valid length of each sequence, `(batch_size,)`.
+        strategy: `"greedy"` or `"beam_search"`.
+        beam_width: beam width of the beam search.
+        top_paths: how many paths the beam search returns.
+        merge_repeated: whether repeated labels are merged (greedy).
+        mask_index: the blank class.
+
+    Returns:
+        A tuple `(decoded, scores)`: `decoded` is `(top_paths, batch_size, max_time)` int32
+        labels padded with -1; `scores` are the path log-probabilities.
+
+    Raises:
+        ValueError: for an unknown `strategy`.
+    """
+    if strategy not in ("greedy", "beam_search"):
+        raise ValueError(
+            f"Expected `strategy` to be 'greedy' or 'beam_search'. Received: strategy={strategy!r}"
+        )
+    inputs = _convert(inputs)
+    shape = tf.shape(inputs)
+    num_samples, num_steps = shape[0], shape[1]
+    inputs = tf.cast(tf.transpose(inputs, (1, 0, 2)), result_type(inputs.dtype, "float32"))
+    sequence_lengths = _convert(sequence_lengths, "int32")
+    if strategy == "greedy":
+        decoded, scores = tf.nn.ctc_greedy_decoder(
+            inputs=inputs,
+            sequence_length=sequence_lengths,
+            merge_repeated=merge_repeated,
+            blank_index=mask_index,
+        )
+    else:
+        if mask_index is not None:
+            # The beam search decoder takes the last class as the blank.
+            inputs = tf.concat(
+                [
+                    inputs[..., :mask_index],
+                    inputs[..., mask_index + 1 :],
+                    inputs[..., mask_index : mask_index + 1],
+                ],
+                axis=-1,
+            )
+        decoded, scores = tf.nn.ctc_beam_search_decoder(
+            inputs=inputs,
+            sequence_length=sequence_lengths,
+            beam_width=beam_width,
+            top_paths=top_paths,
+        )
+    dense = [
+        tf.sparse.to_dense(
+            tf.SparseTensor(path.indices, path.values, (num_samples, num_steps)), default_value=-1
+        )
+        for path in decoded
+    ]
+    dense = tf.cast(tf.stack(dense, axis=0), "int32")
+    if strategy == "beam_search" and mask_index is not None:
+        blank = mask_index % inputs.shape[-1] if mask_index < 0 else mask_index
+        dense = tf.where(dense >= blank, dense + 1, dense)
+    return dense, scores
+
+
+@op("depth_to_space")
+def depth_to_space(x, block_size, data_format="channels_last"):
+    """Moves channel blocks into `block_size x block_size` spatial blocks (4-D inputs)."""
+    x, moved = _to_channels_last(_convert(x), data_format)
+    return _from_channels_last(tf.nn.depth_to_space(x, block_size), moved)
+
+
+@op("space_to_depth")
+def space_to_depth(x, block_size, data_format="channels_last"):
+    """Moves `block_size x block_size` spatial blocks into channels (4-D inputs)."""
+    x, moved = _to_channels_last(_convert(x), data_format)
+    return _from_channels_last(tf.nn.space_to_depth(x, block_size), moved)
+
+
+@op("sparsemax")
+def sparsemax(x, axis=-1):
+    """Sparsemax: the Euclidean projection of `x` onto the probability simplex along `axis`."""
+    logits = _float(x)
+    ordered = tf.sort(logits, direction="DESCENDING", axis=axis)
+    cumulative = tf.cumsum(ordered, axis=axis)
+    ranks = tf.range(1, tf.shape(logits)[axis] + 1, dtype=logits.dtype)
+    rank_shape = [1] * logits.shape.rank
+    rank_shape[axis] = -1
+    ranks = tf.reshape(ranks, rank_shape)
+    support = ordered - (cumulative - 1) / ranks > 0
+    support_size = tf.reduce_sum(tf.cast(support, logits.dtype), axis=axis, keepdims=True)
+    support_sum = tf.reduce_sum(
+        tf.where(support, cumulative, tf.zeros_like(cumulative)), axis=axis, keepdims=True
+    )
+    return tf.maximum(logits - (support_sum - 1) / support_size, 0.0)
+
+
+@op("psnr")
+def psnr(x1, x2, max_val):
+    """Peak signal-to-noise ratio `20 log10(max_val) - 10 log10(mse)` of two images.
+
+    Raises:
+        ValueError: if the shapes differ.
+    """
+    x1, x2 = _convert(x1), _convert(x2)
+    if x1.shape != x2.shape:
+        raise ValueError(
+            "The inputs of `psnr` must have the same shape. Received: "
+            f"x1.shape={tuple(x1.shape)}, x2.shape={tuple(x2.shape)}"
+        )
+    max_val = _convert(max_val, x2.dtype)
+    mse = tf.reduce_mean(tf.square(x1 - x2))
+    log10 = np.log(10.0)
+    return 20 * tf.math.log(max_val) / log10 - 10 * tf.math.log(mse) / log10
+
+
+@op("polar")
+def polar(abs_, angle):
+    """The complex numbers with magnitude `abs_` and phase `angle`."""
+    abs_, angle = _convert(abs_), _convert(angle)
+    return tf.complex(abs_ * tf.cos(angle), abs_ * tf.sin(angle))
+
+
+def _conv_transpose_length(size, kernel, stride, padding, output_padding, dilation):
+    kernel = (kernel - 1) * dilation + 1
+    if padding == "valid":
+        extra = max(kernel, stride) - kernel if output_padding is None else output_padding
+        return (size - 1) * stride + kernel + extra
+    if output_padding is None:
+        return size * stride
+    return (size - 1) * stride + kernel % 2 + output_padding
+
+
+@op("conv_transpose")
+def conv_transpose(
+    inputs,
+    kernel,
+    strides=1,
+    padding="valid",
+    output_padding=None,
+    data_format=None,
+    dilation_rate=1,
+):
+    """Transposed N-D convolution of `inputs` with `kernel` `(*k, out_channels, in_channels)`.
+
+    Args:
+        inputs: `(batch, *spatial, channels)` (or channels first).
+        kernel: `(*kernel_size, filters, channels)`.
+        strides: int or tuple.
+        padding: `"valid"` or `"same"`.
+        output_padding: extra size added to one side of each output axis (int or tuple).
+        data_format: `"channels_last"` (default) or `"channels_first"`.
+        dilation_rate: int or tuple.
+
+    Raises:
+        ValueError: if the input channels do not match the kernel's last axis.
+    """
+    inputs, moved = _to_channels_last(_float(inputs), data_format)
+    kernel = _convert(kernel, inputs.dtype)
+    spatial = inputs.shape.rank - 2
+    if inputs.shape[-1] is not None and inputs.shape[-1] != kernel.shape[-1]:
+        raise ValueError(
+            "The input channels must match the last axis of the kernel "
+            "`(*kernel_size, filters, channels)`. Received: "
+            f"inputs.shape={tuple(inputs.shape)}, kernel.shape={tuple(kernel.shape)}"
+        )
+    strides = _tuple(strides, spatial, "strides")
+    dilations = _tuple(dilation_rate, spatial, "dilation_rate")
+    output_padding = (
+        [None] * spatial
+        if output_padding is None
+        else _tuple(output_padding, spatial, "output_padding")
+    )
+    padding_name = _check_padding(padding).lower()
+    dynamic = tf.shape(inputs)
+    spatial_out = []
+    for i in range(spatial):
+        size = inputs.shape[i + 1] if inputs.shape[i + 1] is not None else dynamic[i + 1]
+        spatial_out.append(
+            _conv_transpose_length(
+                size, kernel.shape[i], strides[i], padding_name, output_padding[i], dilations[i]
+            )
+        )
+    output_shape = tf.stack([dynamic[0], *spatial_out, kernel.shape[-2]])
+    outputs = tf.nn.conv_transpose(
+        inputs,
+        kernel,
+        output_shape,
+        strides,
+        padding=padding_name.upper(),
+        dilations=dilations,
+    )
+    return _from_channels_last(outputs, moved)
+
+
+def _adaptive_pool(reduce, inputs, output_size, data_format, name):
+    inputs, moved = _to_channels_last(_float(inputs), data_format)
+    spatial = inputs.shape.rank - 2
+    if spatial not in (1, 2, 3):
+        raise ValueError(
+            f"`{name}` supports 1-D, 2-D and 3-D inputs (rank 3 to 5). "
+            f"Received: inputs.shape={tuple(inputs.shape)}"
+        )
+    output_size = _tuple(output_size, spatial, "output_size")
+    for axis, out in zip(range(1, spatial + 1), output_size, strict=True):
+        size = inputs.shape[axis]
+        if size is None:
+            raise ValueError(
+                f"`{name}` needs statically known spatial sizes. "
+                f"Received: inputs.shape={tuple(inputs.shape)}"
+            )
+        # Window i covers [floor(i * size / out), ceil((i + 1) * size / out)), as PyTorch.
+        bounds = [((i * size) // out, -(-(i + 1) * size // out)) for i in range(out)]
+        windows = [
+            reduce(tf.gather(inputs, tf.range(start, stop), axis=axis), axis=axis, keepdims=True)
+            for start, stop in bounds
+        ]
+        inputs = tf.concat(windows, axis=axis)
+    return _from_channels_last(inputs, moved)
+
+
+@op("adaptive_average_pool")
+def adaptive_average_pool(inputs, output_size, data_format=None):
+    """Average pooling to a fixed `output_size` (windows as in PyTorch), 1-D to 3-D."""
+    return _adaptive_pool(tf.reduce_mean, inputs, output_size, data_format, "adaptive_average_pool")
+
+
+@op("adaptive_max_pool")
+def adaptive_max_pool(inputs, output_size, data_format=None):
+    """Max pooling to a fixed `output_size` (windows as in PyTorch), 1-D to 3-D."""
+    return _adaptive_pool(tf.reduce_max, inputs, output_size, data_format, "adaptive_max_pool")
+
+
+def _pair(value):
+    return (value, value) if isinstance(value, int) else tuple(value)
+
+
+@op("unfold")
+def unfold(x, kernel_size, dilation=1, padding=0, stride=1):
+    """Extracts sliding blocks of a `(N, C, H, W)` tensor, as `torch.nn.functional.unfold`.
+
+    Returns:
+        `(N, C * kH * kW, L)`, `L` the number of block positions.
+    """
+    x = _convert(x)
+    kernel, dilation, padding, stride = (
+        _pair(kernel_size),
+        _pair(dilation),
+        _pair(padding),
+        _pair(stride),
+    )
+    channels = x.shape[1]
+    if any(padding):
+        x = tf.pad(x, [[0, 0], [0, 0], [padding[0]] * 2, [padding[1]] * 2])
+    patches = tf.image.extract_patches(
+        images=tf.transpose(x, [0, 2, 3, 1]),
+        sizes=[1, kernel[0], kernel[1], 1],
+        strides=[1, stride[0], stride[1], 1],
+        rates=[1, dilation[0], dilation[1], 1],
+        padding="VALID",
+    )
+    shape = tf.shape(patches)
+    patches = tf.reshape(patches, [shape[0], shape[1], shape[2], kernel[0], kernel[1], channels])
+    patches = tf.transpose(patches, [0, 5, 3, 4, 1, 2])
+    return tf.reshape(patches, [shape[0], channels * kernel[0] * kernel[1], shape[1] * shape[2]])
+
+
+@op("fold")
+def fold(x, output_size, kernel_size, dilation=1, padding=0, stride=1):
+    """Sums sliding blocks back into a `(N, C, H, W)` tensor, as `torch.nn.functional.fold`.
+
+    Args:
+        x: `(N, C * kH * kW, L)` blocks, as `unfold` returns them.
+        output_size: `(H, W)` of the result (an int for both).
+        kernel_size, dilation, padding, stride: as given to `unfold`.
+
+    Returns:
+        `(N, C, H, W)`, overlapping blocks summed.
+    """
+    x = _convert(x)
+    kernel, out, dilation, padding, stride = (
+        _pair(kernel_size),
+        _pair(output_size),
+        _pair(dilation),
+        _pair(padding),
+        _pair(stride),
+    )
+    channels = x.shape[1] // (kernel[0] * kernel[1])
+    blocks = [
+        (out[i] + 2 * padding[i] - dilation[i] * (kernel[i] - 1) - 1) // stride[i] + 1
+        for i in (0, 1)
+    ]
+    padded = [out[i] + 2 * padding[i] for i in (0, 1)]
+    batch = tf.shape(x)[0]
+    # (N, C, kH, kW, nH, nW) -> (kH, kW, nH, nW, C, N): rows of the scatter updates.
+    x = tf.reshape(x, [batch, channels, kernel[0], kernel[1], blocks[0], blocks[1]])
+    updates = tf.reshape(tf.transpose(x, [2, 3, 4, 5, 1, 0]), [-1, channels, batch])
+    rows = np.arange(kernel[0])[:, None, None, None] * dilation[0] + (
+        np.arange(blocks[0])[None, None, :, None] * stride[0]
+    )
+    cols = np.arange(kernel[1])[None, :, None, None] * dilation[1] + (
+        np.arange(blocks[1])[None, None, None, :] * stride[1]
+    )
+    rows, cols = np.broadcast_arrays(rows, cols)
+    indices = np.stack([rows.reshape(-1), cols.reshape(-1)], axis=1).astype("int32")
+    output = tf.scatter_nd(indices, updates, tf.stack([padded[0], padded[1], channels, batch]))
+    output = tf.transpose(output, [3, 2, 0, 1])
+    return output[:, :, padding[0] : padding[0] + out[0], padding[1] : padding[1] + out[1]]
+
+
 __all__ = [
+    "adaptive_average_pool",
+    "adaptive_max_pool",
     "average_pool",
     "batch_normalization",
     "binary_crossentropy",
     "categorical_crossentropy",
     "celu",
     "conv",
+    "conv_transpose",
+    "ctc_decode",
     "ctc_loss",
+    "depth_to_space",
     "depthwise_conv",
     "dot_product_attention",
     "elu",
+    "fold",
     "gelu",
     "glu",
     "hard_shrink",
@@ -499,6 +825,8 @@ __all__ = [
     "multi_hot",
     "normalize",
     "one_hot",
+    "polar",
+    "psnr",
     "relu",
     "relu6",
     "rms_normalization",
@@ -510,11 +838,14 @@ __all__ = [
     "softmax",
     "softplus",
     "softsign",
+    "space_to_depth",
     "sparse_categorical_crossentropy",
     "sparse_plus",
     "sparse_sigmoid",
+    "sparsemax",
     "squareplus",
     "swish",
     "tanh_shrink",
     "threshold",
+    "unfold",
 ]
