@@ -177,18 +177,25 @@ class Muon(Optimizer):
         return _swap_last_axes(x) if tall else x
 
     def _apply_weight_decay(self, variables):
-        for variable in variables:
-            if not self._use_weight_decay(variable):
-                continue
+        # Muon and AdamW variables decay at their own rates (`weight_decay`, `adam_weight_decay`).
+        def decay(variable):
             if self._should_use_adamw(variable):
                 weight_decay = self.adam_weight_decay
             else:
                 weight_decay = self.weight_decay
-            if weight_decay is None:
-                continue
+            if weight_decay is None or not self._use_weight_decay(variable):
+                return
             wd = tf.cast(weight_decay, variable.dtype)
             lr = tf.cast(self.learning_rate, variable.dtype)
             variable.assign(variable - variable * wd * lr)
+
+        def distributed_decay(distribution, variables):
+            for variable in variables:
+                distribution.extended.update(variable, decay, group=False)
+
+        tf.__internal__.distribute.interim.maybe_merge_call(
+            distributed_decay, self._distribution_strategy, variables
+        )
 
     def get_config(self):
         return {

@@ -190,3 +190,37 @@ def test_optimizer_trains_a_model(optimizer):
 def test_muon_rejects_a_vector_for_newton_schulz():
     with pytest.raises(ValueError, match=r"shape=\(4,\)"):
         optimizers.Muon().zeropower_via_newtonschulz5(tf.ones((4,)), 5)
+
+
+@pytest.mark.parametrize(
+    "make",
+    [
+        lambda: optimizers.Lamb(0.1),
+        lambda: optimizers.Adafactor(0.1),
+        lambda: optimizers.Muon(0.1, weight_decay=0.1),
+        lambda: optimizers.ScheduleFreeAdamW(0.1),
+        lambda: optimizers.MultiOptimizer(
+            optimizers.OptimizerMap(optimizers.SGD(0.1), {"kernel": optimizers.Adam(0.1)})
+        ),
+    ],
+    ids=["Lamb", "Adafactor", "Muon", "ScheduleFreeAdamW", "MultiOptimizer"],
+)
+def test_steps_under_mirrored_strategy_equal_plain_steps(make):
+    def run(strategy):
+        with strategy.scope():
+            variables = [tf.Variable(INITIAL[0], name="kernel"), tf.Variable(INITIAL[1])]
+            optimizer = make()
+        optimizer.build(variables)
+
+        @tf.function
+        def step(grads):
+            strategy.run(lambda: optimizer.apply_gradients(zip(grads, variables, strict=True)))
+
+        for grads in GRADS[:3]:
+            step([tf.constant(g) for g in grads[:2]])
+        return [v.numpy() for v in variables]
+
+    mirrored = run(tf.distribute.MirroredStrategy(["/cpu:0"]))
+    plain = run(tf.distribute.get_strategy())
+    for ours, expected in zip(mirrored, plain, strict=True):
+        np.testing.assert_allclose(ours, expected, rtol=1e-5, atol=1e-6)
