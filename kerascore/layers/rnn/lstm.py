@@ -162,8 +162,9 @@ class LSTM(BuiltinRNN):
         return_sequences, return_state, go_backwards, stateful, unroll: as `RNN`.
         use_cudnn: `"auto"` or True runs the layer through TensorFlow's fused `BlockLSTM`
             kernel (no per-step loop) when no GPU is visible and the arguments allow it: tanh
-            and sigmoid activations, no recurrent dropout, no unrolling and no mask (the
-            conditions of Keras's cuDNN path); otherwise, or with False, the per-step loop runs.
+            and sigmoid activations, no recurrent dropout, no unrolling and no mask (Keras's
+            cuDNN conditions, less `use_bias`); otherwise, or with False, the per-step loop
+            runs.
 
     Input shape:
         `(batch, timesteps, features)`.
@@ -224,7 +225,7 @@ class LSTM(BuiltinRNN):
             and cell.activation is activations.tanh
             and cell.recurrent_activation is activations.sigmoid
             and cell.recurrent_dropout == 0
-            # On GPU, cuDNN rather than BlockLSTM is the fast kernel; the loop stays there.
+            # Measured and tested on CPU only; a GPU keeps the loop (its fused kernel is cuDNN).
             and not tf.config.list_logical_devices("GPU")
         )
 

@@ -198,6 +198,18 @@ def test_input_dropout_matches_the_loop_in_training():
     assert not np.allclose(fused_output, np.asarray(fused(_inputs(), training=False)))
 
 
+def test_mixed_float16_runs_the_kernel_in_half_precision_like_the_loop():
+    fused, loop = _fused_and_loop(dtype="mixed_float16", return_sequences=True)
+    assert "BlockLSTM" in _traced_op_types(fused, _inputs())
+    fused_output, loop_output = fused(_inputs()), loop(_inputs())
+    assert fused_output.dtype == tf.float16
+    np.testing.assert_allclose(
+        np.asarray(fused_output, dtype="float32"),
+        np.asarray(loop_output, dtype="float32"),
+        atol=2e-3,
+    )
+
+
 def test_block_lstm_function_equals_the_lstm_equations():
     sequences = _inputs((STEPS, BATCH, FEATURES))
     rng = np.random.default_rng(4)
