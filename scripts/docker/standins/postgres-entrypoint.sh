@@ -99,7 +99,7 @@ run_sql() {
   if [ -n "$POSTGRES_DB" ]; then
     command+=(--dbname "$POSTGRES_DB")
   fi
-  PGHOST= PGHOSTADDR= "${command[@]}" "$@"
+  PGHOST='' PGHOSTADDR='' "${command[@]}" "$@"
 }
 
 start_socket_only_server() {
@@ -113,11 +113,11 @@ stop_socket_only_server() {
 }
 
 create_database() {
-  local found
-  found="$(POSTGRES_DB= run_sql --dbname postgres --set db="$POSTGRES_DB" --tuples-only \
+  local database="$POSTGRES_DB" found
+  found="$(POSTGRES_DB='' run_sql --dbname postgres --set db="$database" --tuples-only \
     <<<"SELECT 1 FROM pg_database WHERE datname = :'db';")"
   if [ -z "$found" ]; then
-    POSTGRES_DB= run_sql --dbname postgres --set db="$POSTGRES_DB" <<<'CREATE DATABASE :"db";'
+    POSTGRES_DB='' run_sql --dbname postgres --set db="$database" <<<'CREATE DATABASE :"db";'
   fi
 }
 
