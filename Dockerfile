@@ -35,8 +35,11 @@ WORKDIR /app
 # Dependencies first, in a layer that code changes do not invalidate.
 COPY pyproject.toml README.md ./
 COPY scripts/image_requirements.py ./scripts/
+# TensorFlow also pulls in Keras (for `tf.keras`, which kerascore never uses) and libclang (for
+# compiling ops): neither runs here.
 RUN python scripts/image_requirements.py ${HORN_GPU:+--gpu} > /tmp/requirements.txt \
     && python -m pip install -r /tmp/requirements.txt \
+    && python -m pip uninstall -y keras libclang namex optree \
     && rm /tmp/requirements.txt
 COPY kerascore ./kerascore
 COPY server ./server
