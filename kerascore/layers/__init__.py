@@ -12,6 +12,10 @@ from kerascore.layers.activations.relu import ReLU
 from kerascore.layers.activations.softmax import Softmax
 from kerascore.layers.attention.additive_attention import AdditiveAttention
 from kerascore.layers.attention.attention import Attention
+from kerascore.layers.attention.grouped_query_attention import (
+    GroupedQueryAttention,
+    GroupQueryAttention,
+)
 from kerascore.layers.attention.multi_head_attention import MultiHeadAttention
 from kerascore.layers.convolutional.conv1d import Conv1D, Convolution1D
 from kerascore.layers.convolutional.conv1d_transpose import Conv1DTranspose, Convolution1DTranspose
@@ -24,12 +28,15 @@ from kerascore.layers.convolutional.depthwise_conv2d import DepthwiseConv2D
 from kerascore.layers.convolutional.separable_conv1d import SeparableConv1D, SeparableConvolution1D
 from kerascore.layers.convolutional.separable_conv2d import SeparableConv2D, SeparableConvolution2D
 from kerascore.layers.core.dense import Dense
+from kerascore.layers.core.einsum_dense import EinsumDense
 from kerascore.layers.core.embedding import Embedding
 from kerascore.layers.core.identity import Identity
 from kerascore.layers.core.input_layer import Input, InputLayer
 from kerascore.layers.core.lambda_layer import Lambda
 from kerascore.layers.core.masking import Masking
 from kerascore.layers.core.op_layer import SymbolicOp
+from kerascore.layers.core.reversible_embedding import ReversibleEmbedding
+from kerascore.layers.core.wrapper import Wrapper
 from kerascore.layers.input_spec import InputSpec
 from kerascore.layers.layer import Layer
 from kerascore.layers.merging.add import Add, add
@@ -44,7 +51,18 @@ from kerascore.layers.normalization.batch_normalization import BatchNormalizatio
 from kerascore.layers.normalization.group_normalization import GroupNormalization
 from kerascore.layers.normalization.layer_normalization import LayerNormalization
 from kerascore.layers.normalization.rms_normalization import RMSNormalization
+from kerascore.layers.normalization.spectral_normalization import SpectralNormalization
 from kerascore.layers.normalization.unit_normalization import UnitNormalization
+from kerascore.layers.pooling.adaptive_average_pooling import (
+    AdaptiveAveragePooling1D,
+    AdaptiveAveragePooling2D,
+    AdaptiveAveragePooling3D,
+)
+from kerascore.layers.pooling.adaptive_max_pooling import (
+    AdaptiveMaxPooling1D,
+    AdaptiveMaxPooling2D,
+    AdaptiveMaxPooling3D,
+)
 from kerascore.layers.pooling.average_pooling1d import AveragePooling1D, AvgPool1D
 from kerascore.layers.pooling.average_pooling2d import AveragePooling2D, AvgPool2D
 from kerascore.layers.pooling.average_pooling3d import AveragePooling3D, AvgPool3D
@@ -141,6 +159,9 @@ from kerascore.layers.reshaping.zero_padding1d import ZeroPadding1D
 from kerascore.layers.reshaping.zero_padding2d import ZeroPadding2D
 from kerascore.layers.reshaping.zero_padding3d import ZeroPadding3D
 from kerascore.layers.rnn.bidirectional import Bidirectional
+from kerascore.layers.rnn.conv_lstm1d import ConvLSTM1D
+from kerascore.layers.rnn.conv_lstm2d import ConvLSTM2D
+from kerascore.layers.rnn.conv_lstm3d import ConvLSTM3D
 from kerascore.layers.rnn.gru import GRU, GRUCell
 from kerascore.layers.rnn.lstm import LSTM, LSTMCell
 from kerascore.layers.rnn.rnn import RNN
@@ -151,6 +172,12 @@ from kerascore.layers.rnn.time_distributed import TimeDistributed
 __all__ = [
     "Activation",
     "ActivityRegularization",
+    "AdaptiveAveragePooling1D",
+    "AdaptiveAveragePooling2D",
+    "AdaptiveAveragePooling3D",
+    "AdaptiveMaxPooling1D",
+    "AdaptiveMaxPooling2D",
+    "AdaptiveMaxPooling3D",
     "Add",
     "AdditiveAttention",
     "AlphaDropout",
@@ -176,6 +203,9 @@ __all__ = [
     "Conv2DTranspose",
     "Conv3D",
     "Conv3DTranspose",
+    "ConvLSTM1D",
+    "ConvLSTM2D",
+    "ConvLSTM3D",
     "Convolution1D",
     "Convolution1DTranspose",
     "Convolution2D",
@@ -193,6 +223,7 @@ __all__ = [
     "Dot",
     "Dropout",
     "ELU",
+    "EinsumDense",
     "Embedding",
     "Equalization",
     "Flatten",
@@ -213,6 +244,8 @@ __all__ = [
     "GlobalMaxPooling2D",
     "GlobalMaxPooling3D",
     "GroupNormalization",
+    "GroupQueryAttention",
+    "GroupedQueryAttention",
     "HashedCrossing",
     "Hashing",
     "Identity",
@@ -271,6 +304,7 @@ __all__ = [
     "Rescaling",
     "Reshape",
     "Resizing",
+    "ReversibleEmbedding",
     "SeparableConv1D",
     "SeparableConv2D",
     "SeparableConvolution1D",
@@ -282,6 +316,7 @@ __all__ = [
     "SpatialDropout1D",
     "SpatialDropout2D",
     "SpatialDropout3D",
+    "SpectralNormalization",
     "StackedRNNCells",
     "StringLookup",
     "Subtract",
@@ -292,6 +327,7 @@ __all__ = [
     "UpSampling1D",
     "UpSampling2D",
     "UpSampling3D",
+    "Wrapper",
     "ZeroPadding1D",
     "ZeroPadding2D",
     "ZeroPadding3D",
