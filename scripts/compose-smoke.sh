@@ -50,6 +50,11 @@ trap cleanup EXIT
 json() { python3 -c "import json, sys; data = json.load(sys.stdin); print($1)"; }
 api() { curl -sS --max-time 60 -H "Authorization: Bearer $KEY" "$@"; }
 
+docker info >/dev/null 2>&1 || {
+    echo "No Docker engine answers \`docker info\`: start dockerd first (docs/deploy.md)." >&2
+    exit 2
+}
+
 step "base images (pulled, or built locally)"
 missing=()
 for image in python:3.11-slim-bookworm redis:7-alpine postgres:16-alpine; do
