@@ -1,5 +1,5 @@
 """Utilities Keras scripts lean on: progress bar, one-hot labels, seeding, sequence padding,
-datasets from directories and arrays, `PyDataset`, the object registry."""
+datasets from directories and arrays, `PyDataset`, `FeatureSpace`, the object registry."""
 
 from kerascore.saving.serialization import (
     CustomObjectScope,
@@ -39,6 +39,7 @@ from kerascore.utils.tensor_utils import get_source_inputs, is_keras_tensor, sta
 __all__ = [
     "Config",
     "CustomObjectScope",
+    "FeatureSpace",
     "Progbar",
     "PyDataset",
     "Sequence",
@@ -76,3 +77,13 @@ __all__ = [
     "to_categorical",
     "unpack_x_y_sample_weight",
 ]
+
+
+def __getattr__(name):
+    # FeatureSpace is a Layer built from preprocessing layers, and kerascore.layers imports
+    # kerascore.utils: it is loaded on first use to keep that import one-way.
+    if name == "FeatureSpace":
+        from kerascore.utils.feature_space import FeatureSpace
+
+        return FeatureSpace
+    raise AttributeError(f"module 'kerascore.utils' has no attribute {name!r}")
