@@ -139,7 +139,8 @@ class JobSupervisor:
         with session_scope(self.resources.sessions) as session:
             job = session.get(Job, self.job_id)
         try:
-            self._prepare(job)
+            with self._lease_renewed():  # downloads of the inputs may outlast the lease
+                self._prepare(job)
         except PreparationError as exc:
             return self._finish(JobStatus.FAILED, exc.reason, str(exc))
         except ArtifactStoreUnavailableError as exc:
@@ -152,6 +153,11 @@ class JobSupervisor:
                 "worker_error",
                 f"The worker could not prepare the job: {type(exc).__name__}: {exc}",
             )
+        if self.kill_reason in LEASE_KILL_REASONS:
+            self._close_attempt(
+                self.kill_reason, "The worker lost its lease while it fetched the job's inputs."
+            )
+            return "lease_lost"
         try:
             self._supervise(job)
         except DATABASE_ERRORS as exc:
@@ -346,7 +352,8 @@ class JobSupervisor:
             if self.process is not None and self.process.poll() is None:
                 self.process.stop()
             self._remove_work_folder(self.work_dir)
-            self._put_log()
+            with self._lease_renewed():
+                self._put_log()
 
     def _relay(self, open_streams: int) -> None:
         """Relays report lines and output until every stream closed (or the box is gone)."""
@@ -375,6 +382,38 @@ class JobSupervisor:
         """This attempt's work folder on the host (`/job/work` in its box)."""
         job_dir = self.resources.artifacts.job_dir(self.job_id)
         return job_dir / f"{runner_protocol.WORK_FOLDER}-{self.attempt_number}"
+
+    @contextlib.contextmanager
+    def _lease_renewed(self) -> Any:
+        """Renews the lease every HORN_HEARTBEAT_S while a step without the heartbeat thread
+        runs (fetching the inputs before the runner starts, putting the log after it ended),
+        unless the lease is lost (then `kill_reason` says so)."""
+        stop = threading.Event()
+
+        def renew() -> None:
+            while not stop.wait(self.settings.heartbeat_s):
+                if self.kill_reason in LEASE_KILL_REASONS:
+                    return
+                try:
+                    with session_scope(self.resources.sessions) as session:
+                        renewed = job_store.renew_lease(
+                            session, self.lease, self.settings.lease_seconds
+                        )
+                except Exception as error:
+                    logger.warning("Job %s: lease renewal failed: %s", self.job_id, error)
+                    continue
+                if not renewed:
+                    self._kill("lease_lost")
+                    return
+                self.lease_confirmed_at = time.monotonic()
+
+        thread = threading.Thread(target=renew, name=f"horn-lease-{self.job_id}", daemon=True)
+        thread.start()
+        try:
+            yield
+        finally:
+            stop.set()
+            thread.join()
 
     def _put_log(self, min_interval_s: float = 0.0) -> None:
         """Puts the job's log in the artifact store (with S3: an upload, at most every
