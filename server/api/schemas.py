@@ -75,6 +75,9 @@ class TrainingSettings(BaseModel):
     loss: str | None = Field(None, max_length=100)
     metrics: list[Annotated[str, Field(max_length=100)]] | None = Field(None, max_length=20)
     early_stopping: EarlyStopping | None = None
+    # `mixed_float16` on GPU (float16 compute, float32 variables); a job without a GPU trains in
+    # float32 and its log says so.
+    mixed_precision: bool = False
 
 
 class Resources(BaseModel):

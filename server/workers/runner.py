@@ -29,6 +29,7 @@ stores as the job's log; the pipe carries only the lines above.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import importlib.machinery
 import importlib.util
 import json
@@ -336,12 +337,15 @@ class NaNLossError(Exception):
     """The training loss became NaN or infinite."""
 
 
-def make_reporting_callback(reporter: Reporter, epochs: int) -> Any:
+def make_reporting_callback(
+    reporter: Reporter, epochs: int, gpu_monitor: GpuMonitor | None = None
+) -> Any:
     """Returns a kerascore callback that reports metrics and checkpoints and stops on NaN.
 
     Args:
         reporter: where reports go.
         epochs: the job's total epochs (for log lines).
+        gpu_monitor: adds GPU figures to each epoch's values.
 
     Returns:
         The callback.
@@ -386,6 +390,8 @@ def make_reporting_callback(reporter: Reporter, epochs: int) -> Any:
                     f"The loss became NaN at epoch {epoch + 1}. Lower the learning rate or check "
                     "the data for NaN or infinite values."
                 )
+            if gpu_monitor is not None:
+                values.update(gpu_monitor.epoch_figures())
             reporter.send("metric", epoch=epoch + 1, step=None, values=values)
             path = save_checkpoint(self.model, epoch + 1)
             reporter.send("checkpoint", epoch=epoch + 1, path=path)
@@ -394,6 +400,101 @@ def make_reporting_callback(reporter: Reporter, epochs: int) -> Any:
             reporter.log(f"Epoch {epoch + 1}/{epochs}: {summary}")
 
     return HornReporter()
+
+
+def visible_gpus() -> list[str]:
+    """The GPUs this process sees (the worker hands each job its own, `CUDA_VISIBLE_DEVICES`)."""
+    import tensorflow as tf
+
+    return [device.name for device in tf.config.list_physical_devices("GPU")]
+
+
+def distribution_strategy(spec: dict[str, Any], reporter: Reporter) -> Any:
+    """The strategy the model is built, compiled and trained under.
+
+    Several devices (the job's GPUs, or `spec["devices"]`, e.g. logical CPUs in tests) train
+    under `tf.distribute.MirroredStrategy`: the user's `build_model` runs unchanged inside its
+    scope and `batch_size` is the global batch, split over the replicas, as in Keras. One
+    device: None (TensorFlow's default placement).
+    """
+    import tensorflow as tf
+
+    devices = list(spec.get("devices") or [])
+    cpu_replicas = sum(1 for device in devices if device.lower().startswith("/cpu"))
+    if cpu_replicas > 1:
+        # Logical CPUs, set before TensorFlow's runtime starts (train() calls this first).
+        cpu = tf.config.list_physical_devices("CPU")[0]
+        tf.config.set_logical_device_configuration(
+            cpu, [tf.config.LogicalDeviceConfiguration()] * cpu_replicas
+        )
+    if not devices:
+        gpus = visible_gpus()
+        if len(gpus) > 1:
+            devices = [f"/gpu:{index}" for index in range(len(gpus))]
+    if len(devices) < 2:
+        return None
+    reporter.log(f"Training on {len(devices)} devices with MirroredStrategy: {devices}.")
+    return tf.distribute.MirroredStrategy(devices)
+
+
+def apply_mixed_precision(training: dict[str, Any], reporter: Reporter) -> None:
+    """`training.mixed_precision`: the `mixed_float16` policy on GPU; ignored (said) on CPU."""
+    if not training.get("mixed_precision"):
+        return
+    import kerascore
+
+    if visible_gpus():
+        kerascore.mixed_precision.set_global_policy("mixed_float16")
+        reporter.log("Mixed precision: mixed_float16 (float16 compute, float32 variables).")
+    else:
+        reporter.log("Mixed precision asked for, but this job has no GPU: training in float32.")
+
+
+class GpuMonitor:
+    """Per-epoch GPU figures: peak memory (TensorFlow's counters) and utilisation (NVML).
+
+    NVML (`pynvml`, from the `gpu` extra's nvidia-ml-py) is optional: without it only memory is
+    reported. The figures join the epoch's metric values as `gpu<i>_memory_peak_mb` and
+    `gpu<i>_utilization`.
+    """
+
+    def __init__(self) -> None:
+        self.devices = [f"GPU:{index}" for index in range(len(visible_gpus()))]
+        self.nvml_handles: list[Any] = []
+        if not self.devices:
+            return
+        try:
+            import pynvml
+
+            pynvml.nvmlInit()
+            visible = os.environ.get("CUDA_VISIBLE_DEVICES", "")
+            indices = [int(i) for i in visible.split(",") if i.strip().isdigit()]
+            indices = indices or list(range(len(self.devices)))
+            self.nvml_handles = [pynvml.nvmlDeviceGetHandleByIndex(i) for i in indices]
+        except Exception:  # no NVML here: memory figures only
+            self.nvml_handles = []
+
+    def epoch_figures(self) -> dict[str, float]:
+        """The figures since the last call (peak memory counters are reset)."""
+        import tensorflow as tf
+
+        figures: dict[str, float] = {}
+        for index, device in enumerate(self.devices):
+            try:
+                info = tf.config.experimental.get_memory_info(device)
+                figures[f"gpu{index}_memory_peak_mb"] = round(info["peak"] / 2**20, 1)
+                tf.config.experimental.reset_memory_stats(device)
+            except (ValueError, RuntimeError):
+                continue
+        for index, handle in enumerate(self.nvml_handles):
+            try:
+                import pynvml
+
+                rates = pynvml.nvmlDeviceGetUtilizationRates(handle)
+                figures[f"gpu{index}_utilization"] = float(rates.gpu)
+            except Exception:
+                continue
+        return figures
 
 
 def save_checkpoint(model: Any, epoch: int) -> str:
@@ -454,20 +555,28 @@ def train(spec: dict[str, Any], dataset_file: Any, source_text: str, reporter: R
     """
     data = load_dataset(dataset_file)
     training = dict(spec.get("training") or {})
+    strategy = distribution_strategy(spec, reporter)
     if training.get("seed") is not None:
         import kerascore
 
         kerascore.utils.set_random_seed(int(training["seed"]))
     build_model = import_model_source(source_text, spec.get("entry_point") or "build_model")
-    model = build_user_model(build_model, spec.get("hyperparameters") or {})
-    compiled_by = compile_model(model, training, data["y"])
-    initial_epoch = 0
-    if spec.get("resume_from"):
-        restore_checkpoint(model, spec["resume_from"])
-        initial_epoch = int(spec.get("initial_epoch") or 0)
-        reporter.log(f"Resumed from the checkpoint of epoch {initial_epoch}.")
+    apply_mixed_precision(training, reporter)
+    # Under a strategy the model's variables, the optimizer's and the restored weights are all
+    # created in its scope.
+    with strategy.scope() if strategy is not None else contextlib.nullcontext():
+        model = build_user_model(build_model, spec.get("hyperparameters") or {})
+        compiled_by = compile_model(model, training, data["y"])
+        initial_epoch = 0
+        if spec.get("resume_from"):
+            restore_checkpoint(model, spec["resume_from"])
+            initial_epoch = int(spec.get("initial_epoch") or 0)
+            reporter.log(f"Resumed from the checkpoint of epoch {initial_epoch}.")
     epochs = int(spec.get("epochs") or training.get("epochs") or 1)
-    reporter_callback = make_reporting_callback(reporter, epochs)
+    monitor = GpuMonitor()
+    reporter_callback = make_reporting_callback(
+        reporter, epochs, monitor if monitor.devices else None
+    )
     callbacks = [reporter_callback]
     early_stopping = make_early_stopping(training.get("early_stopping"))
     if early_stopping is not None:

@@ -65,6 +65,7 @@ def run_runner(
     training: dict | None = None,
     resume_from: str | None = None,
     initial_epoch: int = 0,
+    extra_spec: dict | None = None,
 ) -> tuple[list[dict], str, int]:
     """Runs the runner in a box like the worker does; returns its reports, output and status."""
     job_dir.mkdir(parents=True, exist_ok=True)
@@ -79,6 +80,7 @@ def run_runner(
         "epochs": epochs,
         "resume_from": runner_protocol.BOX_RESUME if resume_from else None,
         "initial_epoch": initial_epoch,
+        **(extra_spec or {}),
     }
     (job_dir / "job.json").write_text(json.dumps(spec))
     binds = [
@@ -262,3 +264,36 @@ def test_runner_compiles_from_training_settings_and_stops_early(tmp_path, digits
     assert [r["epoch"] for r in epochs] == [1, 2]
     (done,) = of_type(reports, "done")
     assert done == {"type": "done", "epochs_completed": 2, "stopped_early": True}
+
+
+def test_a_multi_device_job_trains_like_one_device(tmp_path, digits_npz):
+    """`gpus: 2`-style: MirroredStrategy over two logical CPUs, the user's source unchanged."""
+    training = {"seed": 0, "shuffle": False, "batch_size": 64}
+    one, _, one_status = run_runner(tmp_path / "one", digits_npz, MODEL_SOURCE, 3, training)
+    two, output, two_status = run_runner(
+        tmp_path / "two",
+        digits_npz,
+        MODEL_SOURCE,
+        3,
+        training,
+        extra_spec={"devices": ["/cpu:0", "/cpu:1"]},
+    )
+    assert (one_status, two_status) == (0, 0), output
+    assert any("2 devices with MirroredStrategy" in r.get("line", "") for r in of_type(two, "log"))
+
+    def losses(reports):
+        return [r["values"]["loss"] for r in of_type(reports, "metric") if r["step"] is None]
+
+    assert len(losses(two)) == 3
+    np.testing.assert_allclose(losses(two), losses(one), rtol=0, atol=1e-5)
+
+
+def test_mixed_precision_without_a_gpu_trains_in_float32_and_says_so(tmp_path, digits_npz):
+    reports, output, status = run_runner(
+        tmp_path / "job", digits_npz, MODEL_SOURCE, 1, {"mixed_precision": True}
+    )
+    assert status == 0, output
+    lines = [r["line"] for r in of_type(reports, "log")]
+    assert any("no GPU: training in float32" in line for line in lines), lines
+    epoch = [r["values"] for r in of_type(reports, "metric") if r["step"] is None][0]
+    assert not any(name.startswith("gpu") for name in epoch)  # no GPU figures without a GPU
