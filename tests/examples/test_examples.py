@@ -164,3 +164,14 @@ def test_gan(tmp_path, library):
     assert 0.4 < results["Last epoch g_loss"] < 1.5
     for axis in ("x", "y"):
         assert 0.05 < results[f"Generated standard deviation {axis}"] < 1.5
+
+
+@BOTH_LIBRARIES
+def test_structured_data_feature_space(tmp_path, library):
+    results = run_example("structured_data_feature_space.py", tmp_path, library)
+    assert results["Last epoch loss"] < 0.5 * results["First epoch loss"]
+    # The label is a noisy rule over the columns; the majority class is about 0.59.
+    assert results["Validation accuracy"] >= 0.85
+    assert results["Probability for the high-risk patient"] > 0.8
+    assert results["Probability for the low-risk patient"] < 0.2
+    assert results["Restored prediction difference"] < 1e-5
