@@ -36,6 +36,7 @@ from kerascore.layers.core.lambda_layer import Lambda
 from kerascore.layers.core.masking import Masking
 from kerascore.layers.core.op_layer import SymbolicOp
 from kerascore.layers.core.reversible_embedding import ReversibleEmbedding
+from kerascore.layers.core.tfsm_layer import TFSMLayer
 from kerascore.layers.core.wrapper import Wrapper
 from kerascore.layers.input_spec import InputSpec
 from kerascore.layers.layer import Layer
@@ -131,8 +132,10 @@ from kerascore.layers.preprocessing.image_preprocessing.random_zoom import Rando
 from kerascore.layers.preprocessing.image_preprocessing.resizing import Resizing
 from kerascore.layers.preprocessing.image_preprocessing.solarization import Solarization
 from kerascore.layers.preprocessing.integer_lookup import IntegerLookup
+from kerascore.layers.preprocessing.mel_spectrogram import MelSpectrogram
 from kerascore.layers.preprocessing.normalization import Normalization, Rescaling
 from kerascore.layers.preprocessing.pipeline import Pipeline
+from kerascore.layers.preprocessing.stft_spectrogram import STFTSpectrogram
 from kerascore.layers.preprocessing.string_lookup import StringLookup
 from kerascore.layers.preprocessing.text_vectorization import TextVectorization
 from kerascore.layers.regularization.activity_regularization import ActivityRegularization
@@ -168,6 +171,7 @@ from kerascore.layers.rnn.rnn import RNN
 from kerascore.layers.rnn.simple_rnn import SimpleRNN, SimpleRNNCell
 from kerascore.layers.rnn.stacked_rnn_cells import StackedRNNCells
 from kerascore.layers.rnn.time_distributed import TimeDistributed
+from kerascore.layers.serialization import deserialize, serialize
 
 __all__ = [
     "Activation",
@@ -268,6 +272,7 @@ __all__ = [
     "MaxPooling2D",
     "MaxPooling3D",
     "Maximum",
+    "MelSpectrogram",
     "Minimum",
     "MixUp",
     "MultiHeadAttention",
@@ -305,6 +310,7 @@ __all__ = [
     "Reshape",
     "Resizing",
     "ReversibleEmbedding",
+    "STFTSpectrogram",
     "SeparableConv1D",
     "SeparableConv2D",
     "SeparableConvolution1D",
@@ -321,6 +327,7 @@ __all__ = [
     "StringLookup",
     "Subtract",
     "SymbolicOp",
+    "TFSMLayer",
     "TextVectorization",
     "TimeDistributed",
     "UnitNormalization",
@@ -334,9 +341,11 @@ __all__ = [
     "add",
     "average",
     "concatenate",
+    "deserialize",
     "dot",
     "maximum",
     "minimum",
     "multiply",
+    "serialize",
     "subtract",
 ]
