@@ -366,3 +366,29 @@ def test_deterministic_layers_generic_and_saving(cls, kwargs, tmp_path):
 def test_augmentation_layers_reject_bad_arguments(build, message):
     with pytest.raises(ValueError, match=message):
         build()
+
+
+@pytest.mark.parametrize(
+    "name, kwargs",
+    [
+        ("RandomBrightness", {"factor": (0.1, 0.1)}),
+        ("RandomBrightness", {"factor": (-0.2, -0.2), "value_range": (0, 1)}),
+        ("RandomColorDegeneration", {"factor": (0.4, 0.4)}),
+        ("RandomSaturation", {"factor": (0.3, 0.3)}),
+        ("RandomSaturation", {"factor": (0.7, 0.7), "value_range": (0, 1)}),
+        ("RandomSharpness", {"factor": (0.9, 0.9)}),
+        ("RandomPosterization", {"factor": (3, 3)}),
+        ("RandomInvert", {"factor": (1.0, 1.0)}),
+        ("RandomGrayscale", {"factor": 1.0}),
+        ("RandomGaussianBlur", {"factor": (1.0, 1.0), "kernel_size": 5, "sigma": (0.8, 0.8)}),
+        ("RandomErasing", {"factor": (0.0, 0.0)}),
+        ("RandomColorJitter", {"brightness_factor": (0.1, 0.1), "saturation_factor": (0.3, 0.3)}),
+    ],
+)
+def test_random_layers_match_keras_when_the_draw_is_fixed(keras, name, kwargs):
+    """With a factor range of one value, Keras's random layers are deterministic: ours give
+    the same images."""
+    images = UNIT_IMAGES if kwargs.get("value_range") == (0, 1) else IMAGES
+    ours = getattr(layers, name)(seed=1, **kwargs)(images, training=True)
+    theirs = getattr(keras.layers, name)(seed=1, **kwargs)(images, training=True)
+    np.testing.assert_allclose(ours, theirs, atol=1e-3 if images is IMAGES else 1e-5)
