@@ -59,8 +59,9 @@ class Settings(BaseSettings):
 
     Attributes:
         data_dir: `HORN_DATA_DIR`, root of every file Horn keeps (datasets, model sources,
-            checkpoints, logs, the SQLite database and the embedded broker's folders).
-            Default `./horn-data`.
+            checkpoints, logs, the SQLite database and the embedded broker's folders); with
+            `HORN_ARTIFACTS_URL` the artifacts live in the bucket and this folder is the
+            process's working area and cache. Default `./horn-data`.
         artifacts_url: `HORN_ARTIFACTS_URL`, where datasets, model sources, checkpoints and logs
             are kept. Default empty: files under the data dir (one machine, or a shared
             volume). `s3://bucket/prefix` keeps them in S3-compatible object storage, so
@@ -121,6 +122,10 @@ class Settings(BaseSettings):
             Default 2100000000 and 65536.
         sandbox_keep_work_h: `HORN_SANDBOX_KEEP_WORK_H`, hours a finished job's work folder is
             kept for debugging (0: removed when the attempt ends). Default 0.
+        worker_gpus: `HORN_WORKER_GPUS` (or `horn worker --gpus`), the GPU indices a worker
+            hands out, a disjoint set per running job (`0,1,2,3`); `auto` asks `nvidia-smi`,
+            `none` hands out none. A job asking for more GPUs than every live worker has is
+            refused with 422. Default `auto`.
         runner_max_file_mb: `HORN_RUNNER_MAX_FILE_MB`, largest file a runner may write, in MiB.
             Default 2048.
         runner_open_files: `HORN_RUNNER_OPEN_FILES`, open-file limit of a runner. Default 1024.
@@ -214,6 +219,7 @@ class Settings(BaseSettings):
     sandbox_uid_first: int = Field(2_100_000_000, ge=1000, le=4_000_000_000)
     sandbox_uid_count: int = Field(65536, ge=1)
     sandbox_keep_work_h: float = Field(0, ge=0)
+    worker_gpus: str = "auto"
     runner_max_file_mb: int = Field(2048, ge=1)
     runner_open_files: int = Field(1024, ge=16)
     serving_url: str = ""
