@@ -108,48 +108,6 @@ class LSTMCell(FusedCell):
         }
 
 
-def _keras_to_block_gate_order(weights):
-    """Reorders the gate columns of `weights` from Keras's [i, f, c, o] to `BlockLSTM`'s
-    [i, c, f, o]."""
-    input_gate, forget_gate, cell_gate, output_gate = tf.split(weights, 4, axis=-1)
-    return tf.concat([input_gate, cell_gate, forget_gate, output_gate], axis=-1)
-
-
-def block_lstm(sequences, initial_h, initial_c, kernel, recurrent_kernel, bias):
-    """Runs a Keras LSTM (tanh activation, sigmoid gates) over a whole sequence in TensorFlow's
-    fused `BlockLSTM` kernel, which has its own fused gradient.
-
-    `BlockLSTMV2` (Keras's gate order) is not used: its registered gradient reads the gates in
-    `BlockLSTM`'s order and is wrong.
-
-    Args:
-        sequences: time-major inputs `(time, batch, features)`, float32 or float16.
-        initial_h, initial_c: the initial states `(batch, units)`.
-        kernel, recurrent_kernel, bias: Keras-layout weights (gates [i, f, c, o]) of shapes
-            `(features, 4 * units)`, `(units, 4 * units)` and `(4 * units,)`.
-
-    Returns:
-        `(h, c)`: the outputs and cell states of every step, time-major `(time, batch, units)`.
-    """
-    units = initial_h.shape[-1]
-    no_peephole = tf.zeros((units,), dtype=sequences.dtype)
-    result = tf.raw_ops.BlockLSTM(
-        seq_len_max=tf.cast(tf.shape(sequences)[0], tf.int64),
-        x=sequences,
-        cs_prev=initial_c,
-        h_prev=initial_h,
-        w=_keras_to_block_gate_order(tf.concat([kernel, recurrent_kernel], axis=0)),
-        wci=no_peephole,
-        wcf=no_peephole,
-        wco=no_peephole,
-        b=_keras_to_block_gate_order(bias),
-        forget_bias=0.0,
-        cell_clip=-1.0,  # negative: no clipping
-        use_peephole=False,
-    )
-    return result.h, result.cs
-
-
 @register_builtin
 class LSTM(BuiltinRNN):
     """Long Short-Term Memory layer (Hochreiter & Schmidhuber, 1997).
@@ -160,11 +118,7 @@ class LSTM(BuiltinRNN):
             regularizers, constraints, dropout, recurrent_dropout, seed: as `LSTMCell`.
         activity_regularizer: penalty on the output.
         return_sequences, return_state, go_backwards, stateful, unroll: as `RNN`.
-        use_cudnn: `"auto"` or True runs the layer through TensorFlow's fused `BlockLSTM`
-            kernel (no per-step loop) when no GPU is visible and the arguments allow it: tanh
-            and sigmoid activations, no recurrent dropout, no unrolling and no mask (Keras's
-            cuDNN conditions, less `use_bias`); otherwise, or with False, the per-step loop
-            runs.
+        use_cudnn: accepted for Keras compatibility; the fused loop runs on every device.
 
     Input shape:
         `(batch, timesteps, features)`.
@@ -208,38 +162,3 @@ class LSTM(BuiltinRNN):
         **kwargs,
     ):
         super().__init__(init_arguments(locals()), kwargs)
-
-    def _sequence_kernel_applies(self, sequences):
-        cell = self.cell
-        return (
-            self.use_cudnn is not False
-            and not self.unroll
-            and sequences.shape.rank == 3
-            and sequences.shape[1] != 0
-            and sequences.dtype == self.compute_dtype
-            and self.compute_dtype in ("float32", "float16")
-            # The per-step maths of a subclass of the cell would not be the kernel's.
-            and type(cell).make_step is LSTMCell.make_step
-            and type(cell).project_inputs is FusedCell.project_inputs
-            and type(cell).call is FusedCell.call
-            and cell.activation is activations.tanh
-            and cell.recurrent_activation is activations.sigmoid
-            and cell.recurrent_dropout == 0
-            # Measured and tested on CPU only; a GPU keeps the loop (its fused kernel is cuDNN).
-            and not tf.config.list_logical_devices("GPU")
-        )
-
-    def _run_sequence_kernel(self, time_major, initial_states):
-        cell = self.cell
-        dtype = self.compute_dtype
-        bias = cell._input_bias()
-        if bias is None:
-            bias = tf.zeros((4 * cell.units,), dtype=dtype)
-        h, c = block_lstm(
-            time_major,
-            *initial_states,
-            cast_to_compute(cell.kernel, dtype),
-            cast_to_compute(cell.recurrent_kernel, dtype),
-            bias,
-        )
-        return h, [h[-1], c[-1]]
