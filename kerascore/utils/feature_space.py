@@ -12,8 +12,6 @@ dataset of dicts; calling the feature space encodes a dict of columns into one v
 import numpy as np
 import tensorflow as tf
 
-from kerascore import layers
-from kerascore.layers.layer import Layer
 from kerascore.saving import saving_lib
 from kerascore.saving.serialization import (
     deserialize_keras_object,
@@ -22,6 +20,14 @@ from kerascore.saving.serialization import (
 )
 from kerascore.utils.naming import unique_name
 from kerascore.utils.tensor_utils import standardize_dtype
+
+
+def _layers():
+    # kerascore.layers imports kerascore.utils, so utils reaches layers at call time only.
+    from kerascore import layers
+
+    return layers
+
 
 _FEATURE_TYPES = (
     "float",
@@ -108,8 +114,12 @@ class Feature:
 
 
 @register_builtin
-class FeatureSpace(Layer):
+class FeatureSpace:
     """Preprocesses and encodes structured data: a dict of feature columns.
+
+    Unlike Keras's, it is not a `Layer` subclass (kerascore.utils sits below kerascore.layers);
+    it has what saving needs (`weights`, `get_config`, `get_build_config`, ...) and holds its
+    preprocessing layers in `preprocessors`, `crossers`, `one_hot_encoders` and `concat`.
 
     Args:
         features: a dict of feature name to a `Feature` (from `FeatureSpace.float()`,
@@ -148,21 +158,21 @@ class FeatureSpace(Layer):
     def float(cls, name=None):
         """Float values, passed through as they are."""
         name = name or unique_name("float")
-        preprocessor = layers.Identity(dtype="float32", name=f"{name}_preprocessor")
+        preprocessor = _layers().Identity(dtype="float32", name=f"{name}_preprocessor")
         return Feature(dtype="float32", preprocessor=preprocessor, output_mode="float")
 
     @classmethod
     def float_rescaled(cls, scale=1.0, offset=0.0, name=None):
         """Float values computed as `value * scale + offset`."""
         name = name or unique_name("float_rescaled")
-        preprocessor = layers.Rescaling(scale=scale, offset=offset, name=f"{name}_preprocessor")
+        preprocessor = _layers().Rescaling(scale=scale, offset=offset, name=f"{name}_preprocessor")
         return Feature(dtype="float32", preprocessor=preprocessor, output_mode="float")
 
     @classmethod
     def float_normalized(cls, name=None):
         """Float values standardized with the mean and variance `adapt` finds."""
         name = name or unique_name("float_normalized")
-        preprocessor = layers.Normalization(axis=-1, name=f"{name}_preprocessor")
+        preprocessor = _layers().Normalization(axis=-1, name=f"{name}_preprocessor")
         return Feature(dtype="float32", preprocessor=preprocessor, output_mode="float")
 
     @classmethod
@@ -171,7 +181,7 @@ class FeatureSpace(Layer):
         `num_bins=None`, into the bins of `bin_boundaries` (which `adapt` leaves as they are;
         Keras 3 cannot adapt such a feature space)."""
         name = name or unique_name("float_discretized")
-        preprocessor = layers.Discretization(
+        preprocessor = _layers().Discretization(
             num_bins=num_bins, bin_boundaries=bin_boundaries, name=f"{name}_preprocessor"
         )
         return Feature(dtype="float32", preprocessor=preprocessor, output_mode=output_mode)
@@ -182,7 +192,7 @@ class FeatureSpace(Layer):
     ):
         """Integer categories, indexed with the vocabulary `adapt` finds."""
         name = name or unique_name("integer_categorical")
-        preprocessor = layers.IntegerLookup(
+        preprocessor = _layers().IntegerLookup(
             name=f"{name}_preprocessor", max_tokens=max_tokens, num_oov_indices=num_oov_indices
         )
         return Feature(dtype="int32", preprocessor=preprocessor, output_mode=output_mode)
@@ -193,7 +203,7 @@ class FeatureSpace(Layer):
     ):
         """String categories, indexed with the vocabulary `adapt` finds."""
         name = name or unique_name("string_categorical")
-        preprocessor = layers.StringLookup(
+        preprocessor = _layers().StringLookup(
             name=f"{name}_preprocessor", max_tokens=max_tokens, num_oov_indices=num_oov_indices
         )
         return Feature(dtype="string", preprocessor=preprocessor, output_mode=output_mode)
@@ -202,14 +212,14 @@ class FeatureSpace(Layer):
     def string_hashed(cls, num_bins, output_mode="one_hot", name=None):
         """String categories hashed into `num_bins` bins."""
         name = name or unique_name("string_hashed")
-        preprocessor = layers.Hashing(name=f"{name}_preprocessor", num_bins=num_bins)
+        preprocessor = _layers().Hashing(name=f"{name}_preprocessor", num_bins=num_bins)
         return Feature(dtype="string", preprocessor=preprocessor, output_mode=output_mode)
 
     @classmethod
     def integer_hashed(cls, num_bins, output_mode="one_hot", name=None):
         """Integer categories hashed into `num_bins` bins."""
         name = name or unique_name("integer_hashed")
-        preprocessor = layers.Hashing(name=f"{name}_preprocessor", num_bins=num_bins)
+        preprocessor = _layers().Hashing(name=f"{name}_preprocessor", num_bins=num_bins)
         return Feature(dtype="int32", preprocessor=preprocessor, output_mode=output_mode)
 
     # ------------------------------------------------------------ construction
@@ -224,7 +234,8 @@ class FeatureSpace(Layer):
         num_discretization_bins=32,
         name=None,
     ):
-        super().__init__(name=name)
+        self.name = name or unique_name("feature_space")
+        self.built = False
         if not features:
             raise ValueError(
                 f"The `features` argument cannot be None or empty. Received: features={features!r}"
@@ -245,14 +256,14 @@ class FeatureSpace(Layer):
         self.crosses = [self._standardize_cross(cross) for cross in crosses or []]
         self.crosses_by_name = {cross.name: cross for cross in self.crosses}
         self.inputs = {
-            feature_name: layers.Input(shape=(1,), dtype=feature.dtype, name=feature_name)
+            feature_name: _layers().Input(shape=(1,), dtype=feature.dtype, name=feature_name)
             for feature_name, feature in self.features.items()
         }
         self.preprocessors = {
             feature_name: feature.preprocessor for feature_name, feature in self.features.items()
         }
         self.crossers = {
-            cross.name: layers.HashedCrossing(cross.crossing_dim, name=cross.name)
+            cross.name: _layers().HashedCrossing(cross.crossing_dim, name=cross.name)
             for cross in self.crosses
         }
         self.one_hot_encoders = {}
@@ -302,11 +313,11 @@ class FeatureSpace(Layer):
         names = []
         for feature_name, preprocessor in self.preprocessors.items():
             if (
-                isinstance(preprocessor, layers.Normalization)
+                isinstance(preprocessor, _layers().Normalization)
                 and preprocessor.input_mean is not None
             ):
                 continue
-            if isinstance(preprocessor, layers.Discretization) and preprocessor.num_bins is None:
+            if isinstance(preprocessor, _layers().Discretization) and preprocessor.num_bins is None:
                 continue  # Its bins were given as `bin_boundaries`.
             if hasattr(preprocessor, "adapt"):
                 names.append(feature_name)
@@ -387,15 +398,15 @@ class FeatureSpace(Layer):
 
     def _cardinality(self, name):
         preprocessor = self.preprocessors.get(name) or self.crossers.get(name)
-        if isinstance(preprocessor, (layers.IntegerLookup, layers.StringLookup)):
+        if isinstance(preprocessor, (_layers().IntegerLookup, _layers().StringLookup)):
             return preprocessor.vocabulary_size()
-        if isinstance(preprocessor, layers.CategoryEncoding):
+        if isinstance(preprocessor, _layers().CategoryEncoding):
             return preprocessor.num_tokens
-        if isinstance(preprocessor, layers.Discretization):
+        if isinstance(preprocessor, _layers().Discretization):
             if preprocessor.num_bins is None:
                 return len(preprocessor.bin_boundaries) + 1
             return preprocessor.num_bins
-        if isinstance(preprocessor, (layers.HashedCrossing, layers.Hashing)):
+        if isinstance(preprocessor, (_layers().HashedCrossing, _layers().Hashing)):
             return preprocessor.num_bins
         raise ValueError(
             f"Feature '{name}' has `output_mode='one_hot'`. However it isn't a standard feature "
@@ -424,7 +435,7 @@ class FeatureSpace(Layer):
                     f"encoded (it has dtype {dtype}). Consider using `output_mode='dict'`."
                 )
         if self.concat is None:
-            self.concat = layers.Concatenate(axis=-1, name=f"{self.name}_concat")
+            self.concat = _layers().Concatenate(axis=-1, name=f"{self.name}_concat")
         return self.concat(list(encoded.values()))
 
     def _make_encoders(self, named):
@@ -434,13 +445,13 @@ class FeatureSpace(Layer):
                 continue
             dtype = standardize_dtype(value.dtype)
             # Discretization declares float symbolic outputs though it computes integer bins.
-            integer_bins = isinstance(self.preprocessors.get(name), layers.Discretization)
+            integer_bins = isinstance(self.preprocessors.get(name), _layers().Discretization)
             if not dtype.startswith("int") and not integer_bins:
                 raise ValueError(
                     f"Feature '{name}' has `output_mode='one_hot'`. Thus its preprocessor "
                     f"should return an integer dtype. Instead it returns a {dtype} dtype."
                 )
-            self.one_hot_encoders[name] = layers.CategoryEncoding(
+            self.one_hot_encoders[name] = _layers().CategoryEncoding(
                 num_tokens=self._cardinality(name),
                 output_mode="multi_hot",
                 name=f"{name}_one_hot",
@@ -497,8 +508,24 @@ class FeatureSpace(Layer):
                 }
         return merged
 
-    def call(self, data):
-        return self(data)
+    def _sublayers(self):
+        found = [*self.preprocessors.values(), *self.crossers.values()]
+        found += [*self.one_hot_encoders.values(), *([self.concat] if self.concat else [])]
+        return found
+
+    @property
+    def weights(self):
+        """The variables of the preprocessing layers (normalization statistics), in feature
+        order: what `save` writes and `keras.models.load_model` restores."""
+        return [variable for layer in self._sublayers() for variable in layer.weights]
+
+    @property
+    def trainable_weights(self):
+        return [variable for variable in self.weights if variable.trainable]
+
+    @property
+    def non_trainable_weights(self):
+        return [variable for variable in self.weights if not variable.trainable]
 
     # ------------------------------------------------------------ saving
 

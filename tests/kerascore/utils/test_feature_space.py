@@ -1,5 +1,9 @@
 """Tests for kerascore.utils.FeatureSpace, with Keras 3's FeatureSpace as the reference."""
 
+import subprocess
+import sys
+import textwrap
+
 import keras
 import numpy as np
 import pytest
@@ -317,3 +321,26 @@ def test_adapt_refuses_data_that_is_not_a_dataset_or_dict():
         space.adapt(np.zeros((3, 1)))
     with pytest.raises(ValueError, match="can only be called with a dict"):
         kerascore.utils.FeatureSpace({"a": "float"})(np.zeros((3, 1)))
+
+
+def test_a_fresh_process_loads_a_saved_feature_space(tmp_path):
+    ours, _ = adapted_pair("concat")
+    batch = {name: values[:4] for name, values in make_data(seed=7).items()}
+    np.save(tmp_path / "expected.npy", np.asarray(ours(batch)))
+    np.savez(tmp_path / "batch.npz", **batch)
+    ours.save(str(tmp_path / "space.keras"))
+    script = textwrap.dedent(
+        f"""
+        import numpy as np
+        import kerascore
+        space = kerascore.models.load_model({str(tmp_path / "space.keras")!r})
+        batch = dict(np.load({str(tmp_path / "batch.npz")!r}))
+        expected = np.load({str(tmp_path / "expected.npy")!r})
+        print("DIFFERENCE", float(np.max(np.abs(np.asarray(space(batch)) - expected))))
+        """
+    )
+    result = subprocess.run(
+        [sys.executable, "-c", script], capture_output=True, text=True, timeout=300
+    )
+    assert result.returncode == 0, result.stderr[-3000:]
+    assert float(result.stdout.split("DIFFERENCE")[1]) < 1e-6
