@@ -24,7 +24,8 @@ class BaseMixingLayer(BaseRandomImageLayer):
             images, labels = inputs, None
         check_image_rank(self, images)
         images = tf.cast(images, self.compute_dtype)
-        if training is not None and not training or images.shape.rank == 3:
+        # Mixing needs a batch: single images, like inference, pass through.
+        if (training is not None and not training) or images.shape.rank == 3:
             mixed_images, mixed_labels = images, labels
         else:
             channels_first = self.data_format == "channels_first"
