@@ -44,9 +44,12 @@ RUN python scripts/image_requirements.py ${HORN_GPU:+--gpu} > /tmp/requirements.
 COPY kerascore ./kerascore
 COPY server ./server
 # The README's install command (tests/test_deploy.py checks it), with the dependencies above.
-# TensorFlow's C++ headers only serve to compile custom ops: nothing here does.
+# Then what never runs here goes: TensorFlow's C++ headers (for compiling custom ops), the test
+# suites of NumPy and h5py, and pip itself (nothing is installed at run time).
 RUN python -m pip install --no-deps -e . \
-    && rm -rf /opt/venv/lib/python*/site-packages/tensorflow/include /app/scripts
+    && cd /opt/venv/lib/python*/site-packages \
+    && rm -rf tensorflow/include numpy/tests numpy/*/tests h5py/tests /app/scripts \
+    && python -m pip uninstall -y pip wheel
 
 # What runs: a non-root user, the data volume, the health check, the entry point.
 FROM base AS app

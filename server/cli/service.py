@@ -163,6 +163,14 @@ def worker(
     concurrency: Annotated[int, typer.Option("--concurrency", help="Jobs run at once.")] = 1,
     loglevel: Annotated[str, typer.Option("--loglevel", help="Celery log level.")] = "INFO",
     quiet: Annotated[bool, typer.Option("--quiet", help="No start-up banner.")] = False,
+    gpus: Annotated[
+        str | None,
+        typer.Option(
+            "--gpus",
+            help="GPU indices this worker hands out, one set per job (e.g. 0,1,2,3); `auto` "
+            "asks nvidia-smi, `none` hands out none. HORN_WORKER_GPUS; default auto.",
+        ),
+    ] = None,
     data_dir: DataDirOption = None,
 ) -> None:
     """Runs a Celery worker that trains jobs from the given queues."""
@@ -171,20 +179,29 @@ def worker(
 
     from server.workers import tasks
     from server.workers.celery_app import make_celery_app
+    from server.workers.devices import worker_gpus
     from server.workers.sandbox import SandboxUnavailableError
 
+    if gpus is not None:
+        os.environ["HORN_WORKER_GPUS"] = gpus  # the pool's processes read it too
     settings = load_migrated_settings(data_dir)
+    try:
+        devices = worker_gpus(settings.worker_gpus)
+    except ValueError as exc:
+        fail(f"--gpus / HORN_WORKER_GPUS: {exc}", code=2)
     try:
         box = tasks.configure_worker(settings)
     except SandboxUnavailableError as exc:
         fail(str(exc), code=2)
     if not quiet:
         typer.echo(f"horn worker: {describe_box(box)}", err=True)
+        if "gpu" in queues.split(","):
+            typer.echo(f"horn worker: GPUs {','.join(devices) or 'none'}", err=True)
     stop_reconciler = threading.Event()
 
     @signals.worker_ready.connect(weak=False)
     def start_reconciler(**_: object) -> None:
-        tasks.start_reconciler(stop_reconciler)
+        tasks.start_reconciler(stop_reconciler, queues.split(","))
 
     celery_app = make_celery_app(settings)
     # Root is needed to build boxes (namespaces, a uid per box); Celery runs only our tasks.

@@ -263,6 +263,19 @@ class Metric(Base):
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
 
 
+class Worker(Base):
+    """A worker process that said it is alive: its queues and GPUs (for the API's checks)."""
+
+    __tablename__ = "workers"
+
+    id: Mapped[str] = mapped_column(String(200), primary_key=True)  # host:pid:...
+    hostname: Mapped[str] = mapped_column(String(200))
+    queues: Mapped[list] = mapped_column(JSON)
+    gpus: Mapped[int] = mapped_column(Integer, default=0)
+    started_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    seen_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow, index=True)
+
+
 class Event(Base):
     """One event of a job's ordered event log (the database event bus); `seq` is its id."""
 

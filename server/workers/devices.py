@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import contextlib
 import fcntl
+import functools
 import os
 import shutil
 import subprocess
@@ -40,11 +41,12 @@ def parse_gpu_list(text: str) -> list[str]:
     return devices
 
 
-def detect_gpus() -> list[str]:
-    """The host's GPU indices from `nvidia-smi`, or `[]` when it is missing or fails."""
+@functools.lru_cache(maxsize=1)
+def detect_gpus() -> tuple[str, ...]:
+    """The host's GPU indices from `nvidia-smi` (asked once), or `()` when it is missing."""
     command = shutil.which("nvidia-smi")
     if command is None:
-        return []
+        return ()
     try:
         result = subprocess.run(
             [command, "--query-gpu=index", "--format=csv,noheader"],
@@ -54,15 +56,15 @@ def detect_gpus() -> list[str]:
             check=True,
         )
     except (OSError, subprocess.SubprocessError):
-        return []
-    return parse_gpu_list(",".join(result.stdout.split()))
+        return ()
+    return tuple(parse_gpu_list(",".join(result.stdout.split())))
 
 
 def worker_gpus(setting: str) -> list[str]:
     """The GPUs a worker hands out: HORN_WORKER_GPUS (`auto`: detected, `none`: none)."""
     value = setting.strip().lower()
     if value in ("", "auto"):
-        return detect_gpus()
+        return list(detect_gpus())
     if value == "none":
         return []
     return parse_gpu_list(value)

@@ -24,8 +24,11 @@ import signal
 import site
 import subprocess
 import sys
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
+
+from server.workers.devices import device_nodes
 
 # The folder that holds the `server` and `kerascore` packages.
 PROJECT_ROOT = Path(__file__).resolve().parents[2]
@@ -33,7 +36,8 @@ LAUNCHER = Path(__file__).resolve().with_name("box.py")
 # Variables a box keeps from its parent; everything else (HORN_*, broker and database URLs,
 # cloud credentials, ...) is dropped.
 _KEPT_VARIABLES = ("LANG", "LC_ALL", "LC_CTYPE", "TZ", "LD_LIBRARY_PATH")
-_GPU_VARIABLES = ("CUDA_VISIBLE_DEVICES", "NVIDIA_VISIBLE_DEVICES", "XLA_FLAGS")
+# Passed on to a box with GPUs (CUDA_VISIBLE_DEVICES is set to the box's own devices).
+_GPU_VARIABLES = ("XLA_FLAGS", "TF_FORCE_GPU_ALLOW_GROWTH")
 # Runs a module with a clean sys.path: the interpreter's own folders and Horn's packages, never
 # the working folder (which user code can write).
 _BOOTSTRAP = (
@@ -161,19 +165,19 @@ def check_private_paths(private: list[Path]) -> None:
                 )
 
 
-def box_environment(home: str, gpus: int = 0) -> dict[str, str]:
+def box_environment(home: str, gpu_devices: Sequence[str] = ()) -> dict[str, str]:
     """The environment of a boxed process: no secrets, no service addresses.
 
     Args:
         home: the process's working folder inside the box (also its HOME).
-        gpus: GPUs the process may use; with none, CUDA devices are hidden.
+        gpu_devices: the GPU indices the process may use (`CUDA_VISIBLE_DEVICES`); with none,
+            CUDA devices are hidden.
     """
     env = {name: os.environ[name] for name in _KEPT_VARIABLES if name in os.environ}
     env.setdefault("LANG", "C.UTF-8")
-    if gpus > 0:
+    if gpu_devices:
         env.update({name: os.environ[name] for name in _GPU_VARIABLES if name in os.environ})
-    else:
-        env["CUDA_VISIBLE_DEVICES"] = ""
+    env["CUDA_VISIBLE_DEVICES"] = ",".join(gpu_devices)
     env.update(
         PATH="/usr/local/bin:/usr/bin:/bin",
         HOME=home,
@@ -182,12 +186,6 @@ def box_environment(home: str, gpus: int = 0) -> dict[str, str]:
         MPLCONFIGDIR="/tmp/matplotlib",
     )
     return env
-
-
-def _gpu_devices() -> list[str]:
-    return sorted(
-        f"/dev/{name}" for name in os.listdir("/dev") if name.startswith(("nvidia", "dri"))
-    )
 
 
 def _uid_lock_dir() -> str:
@@ -269,7 +267,7 @@ def start_box(
     cwd: str,
     limits: BoxLimits,
     settings: Any,
-    gpus: int = 0,
+    gpu_devices: Sequence[str] = (),
     pass_fds: tuple[int, ...] = (),
     lifeline_fd: int | None = None,
     stdin: Any = subprocess.DEVNULL,
@@ -287,7 +285,8 @@ def start_box(
         cwd: the working folder inside the box (also HOME).
         limits: the box's limits.
         settings: the service settings (`sandbox_network`, `sandbox_uid_first`, ...).
-        gpus: GPUs the box may use (their device nodes are shown; CUDA is hidden with none).
+        gpu_devices: the GPU indices the box may use (`server.workers.devices`): only their
+            device nodes are shown and `CUDA_VISIBLE_DEVICES` names them; none hides CUDA.
         pass_fds: descriptors the command inherits (pipes to its parent), same numbers inside.
         lifeline_fd: read end of a pipe whose write end only the parent holds; when it closes,
             the box is killed.
@@ -304,7 +303,7 @@ def start_box(
     spec_read, spec_write = os.pipe()
     spec = {
         "command": [*command, module, *args],
-        "env": box_environment(cwd, gpus),
+        "env": box_environment(cwd, gpu_devices),
         "cwd": cwd,
         "home": cwd,
         "binds": [
@@ -312,10 +311,10 @@ def start_box(
             for b in binds
         ],
         "read_only_paths": list(interpreter_paths()),
-        "devices": _gpu_devices() if gpus > 0 else [],
+        "devices": device_nodes(gpu_devices),
         "isolate_network": settings.sandbox_network,
         "memory_mb": limits.memory_mb,
-        "address_space_slack_mb": limits.address_space_slack_mb if gpus == 0 else None,
+        "address_space_slack_mb": None if gpu_devices else limits.address_space_slack_mb,
         "max_processes": limits.max_processes,
         "disk_mb": limits.disk_mb,
         "tmp_mb": limits.tmp_mb,

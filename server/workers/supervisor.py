@@ -31,6 +31,7 @@ import subprocess
 import threading
 import time
 import uuid
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
@@ -91,10 +92,12 @@ class JobSupervisor:
         job_id: the job to run.
     """
 
-    def __init__(self, resources: WorkerResources, job_id: str):
+    def __init__(self, resources: WorkerResources, job_id: str, gpu_devices: Sequence[str] = ()):
         self.resources = resources
         self.settings = resources.settings
         self.job_id = job_id
+        # The GPUs this attempt holds (`server.workers.devices`); only they reach its box.
+        self.gpu_devices = list(gpu_devices)
         self.owner = f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:8]}"
         self.lease: Lease | None = None
         self.claim_tried = False
@@ -317,7 +320,7 @@ class JobSupervisor:
                     cwd=f"{runner_protocol.BOX_JOB_DIR}/{runner_protocol.WORK_FOLDER}",
                     limits=self._limits(job),
                     settings=self.settings,
-                    gpus=int((job.resources or {}).get("gpus") or 0),
+                    gpu_devices=self.gpu_devices,
                     pass_fds=(report_write,),
                     lifeline_fd=lifeline_read,
                     stdout=subprocess.PIPE,

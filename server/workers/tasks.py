@@ -11,18 +11,26 @@ This module never imports TensorFlow; user code runs only in the runner's box.
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import logging
+import os
+import socket
 import threading
 import time
+from pathlib import Path
 from typing import Any
 
 import sqlalchemy.exc
 from celery import shared_task
 from celery.exceptions import Reject
+from sqlalchemy import select
 
 from server.config import get_settings
+from server.store import workers as worker_store
+from server.store.db import Job, session_scope, utcnow
 from server.workers.celery_app import TRAIN_TASK_NAME
+from server.workers.devices import DeviceSlots, HeldDevices, worker_gpus
 from server.workers.reconciler import reconcile_jobs, remove_expired_work_folders
 from server.workers.resources import worker_resources
 from server.workers.sandbox import check_sandbox
@@ -32,6 +40,8 @@ logger = logging.getLogger("horn.worker")
 
 # A delivery whose claim could not reach the database waits this long, then goes back.
 CLAIM_RETRY_DELAY_S = 2.0
+# A GPU job whose devices are all taken waits this long, then goes back to the queue.
+DEVICE_WAIT_S = 5.0
 
 
 def configure_worker(settings: Any) -> dict[str, Any]:
@@ -64,35 +74,96 @@ def train_job(job_id: str) -> str:
         Reject: (requeue) when the database cannot be reached to claim the job: the message
             goes back to the broker instead of being acknowledged and lost.
     """
-    supervisor = JobSupervisor(worker_resources(), job_id)
+    resources = worker_resources()
     try:
-        supervisor.claim()
+        held = take_devices(resources, job_id)
     except sqlalchemy.exc.OperationalError as error:
-        logger.warning(
-            "Job %s: the database is unreachable; the message goes back: %s",
-            job_id,
-            str(error).splitlines()[0],
-        )
-        time.sleep(CLAIM_RETRY_DELAY_S)  # no hot loop while the database is down
-        raise Reject(f"database unreachable: {error}", requeue=True) from None
-    return supervisor.run()
+        raise database_unreachable(job_id, error) from None
+    try:
+        supervisor = JobSupervisor(resources, job_id, held.devices if held else ())
+        try:
+            supervisor.claim()
+        except sqlalchemy.exc.OperationalError as error:
+            raise database_unreachable(job_id, error) from None
+        return supervisor.run()
+    finally:
+        if held is not None:
+            held.release()
 
 
-def start_reconciler(stop: threading.Event) -> threading.Thread:
+def database_unreachable(job_id: str, error: Exception) -> Reject:
+    """The Reject that sends the message back after a pause (no hot loop while it is down)."""
+    logger.warning(
+        "Job %s: the database is unreachable; the message goes back: %s",
+        job_id,
+        str(error).splitlines()[0],
+    )
+    time.sleep(CLAIM_RETRY_DELAY_S)
+    return Reject(f"database unreachable: {error}", requeue=True)
+
+
+def device_slots(settings: Any) -> DeviceSlots:
+    """This host's GPU slots (HORN_WORKER_GPUS), locked in a folder every worker shares."""
+    lock_dir = (
+        Path("/run/horn-gpus") if os.geteuid() == 0 else Path(f"/tmp/horn-gpus-{os.geteuid()}")
+    )
+    return DeviceSlots(worker_gpus(settings.worker_gpus), lock_dir)
+
+
+def take_devices(resources: Any, job_id: str) -> HeldDevices | None:
+    """The GPUs the job asks for, taken before it is claimed; None for a CPU job.
+
+    Raises:
+        Reject: (requeue, after a pause) while too few are free, or when this worker has
+            fewer than the job needs (another worker may have enough).
+    """
+    with resources.sessions() as session:
+        job_resources = session.scalar(select(Job.resources).where(Job.id == job_id))
+    needed = int((job_resources or {}).get("gpus") or 0)
+    if needed == 0:
+        return None
+    try:
+        held = device_slots(resources.settings).acquire(needed)
+    except ValueError as error:
+        logger.warning("Job %s: %s It goes back for a worker with enough.", job_id, error)
+        time.sleep(DEVICE_WAIT_S)
+        raise Reject(str(error), requeue=True) from None
+    if held is None:
+        time.sleep(DEVICE_WAIT_S)
+        raise Reject(f"fewer than {needed} GPUs free on this worker", requeue=True)
+    logger.info("Job %s: GPUs %s", job_id, held.cuda_visible_devices)
+    return held
+
+
+def start_reconciler(stop: threading.Event, queues: list[str] | None = None) -> threading.Thread:
     """Runs `reconcile_jobs` every `reconcile_interval_s` in a daemon thread until `stop` is set.
+
+    Each pass also refreshes this worker's row (its queues and GPUs, which the API checks GPU
+    jobs against); the row is removed when the thread ends.
 
     Args:
         stop: set it to end the thread.
+        queues: the queues this worker takes.
 
     Returns:
         The thread.
     """
     from server.workers.dispatch import enqueue_training_job
 
+    worker_id = f"{socket.gethostname()}:{os.getpid()}"
+    queues = list(queues or [])
+
+    def register(resources: Any) -> None:
+        gpus = len(device_slots(resources.settings).devices) if "gpu" in queues else 0
+        with session_scope(resources.sessions) as session:
+            worker_store.register_worker(session, worker_id, socket.gethostname(), queues, gpus)
+            worker_store.forget_gone_workers(session, utcnow())
+
     def loop() -> None:
         while True:
             try:
                 resources = worker_resources()
+                register(resources)
                 ids = reconcile_jobs(
                     resources, functools.partial(enqueue_training_job, resources.settings)
                 )
@@ -102,6 +173,8 @@ def start_reconciler(stop: threading.Event) -> threading.Thread:
             except Exception:
                 logger.exception("Reconciler pass failed; trying again later")
             if stop.wait(get_settings().reconcile_interval_s):
+                with contextlib.suppress(Exception), session_scope(resources.sessions) as session:
+                    worker_store.forget_worker(session, worker_id)
                 return
 
     thread = threading.Thread(target=loop, name="horn-reconciler", daemon=True)

@@ -48,6 +48,7 @@ from server.store.artifacts import ArtifactStore
 from server.store.db import Attempt, Checkpoint, Job, JobStatus, Metric, utcnow
 from server.store.events import EventType
 from server.store.jobs import mark_enqueued, queue_for_resources, request_cancel
+from server.store.workers import most_gpus_of_live_workers
 
 router = APIRouter(prefix="/v1/jobs", tags=["jobs"], route_class=SessionReleasingRoute)
 logger = logging.getLogger("horn.api")
@@ -150,6 +151,8 @@ def create_job(
         )
     resources = body.resources.model_dump()
     queue = queue_for_resources(resources)
+    if resources["gpus"]:
+        check_some_worker_has_gpus(session, resources["gpus"])
     job = Job(
         tenant_id=tenant.id,
         model_id=body.model_id,
@@ -193,6 +196,29 @@ def create_job(
         session.commit()
         session.refresh(job)
     return load_job_out(session, job)
+
+
+def check_some_worker_has_gpus(session: SessionDep, gpus: int) -> None:
+    """Refuses a job no live worker could ever run: more GPUs than any of them has.
+
+    Raises:
+        ApiError: 422 naming the largest worker (or that none takes GPU jobs).
+    """
+    most = most_gpus_of_live_workers(session)
+    if most is not None and most >= gpus:
+        return
+    have = (
+        "no live worker takes GPU jobs"
+        if most is None
+        else f"the live workers have at most {most} GPUs each"
+    )
+    raise ApiError(
+        422,
+        "no_worker_for_gpus",
+        f"The job asks for {gpus} GPUs, but {have}. Ask for at most {most or 0}, or start a "
+        f"worker with enough: `horn worker --queues gpu --gpus 0,1,...`.",
+        {"gpus": gpus, "most_gpus_of_a_worker": most or 0},
+    )
 
 
 def _job_by_idempotency_key(session: SessionDep, tenant_id: str, key: str) -> Job | None:

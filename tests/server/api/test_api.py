@@ -35,6 +35,7 @@ from server.store.db import (
 from server.store.events import EventType
 from server.store.jobs import update_job_if
 from server.store.keys import create_api_key
+from server.store.workers import register_worker
 
 MODEL_SOURCE = b"""import kerascore as keras
 
@@ -459,7 +460,7 @@ def test_model_sources_have_their_own_size_limit(app, client, auth, data_dir, se
 # Jobs --------------------------------------------------------------------------------------
 
 
-def test_create_job_queues_it_and_dispatches_once(client, auth, resources, dispatcher):
+def test_create_job_queues_it_and_dispatches_once(app, client, auth, resources, dispatcher):
     response = create_job(
         client, auth, resources, name="first", hyperparameters={"units": 16}, max_runtime_s=60
     )
@@ -475,9 +476,22 @@ def test_create_job_queues_it_and_dispatches_once(client, auth, resources, dispa
     assert dispatcher.calls == [(job["id"], "cpu")]
     assert client.get(f"/v1/jobs/{job['id']}", headers=auth).json() == job
 
-    gpu = create_job(client, auth, resources, resources={"gpus": 1})
+    # A GPU job needs a live worker with enough GPUs; without one it is refused at once.
+    assert_error(
+        create_job(client, auth, resources, resources={"gpus": 1}),
+        422,
+        "no_worker_for_gpus",
+        "no live worker takes GPU jobs",
+    )
+    with session_scope(app.state.sessions) as session:
+        register_worker(session, "gpu-host:1", "gpu-host", ["gpu"], gpus=2)
+        register_worker(session, "cpu-host:1", "cpu-host", ["cpu"], gpus=0)
+    gpu = create_job(client, auth, resources, resources={"gpus": 2})
     assert gpu.status_code == 202, gpu.text
     assert dispatcher.calls[-1] == (gpu.json()["id"], "gpu")
+    too_many = create_job(client, auth, resources, resources={"gpus": 3})
+    assert_error(too_many, 422, "no_worker_for_gpus", "at most 2 GPUs each")
+    assert dispatcher.calls[-1] == (gpu.json()["id"], "gpu")  # nothing more was sent
 
 
 def test_invalid_job_requests_are_refused(app, client, auth, resources, settings, dispatcher):

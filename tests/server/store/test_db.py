@@ -81,12 +81,12 @@ def test_migrations_match_models_and_are_idempotent(db_url):
     engine = make_engine(db_url)
     with engine.connect() as connection:
         context = MigrationContext.configure(connection)
-        assert context.get_current_revision() == "0001"
+        assert context.get_current_revision() == "0002"
         assert compare_metadata(context, Base.metadata) == []
         tables = set(sqlalchemy.inspect(connection).get_table_names())
     engine.dispose()
     assert {"tenants", "api_keys", "datasets", "model_sources", "jobs", "attempts"} <= tables
-    assert {"checkpoints", "metrics", "events"} <= tables
+    assert {"checkpoints", "metrics", "events", "workers"} <= tables
 
 
 def test_crud_round_trip_keeps_utc_datetimes_and_json(sessions):
