@@ -11,8 +11,8 @@ from kerascore.layers.preprocessing.image_preprocessing.base_random_image_layer 
     BaseRandomImageLayer,
 )
 from kerascore.layers.preprocessing.image_preprocessing.image_utils import (
-    _INTERPOLATIONS,
     batch_height_width,
+    check_fill,
 )
 from kerascore.ops import image as image_ops
 from kerascore.saving.serialization import register_builtin
@@ -60,11 +60,7 @@ class RandomPerspective(BaseRandomImageLayer):
         factor = probability_range(factor)
         if isinstance(scale, bool) or not isinstance(scale, (int, float)) or not 0 <= scale <= 1:
             raise ValueError(f"Expected `scale` in [0, 1]. Received: scale={scale!r}")
-        if interpolation not in _INTERPOLATIONS:
-            raise ValueError(
-                f"Expected interpolation in {_INTERPOLATIONS}. Received: "
-                f"interpolation={interpolation!r}"
-            )
+        check_fill("constant", interpolation)
         super().__init__(seed=seed, data_format=data_format, **kwargs)
         self.factor = factor
         self.scale = float(scale)
