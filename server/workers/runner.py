@@ -1,11 +1,15 @@
 """The training runner: a fresh Python process, inside the job's own box, that runs one attempt.
 
 Started by the worker as `python -m server.workers.runner /job --report-fd N` inside a box
-(`server.workers.sandbox.start_box`, see `server.workers.tasks`). The box shows the job as
-`/job`: `job.json` (the spec), `dataset.npz`, `model.py` and, when resuming, `resume.keras`,
-all read-only, and `/job/work`, its working folder and the only place it can write. It loads
-the `.npz` dataset (`allow_pickle=False`), imports the model source by path, calls
-`build_model(hparams)`, compiles where the source did not, and fits. Checkpoints go to
+(`server.workers.sandbox.start_box`, see `server.workers.tasks`). A warm runner
+(`server.workers.warm`) gets `--wait-fd M` too: it imports TensorFlow and kerascore first, then
+waits for one line on that pipe (the worker has put a job into its still empty `/job` by then)
+and runs as above; an end of file instead of a line ends it without running anything.
+
+The box shows the job as `/job`: `job.json` (the spec), `dataset.npz`, `model.py` and, when
+resuming, `resume.keras`, all read-only, and `/job/work`, its working folder and the only place
+it can write. It loads the `.npz` dataset (`allow_pickle=False`), imports the model source by
+path, calls `build_model(hparams)`, compiles where the source did not, and fits. Checkpoints go to
 `work/checkpoints/`; the worker copies each out of the work folder once reported, so files the
 API serves are never left where user code writes.
 
@@ -613,12 +617,45 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(prog="python -m server.workers.runner")
     parser.add_argument("job_dir", type=Path, help="the job's folder (holds job.json)")
     parser.add_argument("--report-fd", type=int, default=None, help="pipe for JSON lines")
+    parser.add_argument(
+        "--wait-fd",
+        type=int,
+        default=None,
+        help="a warm runner: import TensorFlow, then wait for a line on this pipe before starting",
+    )
     return parser.parse_args(argv)
+
+
+def wait_for_job(wait_fd: int) -> bool:
+    """Imports TensorFlow and kerascore, then blocks until the worker hands over a job.
+
+    Only Horn's own imports run before the job arrives: no user code, nothing of a job, and no
+    TensorFlow runtime yet (a job may still configure its devices).
+
+    Args:
+        wait_fd: the read end of the worker's pipe; one line means "the job is in /job".
+
+    Returns:
+        True when a job was handed over, False when the pipe closed without one.
+    """
+    import tensorflow  # noqa: F401
+
+    import kerascore  # noqa: F401
+
+    with os.fdopen(wait_fd, "rb") as pipe:
+        return pipe.readline().endswith(b"\n")
 
 
 def main(argv: list[str] | None = None) -> int:
     """Runs one attempt of a job; returns the exit status (0 success, 1 failure, 2 setup)."""
     args = parse_args(argv)
+    if args.wait_fd is not None and not wait_for_job(args.wait_fd):
+        return 0
+    return run_job(args)
+
+
+def run_job(args: argparse.Namespace) -> int:
+    """Runs the job in `args.job_dir`, reporting through `args.report_fd`."""
     stream = os.fdopen(args.report_fd, "w", buffering=1) if args.report_fd is not None else None
     reporter = Reporter(stream)
     try:
