@@ -5,7 +5,9 @@ function (no `tf.data` pipeline per epoch, no host round trip per batch). `tf.da
 are iterated with prefetch; Python generators become datasets.
 """
 
+import itertools
 import math
+import random
 
 import numpy as np
 import tensorflow as tf
@@ -116,6 +118,12 @@ class ArrayFeed:
         present = {"x": self.x, "y": self.y, "sample_weight": self.sample_weight}
         return {key: value for key, value in present.items() if value is not None}
 
+    def on_epoch_begin(self):
+        """Nothing to do: arrays have no epoch hooks (the row order is drawn per epoch)."""
+
+    def on_epoch_end(self):
+        """Nothing to do: arrays have no epoch hooks."""
+
     def signature(self):
         def spec(t):
             return tf.TensorSpec((None, *t.shape[1:]), t.dtype)
@@ -189,6 +197,12 @@ class DatasetFeed:
         else:
             self.steps = self.cardinality
         self._persistent_iterator = None
+
+    def on_epoch_begin(self):
+        """Nothing to do: only a `PyDataset` has epoch hooks (see `PyDatasetFeed`)."""
+
+    def on_epoch_end(self):
+        """Nothing to do: only a `PyDataset` has epoch hooks (see `PyDatasetFeed`)."""
 
     def element_spec(self):
         spec = self.dataset.element_spec
@@ -291,12 +305,13 @@ def make_feed(x, y=None, sample_weight=None, batch_size=None, shuffle=False, ste
     if is_generator(x):
         _reject_extra_for_dataset(y, sample_weight, "generator")
         return DatasetFeed(dataset_from_generator(x), steps=steps, single_pass_source=True)
-    if hasattr(x, "__getitem__") and hasattr(x, "__len__") and hasattr(x, "on_epoch_end"):
-        return DatasetFeed(_dataset_from_sequence(x), steps=steps)
+    if is_py_dataset(x):
+        _reject_extra_for_dataset(y, sample_weight, "PyDataset")
+        return PyDatasetFeed(x, shuffle=shuffle, steps=steps)
     if not _is_array_structure(x):
         raise ValueError(
             "Unrecognized data type for x: expected NumPy arrays (or lists/dicts of them), a "
-            f"tf.data.Dataset or a Python generator. Received: {type(x).__name__}"
+            f"tf.data.Dataset, a PyDataset or a Python generator. Received: {type(x).__name__}"
         )
     return ArrayFeed(x, y, sample_weight, batch_size=batch_size or 32, shuffle=shuffle, steps=steps)
 
@@ -309,20 +324,86 @@ def _reject_extra_for_dataset(y, sample_weight, what):
         )
 
 
-def _dataset_from_sequence(sequence):
-    first = sequence[0]
+def is_py_dataset(value):
+    """Whether `value` serves batches by index as a `PyDataset` (or a Keras `Sequence`) does."""
+    from kerascore.utils.py_dataset import PyDataset
+
+    if isinstance(value, PyDataset):
+        return True
+    return (
+        hasattr(value, "__getitem__")
+        and hasattr(value, "on_epoch_end")
+        and (hasattr(value, "num_batches") or hasattr(value, "__len__"))
+        and not _is_array(value)
+        and not isinstance(value, (dict, list, tuple, str))
+    )
+
+
+def _num_batches_of(py_dataset):
+    """The number of batches of a `PyDataset`, or None when it is infinite."""
+    if hasattr(py_dataset, "num_batches"):
+        return py_dataset.num_batches
+    return len(py_dataset)
+
+
+class PyDatasetFeed(DatasetFeed):
+    """A `PyDataset`'s batches read through a `tf.data` pipeline, with its epoch hooks.
+
+    As in Keras 3, `shuffle=True` visits the batches in a new order every epoch (drawn with
+    Python's `random`, which `set_random_seed` seeds), and a dataset whose `num_batches` is
+    None is read without end (pass `steps_per_epoch`).
+
+    Args:
+        py_dataset: the `PyDataset` (or any object with `__getitem__`, `on_epoch_end` and a
+            length or `num_batches`).
+        shuffle: whether each epoch reads the batches in a new random order.
+        steps: an upper bound on steps per epoch, or None for every batch.
+    """
+
+    def __init__(self, py_dataset, shuffle=False, steps=None):
+        self.py_dataset = py_dataset
+        super().__init__(_dataset_from_py_dataset(py_dataset, shuffle), steps=steps)
+
+    def on_epoch_begin(self):
+        """Calls the dataset's `on_epoch_begin` (Keras user datasets may not define it)."""
+        hook = getattr(self.py_dataset, "on_epoch_begin", None)
+        if hook is not None:
+            hook()
+
+    def on_epoch_end(self):
+        """Calls the dataset's `on_epoch_end`."""
+        self.py_dataset.on_epoch_end()
+
+
+def _dataset_from_py_dataset(py_dataset, shuffle):
+    num_batches = _num_batches_of(py_dataset)
+    if num_batches == 0:
+        raise ValueError(
+            f"The {type(py_dataset).__name__} passed to fit/evaluate/predict has no batches "
+            "(num_batches=0). Give it at least one batch."
+        )
+    first = py_dataset[0]
     if isinstance(first, list):
         first = tuple(first)
     signature = tf.nest.map_structure(_spec_from_value, first)
 
+    def batch_indices():
+        if num_batches is None:
+            return itertools.count()
+        indices = list(range(num_batches))
+        if shuffle:
+            random.shuffle(indices)
+        return indices
+
     def generate():
-        for index in range(len(sequence)):
-            item = sequence[index]
+        for index in batch_indices():
+            item = py_dataset[index]
             yield _cast_like(tuple(item) if isinstance(item, list) else item)
-        sequence.on_epoch_end()
 
     dataset = tf.data.Dataset.from_generator(generate, output_signature=signature)
-    return dataset.apply(tf.data.experimental.assert_cardinality(len(sequence)))
+    if num_batches is None:
+        return dataset
+    return dataset.apply(tf.data.experimental.assert_cardinality(num_batches))
 
 
 def class_weight_table(class_weight):
@@ -364,8 +445,13 @@ def class_weight_tables(class_weight):
 
 
 def validation_feed(validation_data, batch_size, steps):
-    """The feed of `fit(validation_data=...)`: a dataset, a generator, or a tuple of arrays."""
-    if is_dataset(validation_data) or is_generator(validation_data):
+    """The feed of `fit(validation_data=...)`: a dataset, a generator, a `PyDataset`, or a
+    tuple of arrays."""
+    if (
+        is_dataset(validation_data)
+        or is_generator(validation_data)
+        or is_py_dataset(validation_data)
+    ):
         return make_feed(validation_data, steps=steps)
     if not isinstance(validation_data, (tuple, list)) or len(validation_data) not in (2, 3):
         raise ValueError(

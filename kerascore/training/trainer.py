@@ -357,7 +357,8 @@ class Trainer(EpochLoop, PredictLoop):
 
         Args:
             x: input data: arrays (list/dict for several inputs), a `tf.data.Dataset` yielding
-                `(x, y[, sample_weight])`, or a Python generator of such batches.
+                `(x, y[, sample_weight])`, a Python generator of such batches, or a
+                `PyDataset` (its `on_epoch_begin`/`on_epoch_end` run as in Keras 3).
             y: targets, when `x` is arrays.
             batch_size: rows per step for arrays (32 by default).
             epochs: the epoch index to train up to.
@@ -366,7 +367,7 @@ class Trainer(EpochLoop, PredictLoop):
             validation_split: the last fraction of the data kept for validation (arrays and
                 datasets of known size).
             validation_data: `(x_val, y_val[, sample_weight])` or a dataset.
-            shuffle: reshuffle array rows every epoch.
+            shuffle: reshuffle array rows (or a `PyDataset`'s batches) every epoch.
             class_weight: `{class: weight}`, or `{output_name: {class: weight}}` for several
                 outputs.
             sample_weight: per-row weights for arrays.
@@ -417,10 +418,17 @@ class Trainer(EpochLoop, PredictLoop):
             initial_epoch = self._initial_epoch
         training_logs = {}
         epoch_logs = {}
+        # Keras 3 resets its epoch iterator before the first epoch, which ends an epoch of a
+        # PyDataset: its `on_epoch_end` runs once before the first `on_epoch_begin`.
+        feed.on_epoch_end()
         for epoch in range(initial_epoch, epochs):
             self.reset_metrics()
             callbacks.on_epoch_begin(epoch)
+            feed.on_epoch_begin()
             logs = self._run_epoch(feed, callbacks, chunk, class_table, training=True)
+            # As in Keras 3, an epoch cut short by `stop_training` does not end the data's epoch.
+            if not self.stop_training:
+                feed.on_epoch_end()
             if logs is None:
                 break
             epoch_logs = dict(logs)
@@ -448,7 +456,11 @@ class Trainer(EpochLoop, PredictLoop):
             chunk = steps_per_call(self, callbacks, feed.steps)
         else:
             chunk = feed.steps or 1
+        # Keras 3 resets the data (ending a PyDataset's epoch) before every evaluation.
+        feed.on_epoch_end()
+        feed.on_epoch_begin()
         logs = self._run_epoch(feed, callbacks if notify else None, chunk, None, training=False)
+        feed.on_epoch_end()
         logs = logs or {}
         if notify and callbacks is not None:
             callbacks.on_test_end(logs)
@@ -505,10 +517,12 @@ class Trainer(EpochLoop, PredictLoop):
         if callbacks or verbose:
             callback_list = make_callbacks(self, callbacks, verbose, 1, feed.steps)
             callback_list.on_predict_begin()
+        feed.on_epoch_begin()
         if feed.kind == "arrays":
             outputs = self._predict_arrays(feed, callback_list)
         else:
             outputs = self._predict_dataset(feed, callback_list)
+        feed.on_epoch_end()
         if callback_list is not None:
             callback_list.on_predict_end()
         return outputs

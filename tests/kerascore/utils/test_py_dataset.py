@@ -65,30 +65,100 @@ def test_fit_evaluate_predict_read_a_pydataset(library):
     np.testing.assert_allclose(predictions, model.predict(x, verbose=0), atol=1e-6)
 
 
-@pytest.mark.parametrize(
-    "library",
-    [
-        pytest.param(
-            kerascore,
-            marks=pytest.mark.xfail(
-                strict=True,
-                reason="kerascore/training/data.py calls on_epoch_end when its generator runs "
-                "out (not after the last epoch) and never calls on_epoch_begin",
-            ),
-        ),
-        keras,
-    ],
-    ids=["kerascore", "keras"],
-)
-def test_fit_calls_the_epoch_hooks_every_epoch(library):
-    x, y = regression_data()
-    train = make_dataset_class(library)(x, y, batch_size=25)
+def make_recording_dataset_class(library, base="PyDataset"):
+    """A dataset of 4 batches (or endless ones) that records its epoch hooks as "B" and "E"."""
+
+    class Recording(getattr(library.utils, base)):
+        def __init__(self, infinite=False):
+            super().__init__()
+            self.infinite = infinite
+            self.hooks = []
+            self.batches_read = []
+
+        @property
+        def num_batches(self):
+            return None if self.infinite else 4
+
+        def __getitem__(self, index):
+            self.batches_read.append(index)
+            x = np.full((2, 3), index, "float32")
+            return x, x[:, :1]
+
+        def on_epoch_begin(self):
+            self.hooks.append("B")
+
+        def on_epoch_end(self):
+            self.hooks.append("E")
+
+    return Recording
+
+
+def record_hooks(library, base="PyDataset"):
+    """The epoch hooks each of fit, fit's validation, evaluate and predict calls."""
+    Recording = make_recording_dataset_class(library, base)
     model = library.Sequential([library.Input((3,)), library.layers.Dense(1)])
     model.compile(optimizer="sgd", loss="mse")
-    model.fit(train, epochs=3, verbose=0)
-    assert train.epochs_begun == 3
-    # Keras 3 also calls on_epoch_end once more when fit closes its data.
-    assert train.epochs_ended >= 3
+    train, validation = Recording(), Recording()
+    model.fit(train, epochs=3, validation_data=validation, verbose=0)
+    evaluated, predicted = Recording(), Recording()
+    model.evaluate(evaluated, verbose=0)
+    model.predict(predicted, verbose=0)
+    endless = Recording(infinite=True)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        model.fit(endless, epochs=2, steps_per_epoch=3, verbose=0)
+    return {
+        "fit": train.hooks,
+        "validation": validation.hooks,
+        "evaluate": evaluated.hooks,
+        "predict": predicted.hooks,
+        "endless": endless.hooks,
+    }
+
+
+@pytest.mark.parametrize("base", ["PyDataset", "Sequence"])
+def test_fit_evaluate_and_predict_call_the_epoch_hooks_as_keras(base):
+    ours = record_hooks(kerascore, base)
+    assert ours == record_hooks(keras, base)
+    # Keras 3 ends an epoch once before the first one begins (resetting its iterator).
+    assert ours["fit"] == ["E"] + ["B", "E"] * 3
+    assert ours["validation"] == ["E", "B", "E"] * 3
+    assert ours["predict"] == ["B", "E"]
+
+
+def test_shuffle_visits_the_batches_in_keras_order_for_the_same_seed():
+    orders = []
+    for library in (kerascore, keras):
+        Recording = make_recording_dataset_class(library)
+        model = library.Sequential([library.Input((3,)), library.layers.Dense(1)])
+        model.compile(optimizer="sgd", loss="mse")
+        library.utils.set_random_seed(3)
+        shuffled = Recording()
+        model.fit(shuffled, epochs=4, verbose=0)
+        in_order = Recording()
+        model.fit(in_order, epochs=2, shuffle=False, verbose=0)
+        # Before training, both read a first batch or two to learn the batch structure.
+        assert in_order.batches_read[-8:] == [0, 1, 2, 3] * 2
+        orders.append(shuffled.batches_read[-16:])
+    assert orders[0] == orders[1]
+    epochs = [orders[0][begin : begin + 4] for begin in range(0, 16, 4)]
+    assert all(sorted(epoch) == [0, 1, 2, 3] for epoch in epochs)
+    assert any(epoch != [0, 1, 2, 3] for epoch in epochs)
+
+
+def test_an_endless_pydataset_trains_steps_per_epoch_batches_each_epoch():
+    Recording = make_recording_dataset_class(kerascore)
+    endless = Recording(infinite=True)
+    assert endless.num_batches is None
+    with pytest.raises(TypeError, match="infinite"):
+        len(endless)
+    model = kerascore.Sequential([kerascore.Input((3,)), kerascore.layers.Dense(1)])
+    model.compile(optimizer="sgd", loss="mse")
+    history = model.fit(endless, epochs=3, steps_per_epoch=5, verbose=0)
+    assert len(history.history["loss"]) == 3
+    # Reading goes on where the last epoch stopped (prefetching may read a few ahead).
+    assert endless.batches_read[1:16] == list(range(15))
+    assert model.predict(Recording(infinite=True), steps=2, verbose=0).shape == (4, 1)
 
 
 def test_kerascore_and_keras_fit_the_same_pydataset_to_the_same_weights():
@@ -99,7 +169,6 @@ def test_kerascore_and_keras_fit_the_same_pydataset_to_the_same_weights():
         model = library.Sequential([library.Input((3,)), library.layers.Dense(1)])
         model.set_weights(initial)
         model.compile(optimizer=library.optimizers.SGD(0.05), loss="mse")
-        # Keras shuffles the order of a PyDataset's batches when fit(shuffle=True).
         batches = make_dataset_class(library)(x, y, batch_size=20)
         model.fit(batches, epochs=3, shuffle=False, verbose=0)
         results.append(model.get_weights())
