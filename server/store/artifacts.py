@@ -156,6 +156,28 @@ class ArtifactStore:
         self.root = ensure_private_folder(Path(root).expanduser().resolve())
         self.objects = objects if objects is not None else LocalObjectStore(self.root)
         self._fetched_at: dict[str, float] = {}
+        info = self.root.stat()
+        # Workers and serving processes run as root (to build boxes); the API may run as the
+        # data dir's owner (compose: uid 10001). What root writes is handed over to that owner.
+        self._owner = (
+            (info.st_uid, info.st_gid) if os.geteuid() == 0 and info.st_uid != 0 else None
+        )
+
+    def hand_over(self, path: str | os.PathLike[str]) -> None:
+        """Gives a file or folder root wrote under the root, and the folders above it, to the
+        data dir's owner, so an API running as that user can read it.
+
+        Does nothing unless this process is root and the data dir belongs to another user.
+        Only root-owned entries change: a box's work folder keeps its own uid.
+        """
+        if self._owner is None:
+            return
+        current = Path(path)
+        while current != self.root and self.root in current.parents:
+            with contextlib.suppress(FileNotFoundError):
+                if os.lstat(current).st_uid == 0:
+                    os.lchown(current, *self._owner)
+            current = current.parent
 
     @classmethod
     def from_settings(cls, settings: Any) -> ArtifactStore:
@@ -283,9 +305,11 @@ class ArtifactStore:
         upload = self.start_upload(dest)
         try:
             upload.write(data)
-            return upload.commit(dest)
+            stored = upload.commit(dest)
         finally:
             upload.discard()
+        self.hand_over(dest)
+        return stored
 
     def write_chunks_atomic(self, dest: Path, chunks: Iterable[bytes]) -> StoredFile:
         """Writes `chunks` to `dest` through a temporary file and a rename."""
@@ -293,9 +317,11 @@ class ArtifactStore:
         try:
             for chunk in chunks:
                 upload.write(chunk)
-            return upload.commit(dest)
+            stored = upload.commit(dest)
         finally:
             upload.discard()
+        self.hand_over(dest)
+        return stored
 
     def put(self, path: str | os.PathLike[str]) -> None:
         """Stores the complete local file `path` (under the root) under its key.

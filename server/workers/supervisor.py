@@ -258,6 +258,8 @@ class JobSupervisor:
         job_dir.mkdir(parents=True, exist_ok=True)
         os.chmod(job_dir, 0o700)
         artifacts.checkpoint_dir(job.id).mkdir(parents=True, exist_ok=True)
+        # Readable by an API that runs as the data dir's owner (compose), not only by root.
+        artifacts.hand_over(artifacts.checkpoint_dir(job.id))
         # A folder of this attempt's own: a previous attempt's runner (a worker frozen past its
         # lease) may still be writing in its folder, which this attempt never touches.
         work_dir = self.work_dir
@@ -310,6 +312,7 @@ class JobSupervisor:
         report_read, report_write = os.pipe()
         lifeline_read, lifeline_write = os.pipe()
         self.log.open(log_path)
+        artifacts.hand_over(log_path)
         try:
             self.log.horn_line(f"--- attempt {self.attempt_number} ({self.owner}) ---")
             try:

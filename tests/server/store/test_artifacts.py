@@ -63,3 +63,24 @@ def test_abandoned_temporary_files_are_swept_and_live_ones_kept(tmp_path):
     os.utime(users_file, (old, old))
     assert sorted(store.sweep_temp_files()) == sorted([abandoned, checkpoint])
     assert live.exists() and users_file.exists() and not abandoned.exists()
+
+
+@pytest.mark.skipif(os.geteuid() != 0, reason="handing files over needs root (the worker's case)")
+def test_what_root_writes_is_handed_to_the_data_dirs_owner(tmp_path):
+    """compose: the worker (root) writes checkpoints the API (uid 10001) must read."""
+    root = tmp_path / "data"
+    root.mkdir()
+    os.chown(root, 10001, 10001)
+    store = ArtifactStore(root)
+    box_folder = store.job_dir("job_1") / "work-1"
+    box_folder.mkdir(parents=True)
+    os.chown(box_folder, 2100000001, 2100000001)  # a box's work folder keeps its uid
+    checkpoint = store.checkpoint_path("job_1", 1)
+    store.write_chunks_atomic(checkpoint, [b"PK..."])
+    for path in (checkpoint, checkpoint.parent, store.job_dir("job_1"), root / "jobs"):
+        assert (path.stat().st_uid, path.stat().st_gid) == (10001, 10001), path
+    assert box_folder.stat().st_uid == 2100000001
+    # Owned by root itself: nothing to hand over, nothing changes.
+    os.chown(root, 0, 0)
+    ArtifactStore(root).write_bytes_atomic(root / "jobs" / "job_2" / "job.json", b"{}")
+    assert (root / "jobs" / "job_2" / "job.json").stat().st_uid == 0
