@@ -177,6 +177,8 @@ def worker(
     from celery import signals
     from celery.exceptions import SecurityWarning
 
+    from server.store.artifacts import ArtifactStore
+    from server.store.objects import ArtifactStoreUnavailableError
     from server.workers import tasks
     from server.workers.celery_app import make_celery_app
     from server.workers.devices import worker_gpus
@@ -189,6 +191,10 @@ def worker(
         devices = worker_gpus(settings.worker_gpus)
     except ValueError as exc:
         fail(f"--gpus / HORN_WORKER_GPUS: {exc}", code=2)
+    try:  # as `horn api` and `horn serve` do: no start without a usable artifact store
+        ArtifactStore.from_settings(settings)
+    except ArtifactStoreUnavailableError as exc:
+        fail(str(exc), code=2)
     try:
         box = tasks.configure_worker(settings)
     except SandboxUnavailableError as exc:
