@@ -20,7 +20,6 @@ from kerascore.utils.dataset_utils import (
     text_dataset_from_directory,
     timeseries_dataset_from_array,
 )
-from kerascore.utils.feature_space import FeatureSpace
 from kerascore.utils.file_utils import get_file
 from kerascore.utils.image_utils import array_to_img, img_to_array, load_img, save_img
 from kerascore.utils.io_utils import (
@@ -78,3 +77,13 @@ __all__ = [
     "to_categorical",
     "unpack_x_y_sample_weight",
 ]
+
+
+def __getattr__(name):
+    # FeatureSpace is a Layer (kerascore.layers.preprocessing.feature_space) and kerascore.layers
+    # imports kerascore.utils: it is imported on first use so that imports run one way.
+    if name == "FeatureSpace":
+        from kerascore.layers.preprocessing.feature_space import FeatureSpace
+
+        return FeatureSpace
+    raise AttributeError(f"module 'kerascore.utils' has no attribute {name!r}")

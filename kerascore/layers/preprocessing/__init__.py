@@ -4,12 +4,14 @@
 Numeric: Normalization, Rescaling, Discretization. Images: Resizing, CenterCrop, RandomCrop,
 RandomFlip, RandomRotation, RandomZoom, RandomTranslation, RandomContrast and the augmentations
 of `image_preprocessing` (RandomBrightness ... RandAugment). Categorical: CategoryEncoding,
-Hashing, HashedCrossing, StringLookup, IntegerLookup. Text: TextVectorization. Audio:
+Hashing, HashedCrossing, StringLookup, IntegerLookup. Structured data: FeatureSpace (Keras
+exports it as `keras.utils.FeatureSpace`). Text: TextVectorization. Audio:
 MelSpectrogram, STFTSpectrogram. Chaining: Pipeline.
 """
 
 from kerascore.layers.preprocessing.categorical import CategoryEncoding, Hashing
 from kerascore.layers.preprocessing.discretization import Discretization
+from kerascore.layers.preprocessing.feature_space import FeatureSpace
 from kerascore.layers.preprocessing.hashed_crossing import HashedCrossing
 from kerascore.layers.preprocessing.image_preprocessing.aug_mix import AugMix
 from kerascore.layers.preprocessing.image_preprocessing.auto_contrast import AutoContrast
@@ -71,6 +73,7 @@ __all__ = [
     "CutMix",
     "Discretization",
     "Equalization",
+    "FeatureSpace",
     "HashedCrossing",
     "Hashing",
     "IntegerLookup",

@@ -3,6 +3,7 @@
 import subprocess
 import sys
 import textwrap
+from pathlib import Path
 
 import keras
 import numpy as np
@@ -344,3 +345,33 @@ def test_a_fresh_process_loads_a_saved_feature_space(tmp_path):
     )
     assert result.returncode == 0, result.stderr[-3000:]
     assert float(result.stdout.split("DIFFERENCE")[1]) < 1e-6
+
+
+def test_it_is_a_layer_as_in_keras():
+    assert issubclass(keras.utils.FeatureSpace, keras.layers.Layer)
+    assert issubclass(kerascore.utils.FeatureSpace, kerascore.layers.Layer)
+    ours, _ = adapted_pair("concat")
+    preprocessors = list(ours.preprocessors.values())
+    assert all(layer in ours._flatten_layers() for layer in preprocessors)
+    assert ours.weights == [v for layer in ours._flatten_layers()[1:] for v in layer.weights]
+
+
+def test_an_archive_saved_before_it_became_a_layer_still_loads():
+    # Saved by kerascore's FeatureSpace when it was a plain class in kerascore/utils.
+    path = Path(__file__).parent / "data" / "feature_space_before_layer.keras"
+    space = kerascore.models.load_model(str(path))
+    assert isinstance(space, kerascore.utils.FeatureSpace)
+    assert space.name == "feature_space_before_the_move"
+    batch = {
+        "age": np.array([25.0, 50.0], "float32"),
+        "city": np.array(["b", "z"]),
+        "score": np.array([0.2, 0.8], "float32"),
+        "code": np.array([2, 9], "int32"),
+    }
+    # The encoding it gave before it was saved: age, city (4 ids), code (4 bins), score
+    # (3 bins), then the city_X_code cross (5 bins).
+    expected = [
+        [-0.8451542854309082, 0, 0, 0, 1, 0, 0, 0, 1, 1, 0, 0, 1, 0, 0, 0, 0],
+        [0.8451542854309082, 1, 0, 0, 0, 0, 1, 0, 0, 0, 0, 1, 0, 0, 0, 1, 0],
+    ]
+    np.testing.assert_allclose(np.asarray(space(batch)), expected, atol=1e-6)

@@ -1,5 +1,5 @@
 """`FeatureSpace`: preprocessing and encoding of structured data (a dict of columns) in one
-layer, as `keras.utils.FeatureSpace`.
+layer, as `keras.utils.FeatureSpace` (exported as `kerascore.utils.FeatureSpace`).
 
 Each feature is a `Feature`: the dtype of its column, the preprocessing layer that encodes it
 (`Normalization`, `Discretization`, `StringLookup`, `IntegerLookup`, `Hashing`, ...) and how its
@@ -12,6 +12,16 @@ dataset of dicts; calling the feature space encodes a dict of columns into one v
 import numpy as np
 import tensorflow as tf
 
+from kerascore.layers.core.identity import Identity
+from kerascore.layers.core.input_layer import Input
+from kerascore.layers.layer import Layer
+from kerascore.layers.merging.concatenate import Concatenate
+from kerascore.layers.preprocessing.categorical import CategoryEncoding, Hashing
+from kerascore.layers.preprocessing.discretization import Discretization
+from kerascore.layers.preprocessing.hashed_crossing import HashedCrossing
+from kerascore.layers.preprocessing.integer_lookup import IntegerLookup
+from kerascore.layers.preprocessing.normalization import Normalization, Rescaling
+from kerascore.layers.preprocessing.string_lookup import StringLookup
 from kerascore.saving import saving_lib
 from kerascore.saving.serialization import (
     deserialize_keras_object,
@@ -20,14 +30,6 @@ from kerascore.saving.serialization import (
 )
 from kerascore.utils.naming import unique_name
 from kerascore.utils.tensor_utils import standardize_dtype
-
-
-def _layers():
-    # kerascore.layers imports kerascore.utils, so utils reaches layers at call time only.
-    from kerascore import layers
-
-    return layers
-
 
 _FEATURE_TYPES = (
     "float",
@@ -114,12 +116,13 @@ class Feature:
 
 
 @register_builtin
-class FeatureSpace:
+class FeatureSpace(Layer):
     """Preprocesses and encodes structured data: a dict of feature columns.
 
-    Unlike Keras's, it is not a `Layer` subclass (kerascore.utils sits below kerascore.layers);
-    it has what saving needs (`weights`, `get_config`, `get_build_config`, ...) and holds its
-    preprocessing layers in `preprocessors`, `crossers`, `one_hot_encoders` and `concat`.
+    A `Layer`, as in Keras 3, that holds its preprocessing layers in `preprocessors`,
+    `crossers`, `one_hot_encoders` and `concat` (its `weights` are theirs, in that order).
+    Calling it encodes a dict of values eagerly or inside `tf.data`; for a model, build from
+    `get_inputs()` and `get_encoded_features()`.
 
     Args:
         features: a dict of feature name to a `Feature` (from `FeatureSpace.float()`,
@@ -158,21 +161,21 @@ class FeatureSpace:
     def float(cls, name=None):
         """Float values, passed through as they are."""
         name = name or unique_name("float")
-        preprocessor = _layers().Identity(dtype="float32", name=f"{name}_preprocessor")
+        preprocessor = Identity(dtype="float32", name=f"{name}_preprocessor")
         return Feature(dtype="float32", preprocessor=preprocessor, output_mode="float")
 
     @classmethod
     def float_rescaled(cls, scale=1.0, offset=0.0, name=None):
         """Float values computed as `value * scale + offset`."""
         name = name or unique_name("float_rescaled")
-        preprocessor = _layers().Rescaling(scale=scale, offset=offset, name=f"{name}_preprocessor")
+        preprocessor = Rescaling(scale=scale, offset=offset, name=f"{name}_preprocessor")
         return Feature(dtype="float32", preprocessor=preprocessor, output_mode="float")
 
     @classmethod
     def float_normalized(cls, name=None):
         """Float values standardized with the mean and variance `adapt` finds."""
         name = name or unique_name("float_normalized")
-        preprocessor = _layers().Normalization(axis=-1, name=f"{name}_preprocessor")
+        preprocessor = Normalization(axis=-1, name=f"{name}_preprocessor")
         return Feature(dtype="float32", preprocessor=preprocessor, output_mode="float")
 
     @classmethod
@@ -181,7 +184,7 @@ class FeatureSpace:
         `num_bins=None`, into the bins of `bin_boundaries` (which `adapt` leaves as they are;
         Keras 3 cannot adapt such a feature space)."""
         name = name or unique_name("float_discretized")
-        preprocessor = _layers().Discretization(
+        preprocessor = Discretization(
             num_bins=num_bins, bin_boundaries=bin_boundaries, name=f"{name}_preprocessor"
         )
         return Feature(dtype="float32", preprocessor=preprocessor, output_mode=output_mode)
@@ -192,7 +195,7 @@ class FeatureSpace:
     ):
         """Integer categories, indexed with the vocabulary `adapt` finds."""
         name = name or unique_name("integer_categorical")
-        preprocessor = _layers().IntegerLookup(
+        preprocessor = IntegerLookup(
             name=f"{name}_preprocessor", max_tokens=max_tokens, num_oov_indices=num_oov_indices
         )
         return Feature(dtype="int32", preprocessor=preprocessor, output_mode=output_mode)
@@ -203,7 +206,7 @@ class FeatureSpace:
     ):
         """String categories, indexed with the vocabulary `adapt` finds."""
         name = name or unique_name("string_categorical")
-        preprocessor = _layers().StringLookup(
+        preprocessor = StringLookup(
             name=f"{name}_preprocessor", max_tokens=max_tokens, num_oov_indices=num_oov_indices
         )
         return Feature(dtype="string", preprocessor=preprocessor, output_mode=output_mode)
@@ -212,14 +215,14 @@ class FeatureSpace:
     def string_hashed(cls, num_bins, output_mode="one_hot", name=None):
         """String categories hashed into `num_bins` bins."""
         name = name or unique_name("string_hashed")
-        preprocessor = _layers().Hashing(name=f"{name}_preprocessor", num_bins=num_bins)
+        preprocessor = Hashing(name=f"{name}_preprocessor", num_bins=num_bins)
         return Feature(dtype="string", preprocessor=preprocessor, output_mode=output_mode)
 
     @classmethod
     def integer_hashed(cls, num_bins, output_mode="one_hot", name=None):
         """Integer categories hashed into `num_bins` bins."""
         name = name or unique_name("integer_hashed")
-        preprocessor = _layers().Hashing(name=f"{name}_preprocessor", num_bins=num_bins)
+        preprocessor = Hashing(name=f"{name}_preprocessor", num_bins=num_bins)
         return Feature(dtype="int32", preprocessor=preprocessor, output_mode=output_mode)
 
     # ------------------------------------------------------------ construction
@@ -234,8 +237,7 @@ class FeatureSpace:
         num_discretization_bins=32,
         name=None,
     ):
-        self.name = name or unique_name("feature_space")
-        self.built = False
+        super().__init__(name=name)
         if not features:
             raise ValueError(
                 f"The `features` argument cannot be None or empty. Received: features={features!r}"
@@ -256,14 +258,14 @@ class FeatureSpace:
         self.crosses = [self._standardize_cross(cross) for cross in crosses or []]
         self.crosses_by_name = {cross.name: cross for cross in self.crosses}
         self.inputs = {
-            feature_name: _layers().Input(shape=(1,), dtype=feature.dtype, name=feature_name)
+            feature_name: Input(shape=(1,), dtype=feature.dtype, name=feature_name)
             for feature_name, feature in self.features.items()
         }
         self.preprocessors = {
             feature_name: feature.preprocessor for feature_name, feature in self.features.items()
         }
         self.crossers = {
-            cross.name: _layers().HashedCrossing(cross.crossing_dim, name=cross.name)
+            cross.name: HashedCrossing(cross.crossing_dim, name=cross.name)
             for cross in self.crosses
         }
         self.one_hot_encoders = {}
@@ -312,12 +314,9 @@ class FeatureSpace:
     def _adaptable_feature_names(self):
         names = []
         for feature_name, preprocessor in self.preprocessors.items():
-            if (
-                isinstance(preprocessor, _layers().Normalization)
-                and preprocessor.input_mean is not None
-            ):
+            if isinstance(preprocessor, Normalization) and preprocessor.input_mean is not None:
                 continue
-            if isinstance(preprocessor, _layers().Discretization) and preprocessor.num_bins is None:
+            if isinstance(preprocessor, Discretization) and preprocessor.num_bins is None:
                 continue  # Its bins were given as `bin_boundaries`.
             if hasattr(preprocessor, "adapt"):
                 names.append(feature_name)
@@ -398,15 +397,15 @@ class FeatureSpace:
 
     def _cardinality(self, name):
         preprocessor = self.preprocessors.get(name) or self.crossers.get(name)
-        if isinstance(preprocessor, (_layers().IntegerLookup, _layers().StringLookup)):
+        if isinstance(preprocessor, (IntegerLookup, StringLookup)):
             return preprocessor.vocabulary_size()
-        if isinstance(preprocessor, _layers().CategoryEncoding):
+        if isinstance(preprocessor, CategoryEncoding):
             return preprocessor.num_tokens
-        if isinstance(preprocessor, _layers().Discretization):
+        if isinstance(preprocessor, Discretization):
             if preprocessor.num_bins is None:
                 return len(preprocessor.bin_boundaries) + 1
             return preprocessor.num_bins
-        if isinstance(preprocessor, (_layers().HashedCrossing, _layers().Hashing)):
+        if isinstance(preprocessor, (HashedCrossing, Hashing)):
             return preprocessor.num_bins
         raise ValueError(
             f"Feature '{name}' has `output_mode='one_hot'`. However it isn't a standard feature "
@@ -435,7 +434,7 @@ class FeatureSpace:
                     f"encoded (it has dtype {dtype}). Consider using `output_mode='dict'`."
                 )
         if self.concat is None:
-            self.concat = _layers().Concatenate(axis=-1, name=f"{self.name}_concat")
+            self.concat = Concatenate(axis=-1, name=f"{self.name}_concat")
         return self.concat(list(encoded.values()))
 
     def _make_encoders(self, named):
@@ -445,13 +444,13 @@ class FeatureSpace:
                 continue
             dtype = standardize_dtype(value.dtype)
             # Discretization declares float symbolic outputs though it computes integer bins.
-            integer_bins = isinstance(self.preprocessors.get(name), _layers().Discretization)
+            integer_bins = isinstance(self.preprocessors.get(name), Discretization)
             if not dtype.startswith("int") and not integer_bins:
                 raise ValueError(
                     f"Feature '{name}' has `output_mode='one_hot'`. Thus its preprocessor "
                     f"should return an integer dtype. Instead it returns a {dtype} dtype."
                 )
-            self.one_hot_encoders[name] = _layers().CategoryEncoding(
+            self.one_hot_encoders[name] = CategoryEncoding(
                 num_tokens=self._cardinality(name),
                 output_mode="multi_hot",
                 name=f"{name}_one_hot",
