@@ -48,6 +48,7 @@ from server.workers.checkpoints import DiskFullError, copy_checkpoint_out, disk_
 from server.workers.log_relay import LOG_LINE_MAX_CHARS, LogRelay
 from server.workers.resources import WorkerResources
 from server.workers.sandbox import LIMIT_SETTINGS, Bind, BoxLimits, BoxProcess, start_box
+from server.workers.warm import WarmRunner, WarmRunnerPool, remove_spare_folder
 
 logger = logging.getLogger("horn.worker")
 
@@ -90,9 +91,18 @@ class JobSupervisor:
     Args:
         resources: the worker process's resources.
         job_id: the job to run.
+        gpu_devices: the GPUs this attempt holds.
+        warm_runners: the process's spare runners (`server.workers.warm`); a CPU job takes one
+            when one is alive, else (and for GPU jobs) the attempt starts a fresh box.
     """
 
-    def __init__(self, resources: WorkerResources, job_id: str, gpu_devices: Sequence[str] = ()):
+    def __init__(
+        self,
+        resources: WorkerResources,
+        job_id: str,
+        gpu_devices: Sequence[str] = (),
+        warm_runners: WarmRunnerPool | None = None,
+    ):
         self.resources = resources
         self.settings = resources.settings
         self.job_id = job_id
@@ -105,6 +115,11 @@ class JobSupervisor:
         self.stop_heartbeat = threading.Event()
         self.process: BoxProcess | None = None
         self.binds: list[Bind] = []
+        # The job's files by their name in /job, for a warm runner (the binds show them to a
+        # fresh one).
+        self.inputs: dict[str, Path] = {}
+        self.warm_runners = warm_runners
+        self.warm_runner: WarmRunner | None = None
         self.protocol_error: str | None = None
         self.disk_full_message: str | None = None
         self.lease_confirmed_at = time.monotonic()
@@ -290,6 +305,9 @@ class JobSupervisor:
         ]
         if resume_path is not None:
             self.binds.append(Bind(resume_path, runner_protocol.BOX_RESUME))
+        self.inputs = {
+            Path(bind.target).name: Path(bind.source) for bind in self.binds if not bind.writable
+        }
 
     def _limits(self, job: Job) -> BoxLimits:
         max_runtime_s = min(job.max_runtime_s or self.settings.job_max_runtime_s, 10**8)
@@ -309,30 +327,19 @@ class JobSupervisor:
             pass
         except ArtifactStoreUnavailableError as error:
             logger.warning("Job %s: earlier attempts' log not fetched: %s", self.job_id, error)
-        report_read, report_write = os.pipe()
-        lifeline_read, lifeline_write = os.pipe()
+        lifeline_write = -1
         self.log.open(log_path)
         artifacts.hand_over(log_path)
         try:
-            self.log.horn_line(f"--- attempt {self.attempt_number} ({self.owner}) ---")
-            try:
-                self.process = start_box(
-                    "server.workers.runner",
-                    [runner_protocol.BOX_JOB_DIR, "--report-fd", str(report_write)],
-                    binds=self.binds,
-                    cwd=f"{runner_protocol.BOX_JOB_DIR}/{runner_protocol.WORK_FOLDER}",
-                    limits=self._limits(job),
-                    settings=self.settings,
-                    gpu_devices=self.gpu_devices,
-                    pass_fds=(report_write,),
-                    lifeline_fd=lifeline_read,
-                    stdout=subprocess.PIPE,
-                    stderr=subprocess.PIPE,
-                    label=f"runner of {job.id} in {self.settings.data_dir}",
-                )
-            finally:
-                os.close(report_write)
-                os.close(lifeline_read)
+            self.warm_runner = self._hand_over_to_warm_runner()
+            path = "warm runner" if self.warm_runner is not None else "fresh runner"
+            self.log.horn_line(f"--- attempt {self.attempt_number} ({self.owner}), {path} ---")
+            if self.warm_runner is not None:
+                self.process = self.warm_runner.box
+                report_read = self.warm_runner.report_read
+                lifeline_write = self.warm_runner.lifeline_write
+            else:
+                report_read, lifeline_write = self._start_fresh_runner(job)
             limit_s = job.max_runtime_s or self.settings.job_max_runtime_s
             self.deadline = time.monotonic() + limit_s
             self._mark_running()
@@ -353,13 +360,58 @@ class JobSupervisor:
             # Whatever ended the relay, the lease is renewed no more: a supervisor that gave up
             # must not keep a job `running` that has no runner.
             self.stop_heartbeat.set()
-            os.close(lifeline_write)
+            if lifeline_write >= 0:
+                os.close(lifeline_write)
             self.log.close()
             if self.process is not None and self.process.poll() is None:
                 self.process.stop()
-            self._remove_work_folder(self.work_dir)
+            self._remove_work_folder()
             with self._lease_renewed():
                 self._put_log()
+
+    def _hand_over_to_warm_runner(self) -> WarmRunner | None:
+        """Gives the job to a spare runner of this process (CPU jobs only: a spare's box has no
+        devices); None when there is none alive or the hand-over failed."""
+        if self.warm_runners is None or self.gpu_devices:
+            return None
+        spare = self.warm_runners.take()
+        if spare is None:
+            return None
+        try:
+            spare.hand_over(self.inputs)
+        except OSError as error:
+            logger.warning("Job %s: the warm runner could not take it: %s", self.job_id, error)
+            spare.discard()
+            return None
+        return spare
+
+    def _start_fresh_runner(self, job: Job) -> tuple[int, int]:
+        """Starts the runner in a new box; returns its report pipe and lifeline (write end)."""
+        report_read, report_write = os.pipe()
+        lifeline_read, lifeline_write = os.pipe()
+        try:
+            self.process = start_box(
+                "server.workers.runner",
+                [runner_protocol.BOX_JOB_DIR, "--report-fd", str(report_write)],
+                binds=self.binds,
+                cwd=f"{runner_protocol.BOX_JOB_DIR}/{runner_protocol.WORK_FOLDER}",
+                limits=self._limits(job),
+                settings=self.settings,
+                gpu_devices=self.gpu_devices,
+                pass_fds=(report_write,),
+                lifeline_fd=lifeline_read,
+                stdout=subprocess.PIPE,
+                stderr=subprocess.PIPE,
+                label=f"runner of {job.id} in {self.settings.data_dir}",
+            )
+        except BaseException:
+            os.close(report_read)
+            os.close(lifeline_write)
+            raise
+        finally:
+            os.close(report_write)
+            os.close(lifeline_read)
+        return report_read, lifeline_write
 
     def _relay(self, open_streams: int) -> None:
         """Relays report lines and output until every stream closed (or the box is gone)."""
@@ -385,7 +437,15 @@ class JobSupervisor:
 
     @property
     def work_dir(self) -> Path:
-        """This attempt's work folder on the host (`/job/work` in its box)."""
+        """This attempt's work folder on the host (`/job/work` in its box): the warm runner's
+        own, else `jobs/<id>/work-<attempt>`."""
+        if self.warm_runner is not None:
+            return self.warm_runner.work_dir
+        return self.attempt_work_dir
+
+    @property
+    def attempt_work_dir(self) -> Path:
+        """Where this attempt's work folder is kept (`HORN_SANDBOX_KEEP_WORK_H`)."""
         job_dir = self.resources.artifacts.job_dir(self.job_id)
         return job_dir / f"{runner_protocol.WORK_FOLDER}-{self.attempt_number}"
 
@@ -446,10 +506,21 @@ class JobSupervisor:
         if self.log_stored:
             artifacts.evict(artifacts.log_path(self.job_id))
 
-    def _remove_work_folder(self, work_dir: Path) -> None:
-        """Removes the attempt's work folder, unless HORN_SANDBOX_KEEP_WORK_H keeps it."""
-        if self.settings.sandbox_keep_work_h <= 0:
-            shutil.rmtree(work_dir, ignore_errors=True)
+    def _remove_work_folder(self) -> None:
+        """Removes the attempt's work folder, unless HORN_SANDBOX_KEEP_WORK_H keeps it; a warm
+        runner's is kept where a fresh one's would be, and the rest of its folder removed."""
+        keep = self.settings.sandbox_keep_work_h > 0
+        if self.warm_runner is not None:
+            if keep:
+                with contextlib.suppress(OSError):
+                    os.rmdir(self.attempt_work_dir)  # the empty folder _prepare made
+                try:
+                    shutil.move(self.warm_runner.work_dir, self.attempt_work_dir)
+                except OSError as error:
+                    logger.warning("Job %s: work folder not kept: %s", self.job_id, error)
+            remove_spare_folder(self.warm_runner.folder)
+        if not keep:
+            shutil.rmtree(self.attempt_work_dir, ignore_errors=True)
 
     def _mark_running(self) -> None:
         message = f"Attempt {self.attempt_number}: the runner started."

@@ -5,6 +5,8 @@ and a lease, so a second delivery of the same message does nothing while the lea
 then runs the job's sandboxed runner and relays it (`server.workers.supervisor`). A claim that
 cannot reach the database sends the message back to the broker instead of acknowledging it.
 `start_reconciler` runs `server.workers.reconciler` in a thread of the worker's main process.
+Each pool process keeps its spare runners (`server.workers.warm`): started when Celery starts
+the process, topped up after each job, killed when it stops.
 
 This module never imports TensorFlow; user code runs only in the runner's box.
 """
@@ -22,7 +24,7 @@ from pathlib import Path
 from typing import Any
 
 import sqlalchemy.exc
-from celery import shared_task
+from celery import shared_task, signals
 from celery.exceptions import Reject
 from sqlalchemy import select
 
@@ -35,6 +37,7 @@ from server.workers.reconciler import reconcile_jobs, remove_expired_work_folder
 from server.workers.resources import worker_resources
 from server.workers.sandbox import check_sandbox
 from server.workers.supervisor import JobSupervisor
+from server.workers.warm import process_pool, start_process_pool, stop_process_pool
 
 logger = logging.getLogger("horn.worker")
 
@@ -59,6 +62,18 @@ def configure_worker(settings: Any) -> dict[str, Any]:
     return check_sandbox(settings)
 
 
+@signals.worker_process_init.connect(weak=False)
+def start_warm_runners(**_: Any) -> None:
+    """Starts this pool process's spare runners (HORN_WORKER_WARM_RUNNERS), in the background."""
+    start_process_pool(get_settings())
+
+
+@signals.worker_process_shutdown.connect(weak=False)
+def stop_warm_runners(**_: Any) -> None:
+    """Kills this pool process's spare runners."""
+    stop_process_pool()
+
+
 @shared_task(name=TRAIN_TASK_NAME, acks_late=True, ignore_result=True)
 def train_job(job_id: str) -> str:
     """Trains one job: claims it, runs the sandboxed runner, records the outcome.
@@ -79,8 +94,11 @@ def train_job(job_id: str) -> str:
         held = take_devices(resources, job_id)
     except sqlalchemy.exc.OperationalError as error:
         raise database_unreachable(job_id, error) from None
+    warm_runners = process_pool()
     try:
-        supervisor = JobSupervisor(resources, job_id, held.devices if held else ())
+        supervisor = JobSupervisor(
+            resources, job_id, held.devices if held else (), warm_runners=warm_runners
+        )
         try:
             supervisor.claim()
         except sqlalchemy.exc.OperationalError as error:
@@ -89,6 +107,8 @@ def train_job(job_id: str) -> str:
     finally:
         if held is not None:
             held.release()
+        if warm_runners is not None:
+            warm_runners.refill()  # in the pool's thread: the task returns at once
 
 
 def database_unreachable(job_id: str, error: Exception) -> Reject:
