@@ -8,9 +8,10 @@ backend) on a generated table of patients in the shape of the Cleveland heart-di
   one rescaled; two crosses (sex x age bin, thal x chest pain) are hashed.
 - `adapt` learns vocabularies, bins and statistics from the training rows, and the feature
   space encodes each batch inside the `tf.data` pipeline.
-- A small classifier trains on the encoded vectors; an end-to-end model (raw columns in,
-  probability out) is built from `get_inputs()` and `get_encoded_features()`, predicts on
-  raw rows, and is saved and loaded back.
+- A small classifier, a model whose inputs are `get_encoded_features()` as in the Keras
+  tutorial, trains on the encoded vectors; an end-to-end model (raw columns in, probability
+  out) from `get_inputs()` to the same outputs predicts on raw rows, and is saved and loaded
+  back.
 
 Run: python examples/structured_data_feature_space.py
 """
@@ -102,14 +103,16 @@ preprocessed_val_ds = val_ds.map(
 dict_inputs = feature_space.get_inputs()
 encoded_features = feature_space.get_encoded_features()
 
-encoded_inputs = keras.Input(shape=encoded_features.shape[1:], name="encoded_features")
-x = keras.layers.Dense(32, activation="relu")(encoded_inputs)
+x = keras.layers.Dense(32, activation="relu")(encoded_features)
 x = keras.layers.Dropout(0.3)(x)
 predictions = keras.layers.Dense(1, activation="sigmoid")(x)
-training_model = keras.Model(inputs=encoded_inputs, outputs=predictions)
+
+# The training model starts at the encoded features (the pipeline encodes the data); the
+# inference model starts at the raw columns and runs the same layers after the encoding.
+training_model = keras.Model(inputs=encoded_features, outputs=predictions)
 training_model.compile(optimizer="adam", loss="binary_crossentropy", metrics=["accuracy"])
 
-inference_model = keras.Model(inputs=dict_inputs, outputs=training_model(encoded_features))
+inference_model = keras.Model(inputs=dict_inputs, outputs=predictions)
 
 history = training_model.fit(
     preprocessed_train_ds, validation_data=preprocessed_val_ds, epochs=20, verbose=0

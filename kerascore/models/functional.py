@@ -216,6 +216,101 @@ def symbolic_call(layer, args, kwargs):
     return outputs
 
 
+def _is_input_tensor(tensor):
+    from kerascore.layers.core.input_layer import InputLayer
+
+    return isinstance(tensor._keras_history[0], InputLayer)
+
+
+def clone_graph_from(inputs, outputs):
+    """Returns `(inputs, outputs)` for a model whose inputs may be intermediate tensors.
+
+    As Keras 3's `clone_graph_nodes`: each input that no `Input` produced is replaced by a new
+    `Input` of its shape and dtype (named `<tensor name>CLONE`), and every layer call between
+    the inputs and the outputs is recorded again on copies of its tensors, so that the new
+    graph starts at those inputs while the original tensors keep their history (a model from
+    the original `Input`s through the same layers still works).
+
+    Args:
+        inputs: KerasTensors (a tensor, or a list or dict of them).
+        outputs: KerasTensors computed from `inputs`.
+
+    Returns:
+        The new inputs and outputs, in the structures of `inputs` and `outputs`.
+
+    Raises:
+        ValueError: if an output depends on an `Input` that is not among `inputs`.
+    """
+    from kerascore.layers.core.input_layer import Input
+
+    replacements = {}
+    for tensor in _flatten_io(inputs):
+        if _is_input_tensor(tensor):
+            replacements[id(tensor)] = tensor
+        else:
+            replacements[id(tensor)] = Input(
+                batch_shape=tensor.shape, dtype=tensor.dtype, name=f"{tensor.name}CLONE"
+            )
+    for node in _nodes_between(replacements, _flatten_io(outputs)):
+        call_args, call_kwargs = tf.nest.map_structure(
+            lambda value: replacements[id(value)] if isinstance(value, KerasTensor) else value,
+            (node.call_args, node.call_kwargs),
+        )
+        layer = node.layer
+        node_index = len(layer._inbound_nodes)
+        copies = [
+            KerasTensor(
+                tensor.shape, tensor.dtype, name=tensor.name, history=(layer, node_index, i)
+            )
+            for i, tensor in enumerate(node.output_tensors)
+        ]
+        for tensor, copy in zip(node.output_tensors, copies):
+            replacements[id(tensor)] = copy
+        layer._inbound_nodes.append(
+            Node(layer, call_args, call_kwargs, tf.nest.pack_sequence_as(node.outputs, copies))
+        )
+
+    def replace(tensor):
+        return replacements[id(tensor)]
+
+    if isinstance(inputs, dict):
+        new_inputs = {key: replace(tensor) for key, tensor in inputs.items()}
+    else:
+        new_inputs = tf.nest.map_structure(replace, inputs)
+    if isinstance(outputs, dict):
+        new_outputs = {key: replace(tensor) for key, tensor in outputs.items()}
+    else:
+        new_outputs = tf.nest.map_structure(replace, outputs)
+    return new_inputs, new_outputs
+
+
+def _nodes_between(input_tensors, flat_outputs):
+    """The nodes that compute `flat_outputs` from the tensors whose ids are in
+    `input_tensors`, in an order where each node follows the nodes it reads from."""
+    ordered, finished = [], set()
+
+    def visit(tensor):
+        if id(tensor) in input_tensors:
+            return
+        layer, node_index, _ = tensor._keras_history
+        node = layer._inbound_nodes[node_index]
+        if id(node) in finished:
+            return
+        if _is_input_tensor(tensor):
+            raise ValueError(
+                f"The outputs of the model depend on input '{layer.name}', which is not among "
+                "the model's inputs (the graph is disconnected). Pass it in `inputs` too."
+            )
+        finished.add(id(node))
+        for parent in node.input_tensors:
+            visit(parent)
+        ordered.append(node)
+
+    for tensor in flat_outputs:
+        visit(tensor)
+    return ordered
+
+
 def _flatten_io(structure):
     if isinstance(structure, dict):
         return [structure[key] for key in structure]
@@ -227,7 +322,10 @@ class Functional(Model):
     """A model defined by the graph of layer calls between `inputs` and `outputs`.
 
     Args:
-        inputs: a KerasTensor from `Input`, or a list or dict of them.
+        inputs: a KerasTensor from `Input`, or a list or dict of them. As in Keras 3, an
+            input may also be a tensor that a layer produced (`FeatureSpace`'s encoded
+            features): the model then starts from a new `Input` of that shape and dtype, named
+            `<tensor name>CLONE`, and runs only the layers between it and the outputs.
         outputs: a KerasTensor, or a list or dict of them.
         name: the model name.
     """
@@ -244,14 +342,12 @@ class Functional(Model):
                     f"Model '{self.name}': inputs and outputs must be symbolic tensors from "
                     f"`keras.Input(...)` and layer calls on them. Received: {tensor!r}"
                 )
-        from kerascore.layers.core.input_layer import InputLayer
-
-        for tensor in flat_inputs:
-            if not isinstance(tensor._keras_history[0], InputLayer):
-                raise ValueError(
-                    f"Model '{self.name}': each input must come directly from `keras.Input`. "
-                    f"Received {tensor!r}, produced by layer '{tensor._keras_history[0].name}'."
-                )
+        if not all(_is_input_tensor(tensor) for tensor in flat_inputs):
+            inputs, outputs = clone_graph_from(inputs, outputs)
+            self._inputs_struct = inputs
+            self._outputs_struct = outputs
+            flat_inputs = _flatten_io(inputs)
+            flat_outputs = _flatten_io(outputs)
         self.inputs = flat_inputs
         self.outputs = flat_outputs
         self._nodes_in_order, self._graph_layers = self._collect_nodes(flat_inputs, flat_outputs)

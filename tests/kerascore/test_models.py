@@ -1,5 +1,6 @@
 import json
 
+import keras as keras3
 import numpy as np
 import pytest
 import tensorflow as tf
@@ -192,3 +193,42 @@ def test_automatic_names_follow_keras():
     ]
     assert names[0].startswith("conv2d") and names[1].startswith("max_pooling2d")
     assert names[2].startswith("global_average_pooling1d")
+
+
+@pytest.mark.parametrize("library", [keras, keras3], ids=["kerascore", "keras"])
+def test_a_model_from_an_intermediate_tensor_starts_at_a_new_input(library, tmp_path):
+    inputs = library.Input((3,), name="raw")
+    hidden = library.layers.Dense(4, name="first")(inputs)
+    outputs = library.layers.Dense(2, name="second")(library.layers.Activation("relu")(hidden))
+    whole = library.Model(inputs, outputs)
+    head = library.Model(inputs=hidden, outputs=outputs)
+    # As Keras 3: a new Input with the tensor's shape and dtype, and only the layers after it.
+    assert [type(layer).__name__ for layer in head.layers] == ["InputLayer", "Activation", "Dense"]
+    assert head.layers[0].name.endswith("CLONE")
+    assert tuple(head.inputs[0].shape) == (None, 4)
+    assert head.layers[2] is whole.layers[-1]
+    rows = np.random.default_rng(0).normal(size=(5, 3)).astype("float32")
+    hidden_values = np.asarray(whole.layers[1](rows))
+    np.testing.assert_allclose(
+        head.predict(hidden_values, verbose=0), whole.predict(rows, verbose=0), atol=1e-6
+    )
+    # The model from the original Input still runs through the shared layers.
+    assert library.Model(inputs, outputs).predict(rows, verbose=0).shape == (5, 2)
+    head.compile(optimizer="sgd", loss="mse")
+    head.fit(hidden_values, np.zeros((5, 2), "float32"), epochs=1, verbose=0)
+    path = str(tmp_path / "head.keras")
+    head.save(path)
+    restored = library.models.load_model(path)
+    np.testing.assert_allclose(
+        restored.predict(hidden_values, verbose=0),
+        head.predict(hidden_values, verbose=0),
+        atol=1e-6,
+    )
+
+
+def test_a_model_whose_outputs_need_an_input_it_lacks_says_which():
+    first, second = keras.Input((2,), name="first_input"), keras.Input((2,), name="second_input")
+    hidden = layers.Dense(2)(first)
+    outputs = layers.Add()([hidden, second])
+    with pytest.raises(ValueError, match="second_input"):
+        keras.Model(inputs=hidden, outputs=outputs)

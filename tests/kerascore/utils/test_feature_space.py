@@ -203,6 +203,48 @@ def test_inputs_and_encoded_features_build_an_end_to_end_model(tmp_path):
     np.testing.assert_allclose(np.asarray(restored(batch)), expected, atol=1e-6)
 
 
+@pytest.mark.parametrize("library", [kerascore, keras], ids=["kerascore", "keras"])
+def test_the_tutorial_trains_a_model_whose_inputs_are_the_encoded_features(library, tmp_path):
+    # Keras's "Structured data classification with FeatureSpace": the training model starts
+    # at the encoded features, the inference model at the raw columns, through the same layers.
+    library.utils.set_random_seed(0)
+    data = make_data(rows=320)
+    labels = ((data["normalized"] > 3.0) & (data["str_category"] != "grey")).astype("float32")
+    space = concat_space(library)
+    space.adapt(tf.data.Dataset.from_tensor_slices(data).batch(64))
+    dict_inputs = space.get_inputs()
+    encoded_features = space.get_encoded_features()
+    x = library.layers.Dense(16, activation="relu")(encoded_features)
+    x = library.layers.Dropout(0.1)(x)
+    predictions = library.layers.Dense(1, activation="sigmoid")(x)
+    training_model = library.Model(inputs=encoded_features, outputs=predictions)
+    training_model.compile(optimizer="adam", loss="binary_crossentropy", metrics=["accuracy"])
+    assert tuple(training_model.inputs[0].shape) == (None, 40)
+    assert [type(layer).__name__ for layer in training_model.layers] == [
+        "InputLayer",
+        "Dense",
+        "Dropout",
+        "Dense",
+    ]
+    dataset = tf.data.Dataset.from_tensor_slices((data, labels)).batch(32)
+    encoded = dataset.map(lambda x, y: (space(x), y))
+    history = training_model.fit(encoded, epochs=15, verbose=0)
+    assert history.history["loss"][-1] < 0.7 * history.history["loss"][0]
+    assert history.history["accuracy"][-1] > 0.75
+    inference_model = library.Model(inputs=dict_inputs, outputs=predictions)
+    batch = {
+        name: tf.constant(values[:16].reshape(-1, 1)) for name, values in make_data(seed=8).items()
+    }
+    from_raw = inference_model.predict(batch, verbose=0)
+    np.testing.assert_allclose(
+        from_raw, training_model.predict(np.asarray(space(batch)), verbose=0), atol=1e-6
+    )
+    path = str(tmp_path / "inference.keras")
+    inference_model.save(path)
+    restored = library.models.load_model(path)
+    np.testing.assert_allclose(restored.predict(batch, verbose=0), from_raw, atol=1e-6)
+
+
 @pytest.mark.parametrize("output_mode", ["concat", "dict"])
 def test_save_and_load_the_feature_space_itself(tmp_path, output_mode):
     ours, _ = adapted_pair(output_mode)
