@@ -32,8 +32,8 @@ FROM base AS builder
 ARG HORN_GPU=
 RUN python -m venv /opt/venv
 WORKDIR /app
-# Dependencies first, in a layer that code changes do not invalidate.
-COPY pyproject.toml README.md ./
+# Dependencies first, in a layer that code and README changes do not invalidate.
+COPY pyproject.toml ./
 COPY scripts/image_requirements.py ./scripts/
 # TensorFlow also pulls in Keras (for `tf.keras`, which kerascore never uses) and libclang (for
 # compiling ops): neither runs here.
@@ -41,6 +41,7 @@ RUN python scripts/image_requirements.py ${HORN_GPU:+--gpu} > /tmp/requirements.
     && python -m pip install -r /tmp/requirements.txt \
     && python -m pip uninstall -y keras libclang namex optree \
     && rm /tmp/requirements.txt
+COPY README.md ./
 COPY kerascore ./kerascore
 COPY server ./server
 # The README's install command (tests/test_deploy.py checks it), with the dependencies above.
