@@ -184,7 +184,10 @@ def symbolic_call(layer, args, kwargs):
         layer._maybe_build(input_shapes)
     layer._check_input_spec(inputs)
     output_spec = None
-    if _overrides_output_shape(layer) and not kwargs:
+    if hasattr(layer, "compute_output_spec"):
+        # A layer that states the shapes and dtypes of its outputs (Keras 3's contract).
+        output_spec = layer.compute_output_spec(*args, **kwargs)
+    elif _overrides_output_shape(layer) and not kwargs:
         shape_arg = input_shapes
         if isinstance(shape_arg, list) and len(shape_arg) == 1 and not layer._build_takes_list():
             shape_arg = shape_arg[0]

@@ -111,9 +111,21 @@ class Discretization(Layer):
             inputs = tf.cast(inputs, "int32")
         ids = tf.raw_ops.Bucketize(input=inputs, boundaries=self.bin_boundaries)
         if self.output_mode == "int":
-            return tf.cast(ids, "int32")
+            return tf.cast(ids, self.output_dtype)
         depth = len(self.bin_boundaries) + 1
         return encode_categorical(ids, self.output_mode, depth, self.compute_dtype)
+
+    @property
+    def output_dtype(self):
+        """The dtype of the outputs: int32 bin ids (`"int"`), else the compute dtype."""
+        return "int32" if self.output_mode == "int" else self.compute_dtype
+
+    def compute_output_spec(self, inputs):
+        """The symbolic outputs for symbolic `inputs`: `compute_output_shape`'s shape in
+        `output_dtype`, as in Keras 3."""
+        from kerascore.models.functional import KerasTensor
+
+        return KerasTensor(self.compute_output_shape(inputs.shape), dtype=self.output_dtype)
 
     def compute_output_shape(self, input_shape):
         input_shape = tuple(input_shape)

@@ -443,9 +443,7 @@ class FeatureSpace(Layer):
             if specs[name].output_mode != "one_hot" or name in self.one_hot_encoders:
                 continue
             dtype = standardize_dtype(value.dtype)
-            # Discretization declares float symbolic outputs though it computes integer bins.
-            integer_bins = isinstance(self.preprocessors.get(name), Discretization)
-            if not dtype.startswith("int") and not integer_bins:
+            if not dtype.startswith("int"):
                 raise ValueError(
                     f"Feature '{name}' has `output_mode='one_hot'`. Thus its preprocessor "
                     f"should return an integer dtype. Instead it returns a {dtype} dtype."

@@ -6,6 +6,7 @@ import numpy as np
 import pytest
 import tensorflow as tf
 
+import kerascore
 import kerascore as keras
 from kerascore import layers
 
@@ -95,6 +96,35 @@ def test_discretization_with_boundaries_matches_keras(keras, output_mode):
     assert result.dtype.name == expected.dtype.name
     np.testing.assert_array_equal(np.asarray(result), np.asarray(expected))
     assert tuple(result.shape) == ours.compute_output_shape(inputs.shape)
+
+
+@pytest.mark.parametrize("output_mode", ["int", "one_hot", "multi_hot", "count"])
+@pytest.mark.parametrize("dtype", [None, "float64"])
+def test_discretization_symbolic_output_is_what_it_computes_as_keras(keras, output_mode, dtype):
+    boundaries = [-1.0, 0.0, 0.5, 2.0]
+    shape = (1,) if output_mode == "one_hot" else (3,)
+    outputs = []
+    # Here `keras` is the fixture (Keras 3); kerascore is imported under its own name.
+    for library in (kerascore, keras):
+        layer = library.layers.Discretization(
+            bin_boundaries=boundaries, output_mode=output_mode, dtype=dtype
+        )
+        symbolic = layer(library.Input(shape))
+        computed = layer(VALUES[:, : shape[0]])
+        assert symbolic.dtype == computed.dtype.name
+        assert layer.output_dtype == computed.dtype.name
+        outputs.append((tuple(symbolic.shape), symbolic.dtype))
+    assert outputs[0] == outputs[1]
+
+
+def test_an_int_discretization_feeds_category_encoding_in_a_model():
+    inputs = keras.Input((1,))
+    bins = layers.Discretization(bin_boundaries=[0.0, 1.0])(inputs)
+    assert bins.dtype == "int32"
+    model = keras.Model(inputs, layers.CategoryEncoding(3, output_mode="one_hot")(bins))
+    np.testing.assert_array_equal(
+        model.predict(np.array([[-1.0], [0.5], [4.0]], "float32"), verbose=0), np.eye(3)
+    )
 
 
 def test_discretization_int_inputs_match_keras(keras):
