@@ -29,7 +29,7 @@ from kerascore import (  # noqa: E402
 from kerascore.initializers import Initializer  # noqa: E402
 from kerascore.layers.core.input_layer import Input, InputLayer  # noqa: E402
 from kerascore.layers.input_spec import InputSpec  # noqa: E402
-from kerascore.layers.layer import Layer  # noqa: E402
+from kerascore.layers.layer import Layer, RematScope  # noqa: E402
 from kerascore.losses import Loss  # noqa: E402
 from kerascore.metrics import Metric  # noqa: E402
 from kerascore.mixed_precision import DTypePolicy  # noqa: E402
@@ -64,6 +64,7 @@ __all__ = [
     "Optimizer",
     "Quantizer",
     "Regularizer",
+    "RematScope",
     "Sequential",
     "Variable",
     "activations",

@@ -1,11 +1,16 @@
 """The `Layer` base class: weights, sublayer tracking, lazy build, the call contract.
 
-Why one file of ~620 lines: one class, the contract every layer follows; `__call__` below
-says in order what a call does. `InputSpec` lives beside it in `input_spec.py`.
+Why one file of ~750 lines: one class, the contract every layer follows; `__call__` below
+says in order what a call does. `InputSpec` lives beside it in `input_spec.py`;
+`RematScope`, which decides how a layer's call is rematerialized, is here because only
+`Layer.__init__` and `Layer.__call__` read it.
 """
 
+import collections
 import contextlib
+import functools
 import inspect
+import math
 import re
 import threading
 
@@ -17,6 +22,99 @@ from kerascore.saving.serialization import register_builtin
 from kerascore.utils.naming import reset_unique_names, to_snake_case, unique_name
 
 _CALL_CONTEXT = threading.local()
+_REMAT_SCOPES = threading.local()
+
+_REMAT_MODES = ("full", "activations", "larger_than", "list_of_layers", None)
+
+RematMode = collections.namedtuple("RematMode", ["mode", "output_size_threshold", "layer_names"])
+
+
+class RematScope:
+    """Rematerializes the calls of the layers created inside it, as `keras.RematScope`.
+
+    Rematerialization (gradient checkpointing) keeps fewer activations for the backward pass
+    and recomputes them there (`tf.recompute_grad`): less memory, more compute, the same
+    gradients. The scope active when a layer is *created* decides how its calls run.
+
+    Args:
+        mode: `"full"` (every layer), `"activations"` (only the `activation` of layers that
+            have one, such as `Dense(..., activation="relu")`), `"larger_than"` (layers whose
+            outputs hold more than `output_size_threshold` values, a `None` dimension
+            counting as 1), `"list_of_layers"` (the layers named in `layer_names`), or `None`
+            (no rematerialization, also inside an outer scope).
+        output_size_threshold: the output size above which `"larger_than"` rematerializes.
+        layer_names: the names of the layers `"list_of_layers"` rematerializes.
+
+    Raises:
+        ValueError: if `mode` is not one of the above.
+
+    Example:
+        >>> with RematScope(mode="list_of_layers", layer_names=["big"]):
+        ...     big = keras.layers.Dense(4096, name="big")
+        ...     small = keras.layers.Dense(8, name="small")  # runs as usual
+    """
+
+    def __init__(self, mode="full", output_size_threshold=1024, layer_names=None):
+        if mode not in _REMAT_MODES:
+            raise ValueError(
+                f"Invalid mode '{mode}'. Supported modes are: 'full', 'activations', "
+                "'larger_than', 'list_of_layers', or None."
+            )
+        self.mode = mode
+        self.output_size_threshold = output_size_threshold
+        self.layer_names = layer_names or []
+
+    def __enter__(self):
+        if not hasattr(_REMAT_SCOPES, "stack"):
+            _REMAT_SCOPES.stack = []
+        _REMAT_SCOPES.stack.append(self)
+        return self
+
+    def __exit__(self, *exc_info):
+        _REMAT_SCOPES.stack.remove(self)
+
+
+def current_remat_mode():
+    """The `RematMode` of the innermost active `RematScope`, or None outside any."""
+    stack = getattr(_REMAT_SCOPES, "stack", None)
+    if not stack:
+        return None
+    scope = stack[-1]
+    return RematMode(scope.mode, scope.output_size_threshold, scope.layer_names)
+
+
+def _as_function_of_tensors(function, args, kwargs):
+    """`function` as a function of the tensors among `args` and `kwargs`, taken positionally,
+    the other values bound as they are; returns it and those tensors."""
+    flat = tf.nest.flatten((args, kwargs))
+    positions = [index for index, value in enumerate(flat) if tf.is_tensor(value)]
+
+    def on_tensors(*tensors):
+        values = list(flat)
+        for position, tensor in zip(positions, tensors):
+            values[position] = tensor
+        call_args, call_kwargs = tf.nest.pack_sequence_as((args, kwargs), values)
+        return function(*call_args, **call_kwargs)
+
+    return on_tensors, [flat[position] for position in positions]
+
+
+def _recompute_on_backward(function, args, kwargs):
+    """`function(*args, **kwargs)` under `tf.recompute_grad` (the tensors passed
+    positionally: a custom gradient takes no keyword arguments in a graph)."""
+    on_tensors, tensors = _as_function_of_tensors(function, args, kwargs)
+    # The backward pass recomputes after this call has returned; sublayers read `training`
+    # from the call context, so the recomputation runs inside the context of the forward.
+    context = current_call_context()
+
+    def in_forward_context(*tensors):
+        _push_context(context)
+        try:
+            return on_tensors(*tensors)
+        finally:
+            _pop_context()
+
+    return tf.recompute_grad(in_forward_context)(*tensors)
 
 
 def clear_session():
@@ -162,6 +260,7 @@ class Layer:
         self._losses = []
         self._inbound_nodes = []
         self._build_shapes = None
+        self._remat_mode = current_remat_mode()
         self._call_signature = inspect.signature(self.call)
         self._call_takes_training = "training" in self._call_signature.parameters
         self._call_takes_mask = "mask" in self._call_signature.parameters
@@ -444,7 +543,8 @@ class Layer:
            every call the inputs are checked against `input_spec`.
         6. The outermost call clears the losses of the previous call (`add_loss` collects
            afresh), then `call` runs under the layer's name scope, with `training` passed down
-           to sublayers through the call context.
+           to sublayers through the call context; a layer created inside a `RematScope` that
+           selects it runs `call` (or its activation) rematerialized.
         7. The output mask (`compute_mask`) is attached to the outputs when masks are in play.
 
         Returns:
@@ -510,7 +610,8 @@ class Layer:
             with tf.name_scope(self._scope_name):
                 # A user's `call` goes through AutoGraph when traced, so its Python `if` on
                 # tensors works in a graph; kerascore's own layers are written without it.
-                outputs = backend.autograph_user_code(self.call)(*args, **kwargs)
+                call = backend.autograph_user_code(self.call)
+                outputs = self._rematerialized_call(call, args, kwargs)
         finally:
             _pop_context()
         # 7. Propagate a mask only when one came in or the layer makes or passes one on.
@@ -521,6 +622,46 @@ class Layer:
         ):
             _attach_mask(outputs, self.compute_mask(inputs, previous_mask))
         return outputs
+
+    def _rematerialized_call(self, call, args, kwargs):
+        """Runs `call(*args, **kwargs)` as the `RematScope` active at creation decides, with
+        Keras 3's rules (`keras/src/layers/layer.py`, `keras/src/ops/operation.py`)."""
+        remat_mode = getattr(self, "_remat_mode", None)
+        mode = remat_mode.mode if remat_mode is not None else None
+        if mode == "activations" and getattr(self, "activation", None) is not None:
+            original_activation = self.activation
+
+            @functools.wraps(original_activation)
+            def rematerialized_activation(*activation_args, **activation_kwargs):
+                return _recompute_on_backward(
+                    original_activation, activation_args, activation_kwargs
+                )
+
+            self.activation = rematerialized_activation
+            try:
+                return call(*args, **kwargs)
+            finally:
+                self.activation = original_activation
+        selected = mode == "full" or (
+            mode == "list_of_layers" and self.name in remat_mode.layer_names
+        )
+        if mode == "larger_than":
+            selected = self._output_size(call, args, kwargs) > remat_mode.output_size_threshold
+        if selected:
+            return _recompute_on_backward(call, args, kwargs)
+        return call(*args, **kwargs)
+
+    def _output_size(self, call, args, kwargs):
+        """The number of values in the outputs of `call` for these inputs (a `None`
+        dimension counts as 1), found by tracing it."""
+        on_tensors, tensors = _as_function_of_tensors(call, args, kwargs)
+        specs = [tf.TensorSpec(tensor.shape, tensor.dtype) for tensor in tensors]
+        outputs = tf.function(on_tensors).get_concrete_function(*specs).structured_outputs
+        return sum(
+            math.prod(dim or 1 for dim in tensor.shape.as_list())
+            for tensor in tf.nest.flatten(outputs)
+            if tf.is_tensor(tensor) and tensor.shape.rank is not None
+        )
 
     def _first_call_argument(self):
         """The name of `call`'s first argument, the one that holds the inputs."""
