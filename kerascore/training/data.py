@@ -374,6 +374,15 @@ class PyDatasetFeed(DatasetFeed):
         """Calls the dataset's `on_epoch_end`."""
         self.py_dataset.on_epoch_end()
 
+    def split(self, fraction):
+        """Refuses, as Keras 3 does: its batches come from Python, one at a time."""
+        raise ValueError(
+            "Argument `validation_split` is only supported for tensors or NumPy arrays (and "
+            f"kerascore's datasets of known size), not a {type(self.py_dataset).__name__}. "
+            f"Pass validation_data=<another PyDataset> instead. Received: "
+            f"validation_split={fraction}"
+        )
+
 
 def _dataset_from_py_dataset(py_dataset, shuffle):
     num_batches = _num_batches_of(py_dataset)

@@ -176,6 +176,16 @@ def test_kerascore_and_keras_fit_the_same_pydataset_to_the_same_weights():
         np.testing.assert_allclose(ours, theirs, rtol=1e-5, atol=1e-6)
 
 
+def test_validation_split_is_refused_and_validation_data_is_read_as_keras():
+    Recording = make_recording_dataset_class(kerascore)
+    model = kerascore.Sequential([kerascore.Input((3,)), kerascore.layers.Dense(1)])
+    model.compile(optimizer="sgd", loss="mse")
+    with pytest.raises(ValueError, match="validation_split=0.25"):
+        model.fit(Recording(), validation_split=0.25, verbose=0)
+    history = model.fit(Recording(), validation_data=Recording(), epochs=2, verbose=0)
+    assert len(history.history["val_loss"]) == 2
+
+
 def test_num_batches_length_and_iteration():
     Batches = make_dataset_class(kerascore)
     x, y = regression_data()
