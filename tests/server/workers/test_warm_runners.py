@@ -108,7 +108,7 @@ def pool(resources):
     pool.stop()
 
 
-def add_job(resources: WorkerResources, source: str) -> str:
+def add_job(resources: WorkerResources, source: str, training: dict | None = None) -> str:
     """A queued two-epoch job with a real dataset and model source in the data dir."""
     artifacts = resources.artifacts
     rng = np.random.default_rng(0)
@@ -133,7 +133,7 @@ def add_job(resources: WorkerResources, source: str) -> str:
         dataset.path = artifacts.key(dataset_path)
         model.path = artifacts.key(source_path)
         job = Job(tenant_id=tenant.id, dataset_id=dataset.id, model_id=model.id, epochs=2,
-                  max_runtime_s=120, training={"batch_size": 16})  # fmt: skip
+                  max_runtime_s=120, training=training or {"batch_size": 16})  # fmt: skip
         session.add(job)
     return job.id
 
@@ -255,3 +255,15 @@ def test_two_jobs_in_a_row_each_get_a_box_of_their_own(resources, pool):
     if os.geteuid() == 0:
         # The second spare started while the first was alive: the uid locks keep them apart.
         assert seen_first["uid"] != seen_second["uid"]
+
+
+def test_a_seeded_job_trains_the_same_on_a_warm_runner_as_on_a_fresh_one(resources, pool):
+    wait_for_spare(pool)
+    losses = {}
+    for path, warm_runners in (("warm runner", pool), ("fresh runner", None)):
+        job_id = add_job(resources, BUILD_MODEL, training={"batch_size": 16, "seed": 7})
+        assert run_job(resources, job_id, warm_runners) == JobStatus.SUCCEEDED
+        assert path in attempt_line(resources, job_id)
+        with session_scope(resources.sessions) as session:
+            losses[path] = session.get(Job, job_id).metrics["loss"]
+    assert losses["warm runner"] == losses["fresh runner"]
