@@ -102,6 +102,9 @@ class PendingUpload:
         """Renames the temporary file to `dest` (same folder or file system) and returns it."""
         self.close()
         dest.parent.mkdir(parents=True, exist_ok=True)
+        # Readable by a box's user (a bound dataset, a checkpoint to resume) and by the data
+        # dir's owner; the private folders above keep everyone else out.
+        os.chmod(self.temp_path, 0o644)
         os.replace(self.temp_path, dest)
         self._done = True
         return StoredFile(path=dest, sha256=self.sha256, size_bytes=self.size_bytes)

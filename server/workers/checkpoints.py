@@ -65,7 +65,6 @@ def copy_checkpoint_out(
                     raise
                 # The partial copy is gone (it was written under a temporary name).
                 raise DiskFullError(disk_full_message(dest.parent, epoch)) from None
-        os.chmod(dest, 0o644)  # a resumed runner reads it as the box's user
         with contextlib.suppress(OSError):
             os.unlink(source.name, dir_fd=folder_fd)
         return stored
