@@ -39,6 +39,7 @@ import sqlalchemy.exc
 from sqlalchemy import select
 
 from server.store import jobs as job_store
+from server.store.artifacts import ensure_private_folder
 from server.store.db import Dataset, Job, JobStatus, ModelSource, session_scope
 from server.store.events import EventType
 from server.store.jobs import Lease
@@ -270,8 +271,9 @@ class JobSupervisor:
             # Metrics past the checkpoint belong to a lost attempt; this one reports them again.
             job_store.forget_metrics_after(session, job.id, resume_epoch)
         job_dir = artifacts.job_dir(job.id)
-        job_dir.mkdir(parents=True, exist_ok=True)
-        os.chmod(job_dir, 0o700)
+        # Private, but left as it is once handed to the data dir's owner (compose: root may
+        # chown, not chmod, what it does not own).
+        ensure_private_folder(job_dir)
         artifacts.checkpoint_dir(job.id).mkdir(parents=True, exist_ok=True)
         # Readable by an API that runs as the data dir's owner (compose), not only by root.
         artifacts.hand_over(artifacts.checkpoint_dir(job.id))
