@@ -19,8 +19,10 @@ class PyDataset:
     `on_epoch_end` (for instance to reshuffle). Pass an instance as `x` to `fit`, `evaluate`
     or `predict`, without `y`.
 
-    kerascore reads the batches in order on one thread through a `tf.data` pipeline;
-    `workers`, `use_multiprocessing` and `max_queue_size` are kept for Keras compatibility.
+    kerascore reads the batches on one thread through a `tf.data` pipeline, in order, or in a
+    new random order each epoch with `fit(shuffle=True)` as Keras does; `on_epoch_begin` and
+    `on_epoch_end` are called when Keras calls them. `workers`, `use_multiprocessing` and
+    `max_queue_size` are kept for Keras compatibility.
 
     Args:
         workers: number of workers Keras would use to fetch batches.
