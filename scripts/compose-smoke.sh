@@ -5,7 +5,7 @@
 # tears everything down. Prints one line per step and a summary; exits non-zero on the first
 # failure (the stack is left up for a look when HORN_SMOKE_KEEP=1).
 #
-#   scripts/compose-smoke.sh
+#   scripts/compose-smoke.sh                   (HORN_SMOKE_BUILD=0 reuses an existing image)
 #
 # Needs Docker with compose (`docker compose` or `docker-compose`), curl and python3 on the
 # host. Base images are pulled; where no registry answers they are built locally by
@@ -70,10 +70,15 @@ else
 fi
 
 step "docker build (legacy builder, CPU image)"
-DOCKER_BUILDKIT=0 docker build --network host -q -t "$IMAGE" . >"$WORK/build.log" 2>&1 ||
-    die "docker build: $(tail -20 "$WORK/build.log")"
+if [ "${HORN_SMOKE_BUILD:-1}" = 0 ] && docker image inspect "$IMAGE" >/dev/null 2>&1; then
+    built="reused (HORN_SMOKE_BUILD=0)"
+else
+    DOCKER_BUILDKIT=0 docker build --network host -q -t "$IMAGE" . >"$WORK/build.log" 2>&1 ||
+        die "docker build: $(tail -20 "$WORK/build.log")"
+    built="built"
+fi
 size_mb=$(($(docker image inspect -f '{{.Size}}' "$IMAGE") / 1000000))
-ok "$IMAGE, $size_mb MB"
+ok "$IMAGE $built, $size_mb MB"
 
 step "docker compose up with no .env"
 compose down -v --remove-orphans >/dev/null 2>&1 || true
