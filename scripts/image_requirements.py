@@ -8,8 +8,9 @@ with the dependencies survives code changes and a CPU image never downloads CUDA
 """
 
 import sys
-import tomllib
 from pathlib import Path
+
+import tomllib
 
 project = tomllib.loads(Path("pyproject.toml").read_text())["project"]
 requirements = []

@@ -162,9 +162,7 @@ class ArtifactStore:
         info = self.root.stat()
         # Workers and serving processes run as root (to build boxes); the API may run as the
         # data dir's owner (compose: uid 10001). What root writes is handed over to that owner.
-        self._owner = (
-            (info.st_uid, info.st_gid) if os.geteuid() == 0 and info.st_uid != 0 else None
-        )
+        self._owner = (info.st_uid, info.st_gid) if os.geteuid() == 0 and info.st_uid != 0 else None
 
     def hand_over(self, path: str | os.PathLike[str]) -> None:
         """Gives a file or folder root wrote under the root, and the folders above it, to the
