@@ -129,7 +129,7 @@ class Settings(BaseSettings):
         worker_warm_runners: `HORN_WORKER_WARM_RUNNERS`, spare runners each worker pool process
             keeps, each in an empty box of its own with TensorFlow imported; a CPU job takes one
             and starts training without waiting for the import. 0 starts a fresh runner for
-            every attempt. Default 0 (1 keeps one spare per worker process).
+            every attempt. Default 1.
         runner_max_file_mb: `HORN_RUNNER_MAX_FILE_MB`, largest file a runner may write, in MiB.
             Default 2048.
         runner_open_files: `HORN_RUNNER_OPEN_FILES`, open-file limit of a runner. Default 1024.
@@ -224,7 +224,7 @@ class Settings(BaseSettings):
     sandbox_uid_count: int = Field(65536, ge=1)
     sandbox_keep_work_h: float = Field(0, ge=0)
     worker_gpus: str = "auto"
-    worker_warm_runners: int = Field(0, ge=0)
+    worker_warm_runners: int = Field(1, ge=0)
     runner_max_file_mb: int = Field(2048, ge=1)
     runner_open_files: int = Field(1024, ge=16)
     serving_url: str = ""

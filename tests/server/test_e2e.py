@@ -92,19 +92,35 @@ def processes_of(data_dir: Path) -> list[int]:
 
 
 def runner_pids(job_id: str) -> list[int]:
-    pids = []
+    """The launcher and init of the job's box, found by label.
+
+    A fresh box is labelled `runner of <job id>`; a warm one was started before its job
+    (`warm runner in <data dir>`), so it is the one whose root shows the job's spec.
+    """
+    pids, warm = [], {}
     for entry in Path("/proc").iterdir():
         if not entry.name.isdigit():
             continue
         try:
             cmdline = (entry / "cmdline").read_bytes().split(b"\0")
-            state = (entry / "stat").read_text().rsplit(")", 1)[1].split()[0]
+            fields = (entry / "stat").read_text().rsplit(")", 1)[1].split()
         except OSError:
             continue
         joined = b" ".join(cmdline)
-        if state != "Z" and b"runner of " + job_id.encode() in joined:
+        if fields[0] == "Z":
+            continue
+        if b"runner of " + job_id.encode() in joined:
             pids.append(int(entry.name))
-    return pids
+        elif b"warm runner in " in joined:
+            warm[int(entry.name)] = int(fields[1])
+    for pid, parent in warm.items():
+        try:
+            spec = Path(f"/proc/{pid}/root/job/job.json").read_text()
+        except OSError:
+            continue
+        if job_id in spec:
+            pids += [pid] + ([parent] if parent in warm else [])
+    return sorted(set(pids))
 
 
 @dataclass
