@@ -207,16 +207,18 @@ def check_some_worker_has_gpus(session: SessionDep, gpus: int) -> None:
     most = most_gpus_of_live_workers(session)
     if most is not None and most >= gpus:
         return
-    have = (
-        "no live worker takes GPU jobs"
-        if most is None
-        else f"the live workers have at most {most} GPUs each"
-    )
+    if most is None:
+        have = "no live worker takes GPU jobs"
+    elif most == 0:
+        have = "the live workers that take GPU jobs have no GPUs"
+    else:
+        have = f"the live workers have at most {most} GPUs each"
+    instead = f"ask for at most {most}, or " if most else ""
     raise ApiError(
         422,
         "no_worker_for_gpus",
-        f"The job asks for {gpus} GPUs, but {have}. Ask for at most {most or 0}, or start a "
-        f"worker with enough: `horn worker --queues gpu --gpus 0,1,...`.",
+        f"The job asks for {gpus} GPU{'s' if gpus != 1 else ''}, but {have}. Instead, "
+        f"{instead}start a worker with enough: `horn worker --queues gpu --gpus 0,1,...`.",
         {"gpus": gpus, "most_gpus_of_a_worker": most or 0},
     )
 
