@@ -346,7 +346,12 @@ def get_logs(
 
         return PlainTextResponse(tail_lines(read, info.size_bytes, tail))
     return artifact_response(
-        artifacts, path, info.size_bytes, "text/plain; charset=utf-8", request.headers
+        artifacts,
+        path,
+        info.size_bytes,
+        "text/plain; charset=utf-8",
+        request.headers,
+        growing=True,
     )
 
 
@@ -384,9 +389,14 @@ def artifact_response(
     media_type: str,
     headers: Mapping[str, str] | None = None,
     filename: str | None = None,
+    growing: bool = False,
 ) -> Response:
     """Streams a stored file: a `FileResponse` from the data dir, or chunks of the object in
     S3 (never the whole object in memory); a single `Range: bytes=...` answers 206.
+
+    A file that may grow while it is sent (a running job's log) is sent in chunks up to the
+    `size` it had, as in S3: a `FileResponse` would send what it reads past its own
+    Content-Length, and the server would drop the connection.
 
     Args:
         artifacts: the artifact store.
@@ -395,8 +405,9 @@ def artifact_response(
         media_type: the response's content type.
         headers: the request's headers (for `Range`).
         filename: the download's name (`Content-Disposition: attachment`), if any.
+        growing: whether the file may grow meanwhile.
     """
-    if not artifacts.is_remote:
+    if not artifacts.is_remote and not growing:
         return FileResponse(path, media_type=media_type, filename=filename)
     answer_headers = {"accept-ranges": "bytes"}
     if filename is not None:
