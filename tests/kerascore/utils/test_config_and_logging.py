@@ -80,7 +80,7 @@ def test_disabled_interactive_logging_sends_fit_output_to_the_log(
     assert "Epoch 1/2" in printed and "loss" in printed
 
     kerascore.utils.disable_interactive_logging()
-    with caplog.at_level(logging.INFO):
+    with caplog.at_level(logging.INFO, logger="absl"):
         model.fit(x, y, epochs=2, verbose=2, callbacks=[callback])
     assert capsys.readouterr().out == ""
     logged = [record.getMessage() for record in caplog.records]
@@ -93,7 +93,7 @@ def test_progbar_logs_one_line_per_update_when_interactive_logging_is_off(
     restore_interactive_logging, capsys, caplog
 ):
     kerascore.utils.disable_interactive_logging()
-    with caplog.at_level(logging.INFO):
+    with caplog.at_level(logging.INFO, logger="absl"):
         bar = Progbar(target=2, verbose=1)
         bar.update(1, values=[("loss", 0.5)])
         bar.update(2, values=[("loss", 0.25)], finalize=True)
