@@ -70,13 +70,10 @@ def resolve_secrets(folder: Path, environ: dict[str, str]) -> dict[str, str]:
     for secret in SECRETS:
         pinned = environ.get(secret.variable, "")
         existing = folder / secret.filename
+        kept = existing.read_text(encoding="utf-8").strip() if existing.is_file() else ""
         if pinned:
             check_pinned(secret.variable, pinned)
-            values[secret.filename] = pinned
-        elif existing.is_file() and existing.read_text(encoding="utf-8").strip():
-            values[secret.filename] = existing.read_text(encoding="utf-8").strip()
-        else:
-            values[secret.filename] = secrets.token_urlsafe(32)
+        values[secret.filename] = pinned or kept or secrets.token_urlsafe(32)
     return values
 
 
