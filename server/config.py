@@ -102,6 +102,9 @@ class Settings(BaseSettings):
             after it was enqueued is enqueued again. Default 300.
         max_attempts: `HORN_MAX_ATTEMPTS`, attempts of one job before it fails with reason
             `too_many_attempts`. Default 3.
+        tenant_max_running_jobs: `HORN_TENANT_MAX_RUNNING_JOBS`, jobs one tenant may run at
+            once (sweep trials included); more wait, queued. `horn tenants limit` overrides it
+            per tenant. 0: no limit. Default 0.
         sandbox_network: `HORN_SANDBOX_NETWORK`, give every box an empty network namespace (no
             network at all). Default true.
         sandbox_memory_mb: `HORN_SANDBOX_MEMORY_MB`, memory of one box (runner or predictor) in
@@ -214,6 +217,7 @@ class Settings(BaseSettings):
     reconcile_interval_s: float = Field(15, gt=0)
     queued_timeout_s: float = Field(300, gt=0)
     max_attempts: int = Field(3, ge=1)
+    tenant_max_running_jobs: int = Field(0, ge=0)
     sandbox_network: bool = True
     sandbox_memory_mb: int = Field(4096, ge=0)
     sandbox_max_processes: int = Field(512, ge=0)

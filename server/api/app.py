@@ -19,7 +19,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from server.api.deps import AuthCache
 from server.api.errors import ApiError, error_response, install_error_handlers
-from server.api.routes import datasets, events, health, jobs, models, predict, session
+from server.api.routes import datasets, events, health, jobs, models, predict, session, sweeps
 from server.api.serving import ServingDirectory
 from server.config import Settings, get_settings
 from server.store.artifacts import TEMP_SWEEP_INTERVAL_S, ArtifactStore
@@ -169,7 +169,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     install_error_handlers(app)
     app.add_exception_handler(ArtifactMissingError, _artifact_missing)
     app.add_exception_handler(ArtifactStoreUnavailableError, _artifact_store_unavailable)
-    for module in (datasets, models, jobs, predict, events, health, session):
+    for module in (datasets, models, jobs, sweeps, predict, events, health, session):
         app.include_router(module.router)
     _mount_web(app)
     app.add_middleware(RequestCounter, counter=app.state.http_requests)

@@ -8,6 +8,8 @@ from typing import Annotated, Any, Generic, Literal, TypeVar
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
+from server.store.sweeps import check_space
+
 Item = TypeVar("Item")
 
 
@@ -100,32 +102,44 @@ class JobCreate(BaseModel):
     training: TrainingSettings = Field(default_factory=TrainingSettings)
     resources: Resources = Field(default_factory=Resources)
     max_runtime_s: int | None = Field(None, ge=1)
+    # Within one tenant, a higher priority is claimed first (-100 to 100).
+    priority: int = Field(0, ge=-100, le=100)
 
     @field_validator("name")
     @classmethod
     def _no_nul(cls, value: str | None) -> str | None:
-        if value is not None and "\x00" in value:
-            raise ValueError("name holds a NUL character; remove it")
-        return value
+        return name_without_nul(value)
 
     @field_validator("hyperparameters")
     @classmethod
     def _storable(cls, value: dict[str, Any]) -> dict[str, Any]:
-        try:
-            text = json.dumps(value, allow_nan=False)
-        except ValueError:
-            raise ValueError(
-                "hyperparameters hold NaN or Infinity, which JSON cannot store; use finite "
-                "numbers (or null)"
-            ) from None
-        if len(text.encode()) > MAX_HYPERPARAMETERS_BYTES:
-            raise ValueError(
-                f"hyperparameters are {len(text.encode())} bytes as JSON, more than the "
-                f"{MAX_HYPERPARAMETERS_BYTES} accepted; pass large values in the dataset or source"
-            )
-        if "\\u0000" in text:
-            raise ValueError("hyperparameters hold a NUL character; remove it")
-        return value
+        return storable_hyperparameters(value)
+
+
+def name_without_nul(value: str | None) -> str | None:
+    """A `name` field's check: no NUL character."""
+    if value is not None and "\x00" in value:
+        raise ValueError("name holds a NUL character; remove it")
+    return value
+
+
+def storable_hyperparameters(value: dict[str, Any]) -> dict[str, Any]:
+    """A `hyperparameters` field's check: finite JSON, no NUL, at most 64 KiB."""
+    try:
+        text = json.dumps(value, allow_nan=False)
+    except ValueError:
+        raise ValueError(
+            "hyperparameters hold NaN or Infinity, which JSON cannot store; use finite "
+            "numbers (or null)"
+        ) from None
+    if len(text.encode()) > MAX_HYPERPARAMETERS_BYTES:
+        raise ValueError(
+            f"hyperparameters are {len(text.encode())} bytes as JSON, more than the "
+            f"{MAX_HYPERPARAMETERS_BYTES} accepted; pass large values in the dataset or source"
+        )
+    if "\\u0000" in text:
+        raise ValueError("hyperparameters hold a NUL character; remove it")
+    return value
 
 
 class Progress(BaseModel):
@@ -144,6 +158,14 @@ class AttemptOut(BaseModel):
     finished_at: datetime | None
     outcome: str | None
     message: str | None
+
+
+class Waiting(BaseModel):
+    """Why a queued job waits (`server.store.fairshare`)."""
+
+    reason: Literal["queued", "tenant_limit", "no_worker"]
+    position: int | None
+    message: str
 
 
 class JobError(BaseModel):
@@ -179,6 +201,107 @@ class JobOut(BaseModel):
     started_at: datetime | None
     finished_at: datetime | None
     attempts: list[AttemptOut]
+    priority: int = 0
+    sweep_id: str | None = None
+    trial_index: int | None = None
+    waiting: Waiting | None = None
+
+
+class Searcher(BaseModel):
+    """How a sweep picks trials: `grid`, `random`, or `asha` (random plus early stopping)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    name: Literal["grid", "random", "asha"] = "random"
+    seed: int = Field(0, ge=0, le=2**63 - 1)
+    # ASHA: rungs at min_epochs * reduction_factor**k epochs; the top 1/reduction_factor go on.
+    min_epochs: int = Field(1, ge=1)
+    reduction_factor: int = Field(3, ge=2, le=100)
+
+
+class SweepCreate(BaseModel):
+    """Body of `POST /v1/sweeps` (docs/experiments.md)."""
+
+    model_config = ConfigDict(extra="forbid", protected_namespaces=())
+
+    model_id: str = Field(min_length=1, max_length=40)
+    dataset_id: str = Field(min_length=1, max_length=40)
+    name: str | None = Field(None, max_length=200)
+    hyperparameters: dict[str, Any] = Field(default_factory=dict)
+    training: TrainingSettings = Field(default_factory=TrainingSettings)
+    resources: Resources = Field(default_factory=Resources)
+    max_runtime_s: int | None = Field(None, ge=1)
+    space: dict[str, Any]
+    searcher: Searcher = Field(default_factory=Searcher)
+    metric: str = Field("val_loss", min_length=1, max_length=100)
+    mode: Literal["min", "max"] = "min"
+    max_trials: int | None = Field(None, ge=1, le=1000)
+    max_concurrent_trials: int = Field(4, ge=1, le=1000)
+    priority: int = Field(0, ge=-100, le=100)
+
+    @field_validator("name")
+    @classmethod
+    def _no_nul(cls, value: str | None) -> str | None:
+        return name_without_nul(value)
+
+    @field_validator("hyperparameters")
+    @classmethod
+    def _storable(cls, value: dict[str, Any]) -> dict[str, Any]:
+        return storable_hyperparameters(value)
+
+    @field_validator("space")
+    @classmethod
+    def _space(cls, value: dict[str, Any]) -> dict[str, Any]:
+        storable_hyperparameters(value)
+        return check_space(value)
+
+
+class TrialOut(BaseModel):
+    """One trial of a sweep: its sampled values, its job's state and its best metric."""
+
+    index: int
+    job_id: str
+    hyperparameters: dict[str, Any]
+    status: str
+    reason: str | None
+    message: str | None
+    epoch: int
+    epochs: int | None
+    best_metric: float | None
+    best_epoch: int | None
+    metrics: dict[str, Any] | None
+    created_at: datetime
+    started_at: datetime | None
+    finished_at: datetime | None
+
+
+class SweepOut(BaseModel):
+    """A sweep; `trials` is left out of lists."""
+
+    id: str
+    name: str | None
+    status: str
+    reason: str | None
+    message: str | None
+    model_id: str | None
+    dataset_id: str | None
+    hyperparameters: dict[str, Any]
+    training: dict[str, Any]
+    resources: dict[str, Any]
+    max_runtime_s: int
+    space: dict[str, Any]
+    searcher: dict[str, Any]
+    metric: str
+    mode: str
+    max_trials: int
+    max_concurrent_trials: int
+    priority: int
+    created_at: datetime
+    updated_at: datetime
+    finished_at: datetime | None
+    counts: dict[str, int]
+    best_trial: TrialOut | None
+    trials: list[TrialOut] | None = None
 
 
 class MetricOut(BaseModel):

@@ -125,6 +125,8 @@ class Tenant(Base):
     id: Mapped[str] = mapped_column(String(40), primary_key=True, default=lambda: new_id("ten"))
     name: Mapped[str] = mapped_column(String(200), unique=True)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    # Overrides HORN_TENANT_MAX_RUNNING_JOBS for this tenant (0: no limit); None: the setting.
+    max_running_jobs: Mapped[int | None] = mapped_column(Integer, nullable=True)
 
 
 class ApiKey(Base):
@@ -183,6 +185,8 @@ class Job(Base):
         UniqueConstraint("tenant_id", "idempotency_key", name="uq_jobs_tenant_idempotency_key"),
         Index("ix_jobs_tenant_created", "tenant_id", "created_at", "id"),
         Index("ix_jobs_status", "status"),
+        Index("ix_jobs_queue_status", "queue", "status"),
+        UniqueConstraint("sweep_id", "trial_index", name="uq_jobs_sweep_trial"),
     )
 
     id: Mapped[str] = mapped_column(String(40), primary_key=True, default=lambda: new_id("job"))
@@ -216,6 +220,59 @@ class Job(Base):
     lease_expires_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)
     attempt_count: Mapped[int] = mapped_column(Integer, default=0)
     cancel_requested: Mapped[bool] = mapped_column(Boolean, default=False)
+    # Within one tenant, a higher priority is claimed first (`server.store.fairshare`).
+    priority: Mapped[int] = mapped_column(Integer, default=0)
+    # A sweep's trial: its sweep and its number there (0, 1, ...); None for a job of its own.
+    sweep_id: Mapped[str | None] = mapped_column(
+        ForeignKey("sweeps.id", ondelete="CASCADE"), nullable=True, index=True
+    )
+    trial_index: Mapped[int | None] = mapped_column(Integer, nullable=True)
+
+
+class SweepStatus:
+    """Sweep status values (stored as plain strings)."""
+
+    RUNNING = "running"
+    SUCCEEDED = "succeeded"
+    FAILED = "failed"
+    CANCELLED = "cancelled"
+
+    ALL = (RUNNING, SUCCEEDED, FAILED, CANCELLED)
+    TERMINAL = frozenset({SUCCEEDED, FAILED, CANCELLED})
+
+
+class Sweep(Base):
+    """A hyperparameter search: its space, searcher and goal; its trials are jobs."""
+
+    __tablename__ = "sweeps"
+    __table_args__ = (Index("ix_sweeps_tenant_created", "tenant_id", "created_at", "id"),)
+
+    id: Mapped[str] = mapped_column(String(40), primary_key=True, default=lambda: new_id("swp"))
+    tenant_id: Mapped[str] = mapped_column(ForeignKey("tenants.id", ondelete="CASCADE"))
+    model_id: Mapped[str | None] = mapped_column(
+        ForeignKey("model_sources.id", ondelete="SET NULL"), nullable=True
+    )
+    dataset_id: Mapped[str | None] = mapped_column(
+        ForeignKey("datasets.id", ondelete="SET NULL"), nullable=True
+    )
+    name: Mapped[str | None] = mapped_column(String(200), nullable=True)
+    status: Mapped[str] = mapped_column(String(16), default=SweepStatus.RUNNING, index=True)
+    reason: Mapped[str | None] = mapped_column(String(64), nullable=True)
+    message: Mapped[str | None] = mapped_column(Text, nullable=True)
+    hyperparameters: Mapped[dict] = mapped_column(JSON, default=dict)  # fixed, under the space's
+    training: Mapped[dict] = mapped_column(JSON, default=dict)
+    resources: Mapped[dict] = mapped_column(JSON, default=dict)
+    max_runtime_s: Mapped[int] = mapped_column(Integer)
+    space: Mapped[dict] = mapped_column(JSON)
+    searcher: Mapped[dict] = mapped_column(JSON)
+    metric: Mapped[str] = mapped_column(String(100))
+    mode: Mapped[str] = mapped_column(String(8))  # "min" or "max"
+    max_trials: Mapped[int] = mapped_column(Integer)
+    max_concurrent_trials: Mapped[int] = mapped_column(Integer)
+    priority: Mapped[int] = mapped_column(Integer, default=0)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow, onupdate=utcnow)
+    finished_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)
 
 
 class Attempt(Base):

@@ -8,7 +8,10 @@ every change is one conditional UPDATE in `server.store.jobs`):
 - `cancelling` with an expired lease -> `cancelled`;
 - `queued` and never sent (the broker was down) or unclaimed for HORN_QUEUED_TIMEOUT_S -> sent;
 - an attempt left open by a worker that died (its job finished or moved on to a later
-  attempt) -> closed `lease_expired`.
+  attempt) -> closed `lease_expired`;
+- a running sweep gets the trials it lacks (a worker or API that stopped between a trial's end
+  and the next trial's creation), or ends once all its trials did; new trials are sent with
+  the unsent jobs.
 
 Messages go out before status events: an event bus that is down (Redis restarting) must not keep
 a job from being sent again.
@@ -25,6 +28,7 @@ from typing import Any
 from sqlalchemy import select
 
 from server.store import jobs as job_store
+from server.store import sweeps as sweep_store
 from server.store.db import Job, JobStatus, session_scope, utcnow
 from server.store.events import EventType
 from server.workers import runner as runner_protocol
@@ -44,6 +48,11 @@ def reconcile_jobs(resources: WorkerResources, enqueue: Any) -> list[str]:
         The ids of the jobs it sent.
     """
     now = utcnow()
+    with session_scope(resources.sessions) as session:
+        sweep_ids = sweep_store.running_sweep_ids(session)
+    for sweep_id in sweep_ids:
+        with session_scope(resources.sessions) as session:
+            sweep_store.advance_sweep(session, sweep_id)
     with session_scope(resources.sessions) as session:
         recovered = job_store.expire_leases(session, now)
         job_store.close_dead_attempts(session, now)

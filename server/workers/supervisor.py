@@ -39,9 +39,11 @@ import sqlalchemy.exc
 from sqlalchemy import select
 
 from server.store import jobs as job_store
+from server.store import sweeps as sweep_store
 from server.store.artifacts import ensure_private_folder
 from server.store.db import Dataset, Job, JobStatus, ModelSource, session_scope
 from server.store.events import EventType
+from server.store.fairshare import claim_within_limit
 from server.store.jobs import Lease
 from server.store.objects import ArtifactStoreUnavailableError
 from server.workers import runner as runner_protocol
@@ -136,6 +138,11 @@ class JobSupervisor:
         self.deadline = 0.0
         self.log_uploaded_at = 0.0
         self.log_stored = False
+        # A sweep trial: its sweep's id; ASHA's stop sets `stop_after_epoch` (the epoch whose
+        # checkpoint is the last) and the reason's sentence.
+        self.sweep_id: str | None = None
+        self.stop_after_epoch: int | None = None
+        self.stop_message = ""
 
     @property
     def attempt_number(self) -> int:
@@ -206,10 +213,17 @@ class JobSupervisor:
     def _claim(self) -> None:
         settings = self.settings
         with session_scope(self.resources.sessions) as session:
-            lease = job_store.claim_job(session, self.job_id, self.owner, settings.lease_seconds)
+            lease = claim_within_limit(
+                session,
+                self.job_id,
+                self.owner,
+                settings.lease_seconds,
+                settings.tenant_max_running_jobs,
+            )
             if lease is None:
                 return
             job = session.get(Job, self.job_id)
+            self.sweep_id = job.sweep_id
             self.epochs = job.epochs or int((job.training or {}).get("epochs") or 1)
             too_many = lease.attempt > settings.max_attempts
             if not too_many:
@@ -697,6 +711,26 @@ class JobSupervisor:
         if step is None:
             self.epoch = max(self.epoch, epoch)
         self._publish(EventType.METRIC, {"epoch": epoch, "step": step, **values})
+        if step is None and self.sweep_id is not None:
+            self._ask_the_searcher(epoch)
+
+    def _ask_the_searcher(self, epoch: int) -> None:
+        """For a sweep trial: ASHA may stop it at this rung (after this epoch's checkpoint)."""
+        if self.stop_after_epoch is not None:
+            if epoch > self.stop_after_epoch:  # its checkpoint never came: stop now
+                self._kill_in_background("stopped_early")
+            return
+        decision = self._in_transaction(
+            lambda session: sweep_store.asha_decision(session, self.job_id, epoch)
+        )
+        if decision is None or not decision.stop:
+            return
+        self.stop_after_epoch = epoch
+        self.stop_message = (
+            f"The sweep's ASHA searcher {decision.message()}; it trained {epoch} of "
+            f"{self.epochs} epochs."
+        )
+        self.log.horn_line(self.stop_message, live=True)
 
     def _record_checkpoint(self, report: dict[str, Any]) -> None:
         """Copies a checkpoint out of the runner's folder into the job's and records it."""
@@ -739,6 +773,8 @@ class JobSupervisor:
             self._kill_in_background("lease_lost")
             return
         self._put_log(min_interval_s=LOG_UPLOAD_INTERVAL_S)
+        if self.stop_after_epoch is not None and epoch >= self.stop_after_epoch:
+            self._kill_in_background("stopped_early")
 
     # --- the end ----------------------------------------------------------------------------
 
@@ -768,6 +804,8 @@ class JobSupervisor:
                 f"The job ran longer than its limit of {limit} s (max_runtime_s) and was stopped "
                 f"after {self.epoch} of {self.epochs} epochs. Raise max_runtime_s or train less.",
             )
+        if self.kill_reason == "stopped_early":
+            return self._finish(JobStatus.SUCCEEDED, "stopped_early", self.stop_message)
         if self.kill_reason == "disk_full":
             return self._finish(JobStatus.FAILED, "disk_full", str(self.disk_full_message))
         if self.kill_reason == "invalid_report":

@@ -1,8 +1,13 @@
 """The worker process: the Celery task that trains a job, and the reconciler thread.
 
-`train_job` is the Celery task. Its `JobSupervisor` claims the job with one conditional UPDATE
-and a lease, so a second delivery of the same message does nothing while the lease is alive,
-then runs the job's sandboxed runner and relays it (`server.workers.supervisor`). A claim that
+`train_job` is the Celery task. A message only wakes the worker: it claims the queued job that
+fair share picks (`server.store.fairshare`: fair between tenants, by priority within one), or
+else the message's own job if its lease expired. Its `JobSupervisor` claims the job with one
+conditional UPDATE and a lease, so a second delivery of the same message does nothing while the
+lease is alive, then runs the job's sandboxed runner and relays it
+(`server.workers.supervisor`). When the job ends, its sweep (if it is a trial) gets its next
+trials, and one more message wakes a worker for the queue's next job: one may have waited for
+its tenant's limit while the messages went by. A claim that
 cannot reach the database sends the message back to the broker instead of acknowledging it.
 `start_reconciler` runs `server.workers.reconciler` in a thread of the worker's main process.
 Each pool process keeps its spare runners (`server.workers.warm`): started when Celery starts
@@ -29,8 +34,11 @@ from celery.exceptions import Reject
 from sqlalchemy import select
 
 from server.config import get_settings
+from server.store import jobs as job_store
+from server.store import sweeps as sweep_store
 from server.store import workers as worker_store
-from server.store.db import Job, session_scope, utcnow
+from server.store.db import Job, JobStatus, session_scope, utcnow
+from server.store.fairshare import next_jobs
 from server.workers.celery_app import TRAIN_TASK_NAME
 from server.workers.devices import DeviceSlots, HeldDevices, worker_gpus
 from server.workers.reconciler import reconcile_jobs, remove_expired_work_folders
@@ -45,6 +53,9 @@ logger = logging.getLogger("horn.worker")
 CLAIM_RETRY_DELAY_S = 2.0
 # A GPU job whose devices are all taken waits this long, then goes back to the queue.
 DEVICE_WAIT_S = 5.0
+# Jobs a delivery tries to claim (another worker may claim the one picked first) before it
+# leaves the rest to other messages.
+CLAIM_TRIES = 5
 
 
 def configure_worker(settings: Any) -> dict[str, Any]:
@@ -90,10 +101,25 @@ def train_job(job_id: str) -> str:
             goes back to the broker instead of being acknowledged and lost.
     """
     resources = worker_resources()
-    try:
-        held = take_devices(resources, job_id)
-    except sqlalchemy.exc.OperationalError as error:
-        raise database_unreachable(job_id, error) from None
+    tried: set[str] = set()
+    for _ in range(CLAIM_TRIES):
+        try:
+            picked = pick_job(resources, job_id, tried)
+            held = take_devices(resources, picked)
+        except sqlalchemy.exc.OperationalError as error:
+            raise database_unreachable(job_id, error) from None
+        outcome = run_claimed(resources, picked, held)
+        if outcome != "not_claimed":
+            after_job(resources, picked)
+            return outcome
+        tried.add(picked)
+        if picked == job_id:
+            break
+    return "not_claimed"
+
+
+def run_claimed(resources: Any, job_id: str, held: HeldDevices | None) -> str:
+    """Claims `job_id` and runs it; "not_claimed" when another worker (or a limit) got there."""
     warm_runners = process_pool()
     try:
         supervisor = JobSupervisor(
@@ -103,12 +129,66 @@ def train_job(job_id: str) -> str:
             supervisor.claim()
         except sqlalchemy.exc.OperationalError as error:
             raise database_unreachable(job_id, error) from None
+        if supervisor.lease is None:
+            warm_runners = None  # nothing ran: no spare to top up
+            return "not_claimed"
         return supervisor.run()
     finally:
         if held is not None:
             held.release()
         if warm_runners is not None:
             warm_runners.refill()  # in the pool's thread: the task returns at once
+
+
+def pick_job(resources: Any, message_job_id: str, tried: set[str]) -> str:
+    """The job this delivery claims: the first in fair order on the message's queue that it
+    has not tried, else the message's own job (whose lease may have expired)."""
+    with resources.sessions() as session:
+        queue = session.scalar(select(Job.queue).where(Job.id == message_job_id))
+        if queue is None:
+            return message_job_id
+        order = next_jobs(session, queue, resources.settings.tenant_max_running_jobs)
+    return next((job.id for job in order if job.id not in tried), message_job_id)
+
+
+def after_job(resources: Any, job_id: str) -> None:
+    """Once a job's attempt ended: advances its sweep, and wakes a worker for the next job of
+    its queue. Failures are logged: the reconciler does both on its next pass."""
+    from server.workers.dispatch import enqueue_training_job
+
+    try:
+        with session_scope(resources.sessions) as session:
+            job = session.get(Job, job_id)
+            sweep_id, queue = job.sweep_id, job.queue
+            if sweep_id is not None and job.status in JobStatus.TERMINAL:
+                created = sweep_store.advance_sweep(session, sweep_id).created
+            else:
+                created = []
+        send_new_trials(resources, created)
+        with resources.sessions() as session:
+            waiting = next_jobs(session, queue, resources.settings.tenant_max_running_jobs)
+        sent = {job_id for job_id, _ in created}
+        waiting = [job for job in waiting if job.id not in sent]
+        if waiting:
+            enqueue_training_job(resources.settings, waiting[0].id, queue)
+    except Exception as error:
+        logger.warning(
+            "After job %s: could not advance its sweep or wake a worker: %s", job_id, error
+        )
+
+
+def send_new_trials(resources: Any, created: list[tuple[str, str]]) -> None:
+    """Sends new trials' messages and marks them sent (an unsent one waits for the reconciler)."""
+    from server.workers.dispatch import enqueue_training_job
+
+    for trial_id, queue in created:
+        try:
+            enqueue_training_job(resources.settings, trial_id, queue)
+        except Exception as error:
+            logger.warning("Could not enqueue trial %s: %s", trial_id, error)
+            continue
+        with session_scope(resources.sessions) as session:
+            job_store.mark_enqueued(session, trial_id, sent=True)
 
 
 def database_unreachable(job_id: str, error: Exception) -> Reject:

@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
+import dataclasses
 import logging
 import os
 import re
 import urllib.parse
 from collections.abc import Callable, Mapping
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Any
 
 from fastapi import APIRouter, Header, Query, Request
 from fastapi.responses import (
@@ -43,10 +44,12 @@ from server.api.schemas import (
     MetricOut,
     Page,
     Progress,
+    Waiting,
 )
 from server.store.artifacts import ArtifactStore
 from server.store.db import Attempt, Checkpoint, Job, JobStatus, Metric, utcnow
 from server.store.events import EventType
+from server.store.fairshare import waiting_of
 from server.store.jobs import mark_enqueued, queue_for_resources, request_cancel
 from server.store.workers import most_gpus_of_live_workers
 
@@ -57,8 +60,8 @@ MAX_LOG_TAIL = 100_000
 SINGLE_RANGE = re.compile(r"^bytes=(\d*)-(\d*)$")
 
 
-def job_out(job: Job, attempts: list[Attempt]) -> JobOut:
-    """The response body of a job row and its attempts."""
+def job_out(job: Job, attempts: list[Attempt], waiting: Waiting | None = None) -> JobOut:
+    """The response body of a job row and its attempts (and, if queued, why it waits)."""
     return JobOut(
         id=job.id,
         name=job.name,
@@ -85,15 +88,24 @@ def job_out(job: Job, attempts: list[Attempt]) -> JobOut:
         started_at=job.started_at,
         finished_at=job.finished_at,
         attempts=[AttemptOut.model_validate(a, from_attributes=True) for a in attempts],
+        priority=job.priority,
+        sweep_id=job.sweep_id,
+        trial_index=job.trial_index,
+        waiting=waiting,
     )
 
 
-def load_job_out(session: SessionDep, job: Job) -> JobOut:
-    """`job_out` with the job's attempts read from the database."""
+def load_job_out(session: SessionDep, job: Job, settings: Any = None) -> JobOut:
+    """`job_out` with the job's attempts read from the database; with `settings`, a queued
+    job also says why it waits."""
     attempts = session.scalars(
         select(Attempt).where(Attempt.job_id == job.id).order_by(Attempt.number)
     ).all()
-    return job_out(job, list(attempts))
+    waiting = None
+    if settings is not None:
+        found = waiting_of(session, job, settings.tenant_max_running_jobs)
+        waiting = Waiting(**dataclasses.asdict(found)) if found is not None else None
+    return job_out(job, list(attempts), waiting)
 
 
 def get_tenant_job(session: SessionDep, tenant_id: str, job_id: str) -> Job:
@@ -140,15 +152,7 @@ def create_job(
             return _replayed(session, existing)
     get_tenant_model(session, tenant.id, body.model_id)
     get_tenant_dataset(session, tenant.id, body.dataset_id)
-    max_runtime_s = body.max_runtime_s or settings.job_max_runtime_s
-    if max_runtime_s > settings.job_max_runtime_s:
-        raise ApiError(
-            422,
-            "validation_error",
-            f"max_runtime_s may be at most {settings.job_max_runtime_s} seconds on this server "
-            f"(HORN_JOB_MAX_RUNTIME_S). Received: max_runtime_s={max_runtime_s}",
-            {"max_runtime_s": max_runtime_s, "limit": settings.job_max_runtime_s},
-        )
+    max_runtime_s = max_runtime_of(settings, body.max_runtime_s)
     resources = body.resources.model_dump()
     queue = queue_for_resources(resources)
     if resources["gpus"]:
@@ -169,6 +173,7 @@ def create_job(
         idempotency_key=idempotency_key or None,
         epochs=body.training.epochs,
         enqueued_at=utcnow(),
+        priority=body.priority,
     )
     session.add(job)
     try:
@@ -195,7 +200,21 @@ def create_job(
         )
         session.commit()
         session.refresh(job)
-    return load_job_out(session, job)
+    return load_job_out(session, job, settings)
+
+
+def max_runtime_of(settings: Any, asked: int | None) -> int:
+    """A job's time limit: the one asked for, else the server's; 422 above the server's."""
+    max_runtime_s = asked or settings.job_max_runtime_s
+    if max_runtime_s > settings.job_max_runtime_s:
+        raise ApiError(
+            422,
+            "validation_error",
+            f"max_runtime_s may be at most {settings.job_max_runtime_s} seconds on this server "
+            f"(HORN_JOB_MAX_RUNTIME_S). Received: max_runtime_s={max_runtime_s}",
+            {"max_runtime_s": max_runtime_s, "limit": settings.job_max_runtime_s},
+        )
+    return max_runtime_s
 
 
 def check_some_worker_has_gpus(session: SessionDep, gpus: int) -> None:
@@ -237,11 +256,15 @@ def list_jobs(
     tenant: CurrentTenant,
     session: SessionDep,
     status: Annotated[list[str] | None, Query()] = None,
+    sweep_id: Annotated[str | None, Query(max_length=40)] = None,
     limit: Annotated[int, Query(ge=1, le=MAX_LIMIT)] = DEFAULT_LIMIT,
     cursor: str | None = None,
 ) -> Page[JobOut]:
-    """Lists the tenant's jobs, newest first; `status` filters (repeat it or comma-separate)."""
+    """Lists the tenant's jobs, newest first; `status` filters (repeat it or comma-separate),
+    `sweep_id` keeps one sweep's trials."""
     query = select(Job).where(Job.tenant_id == tenant.id)
+    if sweep_id:
+        query = query.where(Job.sweep_id == sweep_id)
     if status:
         wanted = [item.strip() for value in status for item in value.split(",") if item.strip()]
         unknown = [item for item in wanted if item not in JobStatus.ALL]
@@ -264,9 +287,12 @@ def list_jobs(
 
 
 @router.get("/{job_id}")
-def get_job(job_id: str, tenant: CurrentTenant, session: SessionDep) -> JobOut:
-    """A job's full status: progress, latest metrics, error, attempts."""
-    return load_job_out(session, get_tenant_job(session, tenant.id, job_id))
+def get_job(
+    job_id: str, tenant: CurrentTenant, session: SessionDep, settings: SettingsDep
+) -> JobOut:
+    """A job's full status: progress, latest metrics, error, attempts; for a queued job, why it
+    waits (`waiting`: its place in line, its tenant's limit, or no worker for its queue)."""
+    return load_job_out(session, get_tenant_job(session, tenant.id, job_id), settings)
 
 
 @router.post("/{job_id}/cancel")

@@ -81,7 +81,7 @@ def test_migrations_match_models_and_are_idempotent(db_url):
     engine = make_engine(db_url)
     with engine.connect() as connection:
         context = MigrationContext.configure(connection)
-        assert context.get_current_revision() == "0002"
+        assert context.get_current_revision() == "0003"
         assert compare_metadata(context, Base.metadata) == []
         tables = set(sqlalchemy.inspect(connection).get_table_names())
     engine.dispose()
