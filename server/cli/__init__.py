@@ -1,7 +1,8 @@
 """The `horn` command: run the service or its parts, manage API keys, and drive a server.
 
 Server side (`service.py`): `horn up`, `horn api`, `horn worker`, `horn serve`, `horn migrate`,
-`horn keys create|list|revoke`, `horn secrets init` (`secrets.py`, compose's first start).
+`horn keys create|list|revoke`, `horn tenants list|limit`, `horn secrets init` (`secrets.py`,
+compose's first start).
 Client side (`remote.py`; talks to `HORN_URL` with `HORN_API_KEY`, or the file `horn login`
 writes): `horn datasets|models push|ls|rm`, `horn submit`, `horn jobs ls|show|cancel|logs`,
 `horn watch`, `horn checkpoints ls|pull`, `horn predict`. Listings and `show` take `--json` (JSON
@@ -26,6 +27,7 @@ app = typer.Typer(
     add_completion=False,
 )
 app.add_typer(service.keys_app, name="keys")
+app.add_typer(service.tenants_app, name="tenants")
 app.add_typer(secrets.secrets_app, name="secrets")
 app.add_typer(remote.datasets_app, name="datasets")
 app.add_typer(remote.models_app, name="models")

@@ -23,6 +23,9 @@ import typer
 from server.cli.output import JsonOption, fail, print_json, print_table
 
 keys_app = typer.Typer(help="Manage API keys (server side).", no_args_is_help=True)
+tenants_app = typer.Typer(
+    help="List tenants and set their running-job limits (server side).", no_args_is_help=True
+)
 
 API_KEY_FILENAME = "api-key"
 DataDirOption = Annotated[
@@ -142,6 +145,97 @@ def keys_revoke(
     except ValueError as exc:
         fail(str(exc))
     typer.echo(f"Revoked {revoked_id}.")
+
+
+@tenants_app.command("list")
+def tenants_list(as_json: JsonOption = False, data_dir: DataDirOption = None) -> None:
+    """Lists tenants: their running and queued jobs and their running-job limit."""
+    from sqlalchemy import func, select
+
+    from server.store.db import Job, JobStatus, Tenant
+    from server.store.fairshare import RUNNING_STATUSES
+
+    settings = load_migrated_settings(data_dir)
+    default = settings.tenant_max_running_jobs
+    with database_session(settings) as session:
+        counts = {
+            (tenant_id, status): count
+            for tenant_id, status, count in session.execute(
+                select(Job.tenant_id, Job.status, func.count()).group_by(Job.tenant_id, Job.status)
+            )
+        }
+        rows = [
+            {
+                "name": tenant.name,
+                "running": sum(counts.get((tenant.id, s), 0) for s in RUNNING_STATUSES),
+                "queued": counts.get((tenant.id, JobStatus.QUEUED), 0),
+                "max_running_jobs": default
+                if tenant.max_running_jobs is None
+                else tenant.max_running_jobs,
+                "limit_from": "setting" if tenant.max_running_jobs is None else "tenant",
+            }
+            for tenant in session.scalars(select(Tenant).order_by(Tenant.name))
+        ]
+    if as_json:
+        print_json(rows)
+        return
+    print_table(
+        ["tenant", "running", "queued", "max running", "limit from"],
+        [
+            [
+                r["name"],
+                r["running"],
+                r["queued"],
+                r["max_running_jobs"] or "no limit",
+                "HORN_TENANT_MAX_RUNNING_JOBS" if r["limit_from"] == "setting" else "tenant",
+            ]
+            for r in rows
+        ],
+    )
+
+
+@tenants_app.command("limit")
+def tenants_limit(
+    tenant: Annotated[str, typer.Argument(help="The tenant's name.")],
+    max_running_jobs: Annotated[
+        str,
+        typer.Option(
+            "--max-running-jobs",
+            help="Jobs it may run at once (0: no limit), or `default` for "
+            "HORN_TENANT_MAX_RUNNING_JOBS.",
+        ),
+    ],
+    data_dir: DataDirOption = None,
+) -> None:
+    """Sets how many jobs a tenant may run at once; its other jobs wait, queued."""
+    from sqlalchemy import select
+
+    from server.store.db import Tenant
+
+    if max_running_jobs == "default":
+        limit = None
+    elif max_running_jobs.isdigit():
+        limit = int(max_running_jobs)
+    else:
+        fail(
+            "Expected --max-running-jobs to be a whole number >= 0 or `default`. "
+            f"Received: {max_running_jobs!r}",
+            code=2,
+        )
+    settings = load_migrated_settings(data_dir)
+    with database_session(settings) as session:
+        row = session.scalar(select(Tenant).where(Tenant.name == tenant))
+        if row is None:
+            names = ", ".join(session.scalars(select(Tenant.name).order_by(Tenant.name)))
+            fail(f"No tenant named {tenant!r}. Tenants: {names or 'none yet'}.", code=5)
+        row.max_running_jobs = limit
+    if limit is None:
+        typer.echo(
+            f"Tenant {tenant!r} follows HORN_TENANT_MAX_RUNNING_JOBS "
+            f"({settings.tenant_max_running_jobs or 'no limit'})."
+        )
+    else:
+        typer.echo(f"Tenant {tenant!r} may run {limit or 'any number of'} jobs at once.")
 
 
 def api(
