@@ -1,10 +1,14 @@
-// The page's shell: sign-in, navigation and the hash router (#/jobs, #/jobs/<id>, #/new, ...).
+// The page's shell: sign-in, navigation and the hash router (#/jobs, #/jobs/<id>, #/sweeps,
+// #/compare, #/new, ...).
 
 import { api, ApiError, setSession } from "./api.js";
+import { renderCompare } from "./compare.js";
 import { renderJob } from "./job.js";
 import { renderJobs } from "./jobs.js";
 import { renderLibrary } from "./library.js";
 import { renderNewJob } from "./newjob.js";
+import { renderSweep } from "./sweep.js";
+import { renderSweeps } from "./sweeps.js";
 import { h, messageArea, replace } from "./ui.js";
 
 const main = document.getElementById("main");
@@ -20,6 +24,9 @@ const ROUTES = [
   [/^#\/datasets$/, () => renderLibrary(main, "datasets")],
   [/^#\/models$/, () => renderLibrary(main, "models")],
   [/^#\/jobs$/, (match, query) => renderJobs(main, query)],
+  [/^#\/sweeps\/([\w-]+)$/, (match) => renderSweep(main, match[1])],
+  [/^#\/sweeps$/, () => renderSweeps(main)],
+  [/^#\/compare$/, (match, query) => renderCompare(main, query)],
 ];
 
 function route() {

@@ -3,6 +3,7 @@
 
 import { api, ApiError } from "./api.js";
 import { ChartBoard } from "./chart.js";
+import { sweepLink } from "./jobs.js";
 import { fmt, fmtBytes, h, messageArea, replace, statusBadge, table, TERMINAL, when } from "./ui.js";
 
 const MAX_LOG_LINES = 1000;
@@ -92,6 +93,7 @@ export function renderJob(main, jobId) {
   let source = null;
   let job = null;
   let checkpointTimer = null;
+  let waitingTimer = null;
 
   function showJob(data) {
     job = data;
@@ -103,9 +105,16 @@ export function renderJob(main, jobId) {
       h("p", { class: "status-line" }, statusBadge(job.status), h("span", { class: "progress-text" }, `epoch ${epoch} of ${epochs ?? "?"}`)),
       h("p", {}, h("strong", {}, "Reason: "), job.reason || "–"),
       h("p", {}, h("strong", {}, "Message: "), job.message || "–"),
+      job.status === "queued" && job.waiting
+        ? h("p", { class: "waiting", dataset: { reason: job.waiting.reason } }, h("strong", {}, "Waiting: "), job.waiting.message || job.waiting.reason)
+        : null,
+      job.sweep_id ? h("p", { class: "sweep" }, h("strong", {}, "Sweep: "), sweepLink(job)) : null,
     );
     cancelButton.hidden = TERMINAL.has(job.status) || job.status === "cancelling";
     replace(settingsBox, settingsList(job));
+    // Why a queued job waits changes without an event (others start and end): ask again.
+    clearTimeout(waitingTimer);
+    if (job.status === "queued" && !stopped) waitingTimer = setTimeout(refreshJob, 2000);
   }
 
   async function refreshJob() {
@@ -275,6 +284,7 @@ export function renderJob(main, jobId) {
   return () => {
     stopped = true;
     clearTimeout(checkpointTimer);
+    clearTimeout(waitingTimer);
     if (source) source.close();
     board.close();
   };

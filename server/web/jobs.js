@@ -1,4 +1,5 @@
-// The jobs list: status badges, progress, last loss and metric, age; polled every 2 s.
+// The jobs list: status badges, progress, last loss and metric, age, the sweep of a trial;
+// polled every 2 s. Ticked jobs can be compared on one chart (`#/compare`).
 
 import { api, ApiError } from "./api.js";
 import { age, fmt, h, messageArea, replace, STATUSES, statusBadge, table } from "./ui.js";
@@ -25,8 +26,30 @@ function progressCell(job) {
   );
 }
 
+/** The sweep a trial belongs to, as a link; null for a job of its own. */
+export function sweepLink(job) {
+  if (!job.sweep_id) return null;
+  return h(
+    "span",
+    { class: "sweep-of" },
+    `trial ${job.trial_index ?? "?"} of `,
+    h("a", { href: `#/sweeps/${job.sweep_id}`, class: "sweep-link" }, job.sweep_id),
+  );
+}
+
 export function renderJobs(main, query) {
   const status = query.get("status") || "";
+  const sweepId = query.get("sweep_id") || "";
+  const chosen = new Set();
+  const compareButton = h("button", { type: "button", id: "compare-jobs", disabled: true }, "Compare");
+  const compareHelp = h("span", { class: "help", id: "compare-help" }, "Tick two or more jobs to compare their curves.");
+  function updateCompare() {
+    compareButton.disabled = chosen.size < 2;
+    compareButton.textContent = chosen.size ? `Compare ${chosen.size} jobs` : "Compare";
+  }
+  compareButton.addEventListener("click", () => {
+    location.hash = `#/compare?jobs=${[...chosen].join(",")}`;
+  });
   const filter = h(
     "select",
     { id: "status-filter", name: "status" },
@@ -34,7 +57,10 @@ export function renderJobs(main, query) {
     STATUSES.map((name) => h("option", { value: name, selected: name === status }, name)),
   );
   filter.addEventListener("change", () => {
-    location.hash = filter.value ? `#/jobs?status=${filter.value}` : "#/jobs";
+    const params = new URLSearchParams();
+    if (filter.value) params.set("status", filter.value);
+    if (sweepId) params.set("sweep_id", sweepId);
+    location.hash = params.toString() ? `#/jobs?${params}` : "#/jobs";
   });
   const error = messageArea();
   const list = h("div", { id: "jobs-list", "aria-live": "polite", "aria-busy": "true" });
@@ -46,7 +72,18 @@ export function renderJobs(main, query) {
       h("h1", {}, "Jobs"),
       h("a", { class: "button primary", href: "#/new" }, "New job"),
     ),
-    h("div", { class: "toolbar" }, h("label", { for: "status-filter" }, "Status"), filter),
+    h(
+      "div",
+      { class: "toolbar" },
+      h("label", { for: "status-filter" }, "Status"),
+      filter,
+      h("span", { class: "toolbar-gap" }),
+      compareButton,
+      compareHelp,
+    ),
+    sweepId
+      ? h("p", { class: "crumbs" }, "Trials of ", h("a", { href: `#/sweeps/${sweepId}` }, sweepId), " · ", h("a", { href: "#/jobs" }, "all jobs"))
+      : null,
     error,
     list,
   );
@@ -56,13 +93,17 @@ export function renderJobs(main, query) {
   let shown = null;
   async function refresh() {
     try {
-      const path = status ? `/v1/jobs?limit=100&status=${encodeURIComponent(status)}` : "/v1/jobs?limit=100";
-      const page = await api("GET", path);
+      const params = new URLSearchParams({ limit: "100" });
+      if (status) params.set("status", status);
+      if (sweepId) params.set("sweep_id", sweepId);
+      const page = await api("GET", `/v1/jobs?${params}`);
       if (stopped) return;
       error.show("");
       list.setAttribute("aria-busy", "false");
       // Redraw only when something changed, so keyboard focus in the list survives a poll.
-      const signature = JSON.stringify(page.items.map((job) => [job.id, job.name, job.status, job.progress, job.metrics]));
+      const signature = JSON.stringify(
+        page.items.map((job) => [job.id, job.name, job.status, job.progress, job.metrics, job.sweep_id]),
+      );
       if (signature === shown) {
         const now = Date.now();
         for (const time of list.querySelectorAll("time")) time.textContent = age(time.getAttribute("datetime"), now);
@@ -76,13 +117,27 @@ export function renderJobs(main, query) {
           list,
           table(
             "Jobs",
-            ["Job", "Status", "Progress", "Last loss", "Metric", "Age"],
+            [{ label: "Compare", header: h("span", { class: "visually-hidden" }, "Compare") }, "Job", "Status", "Progress", "Last loss", "Metric", "Age"],
             page.items.map((job) => {
               const { loss, metric } = headlineMetrics(job.metrics);
+              const label = job.name || job.id;
+              const tick = h("input", {
+                type: "checkbox",
+                class: "compare-check",
+                checked: chosen.has(job.id),
+                "aria-label": `Compare ${label}`,
+                dataset: { jobId: job.id },
+              });
+              tick.addEventListener("change", () => {
+                if (tick.checked) chosen.add(job.id);
+                else chosen.delete(job.id);
+                updateCompare();
+              });
               return {
-                attrs: { dataset: { jobId: job.id, status: job.status } },
+                attrs: { dataset: { jobId: job.id, status: job.status, ...(job.sweep_id ? { sweepId: job.sweep_id } : {}) } },
                 cells: [
-                  h("a", { href: `#/jobs/${job.id}` }, job.name || job.id),
+                  tick,
+                  h("span", { class: "job-cell" }, h("a", { href: `#/jobs/${job.id}` }, label), sweepLink(job)),
                   statusBadge(job.status),
                   progressCell(job),
                   fmt(loss),

@@ -107,8 +107,13 @@ export function when(iso) {
   return iso ? new Date(iso).toLocaleString() : "–";
 }
 
-/** A table whose cells carry their column name, so narrow screens can show rows as cards. */
+/**
+ * A table whose cells carry their column name, so narrow screens can show rows as cards. A
+ * column is its name, or `{label, header, attrs}`: `header` (a node) fills its heading cell,
+ * `attrs` are the heading cell's, `label` names its cells.
+ */
 export function table(caption, columns, rows, attrs = {}) {
+  const labels = columns.map((column) => (typeof column === "string" ? column : column.label));
   return h(
     "div",
     { class: "table-wrap" },
@@ -116,7 +121,19 @@ export function table(caption, columns, rows, attrs = {}) {
       "table",
       { class: "cards", ...attrs },
       caption ? h("caption", { class: "visually-hidden" }, caption) : null,
-      h("thead", {}, h("tr", {}, columns.map((column) => h("th", { scope: "col" }, column)))),
+      h(
+        "thead",
+        {},
+        h(
+          "tr",
+          {},
+          columns.map((column) =>
+            typeof column === "string"
+              ? h("th", { scope: "col" }, column)
+              : h("th", { scope: "col", ...(column.attrs || {}) }, column.header ?? column.label),
+          ),
+        ),
+      ),
       h(
         "tbody",
         {},
@@ -124,7 +141,7 @@ export function table(caption, columns, rows, attrs = {}) {
           h(
             "tr",
             row.attrs || {},
-            row.cells.map((cell, index) => h("td", { "data-label": columns[index] }, cell)),
+            row.cells.map((cell, index) => h("td", { "data-label": labels[index] }, cell)),
           ),
         ),
       ),
