@@ -1,6 +1,6 @@
 """A Python client of Horn's HTTP API (v1); the `horn` command uses it.
 
-One module on purpose (~720 lines): `from server.client import Horn` is the whole client, with
+One module on purpose (~900 lines): `from server.client import Horn` is the whole client, with
 the response types it returns, and imports nothing of the server.
 
 Example:
@@ -17,6 +17,13 @@ with Horn("http://127.0.0.1:8000", api_key="horn_...") as horn:
         if isinstance(event, MetricEvent) and event.step is None:
             print(event.epoch, event.values)
     horn.download_checkpoint(job.id, "model.keras")
+
+    space = {"units": {"type": "choice", "values": [32, 64]},
+             "lr": {"type": "loguniform", "low": 1e-4, "high": 1e-2}}
+    sweep = horn.create_sweep(model.id, dataset.id, space, searcher="asha",
+                              metric="val_accuracy", mode="max", max_trials=8,
+                              training={"epochs": 9, "validation_split": 0.2})
+    print(horn.wait_sweep(sweep.id).best_trial)
 ```
 
 It imports no TensorFlow: only `httpx`.
@@ -36,7 +43,9 @@ from typing import Any, TypeVar
 import httpx
 
 # The server's JobStatus.TERMINAL, repeated: the client imports nothing of the server.
+# Sweeps end in the same three statuses.
 TERMINAL_STATUSES = frozenset({"succeeded", "failed", "cancelled"})
+SEARCHERS = ("grid", "random", "asha")
 DEFAULT_TIMEOUT_S = 30.0
 
 
@@ -170,6 +179,10 @@ class Job:
     metrics: dict[str, Any] | None = None
     error: dict[str, Any] | None = None
     cancel_requested: bool = False
+    priority: int = 0
+    sweep_id: str | None = None
+    trial_index: int | None = None
+    waiting: dict[str, Any] | None = None
     created_at: datetime | None = None
     updated_at: datetime | None = None
     started_at: datetime | None = None
@@ -190,6 +203,81 @@ class Job:
         job.epochs = progress.get("epochs")
         job.attempts = [_record(Attempt, item) for item in data.get("attempts", [])]
         return job
+
+
+@dataclasses.dataclass
+class Trial:
+    """One trial of a sweep: an ordinary job trained with `hyperparameters` (the sampled
+    values only; the job holds them merged with the sweep's fixed ones)."""
+
+    index: int
+    status: str
+    job_id: str | None = None
+    hyperparameters: dict[str, Any] = dataclasses.field(default_factory=dict)
+    reason: str | None = None
+    message: str | None = None
+    epoch: int = 0
+    epochs: int | None = None
+    best_metric: float | None = None
+    best_epoch: int | None = None
+    metrics: dict[str, Any] | None = None
+    created_at: datetime | None = None
+    started_at: datetime | None = None
+    finished_at: datetime | None = None
+
+    @property
+    def is_terminal(self) -> bool:
+        """Whether the trial's job has finished."""
+        return self.status in TERMINAL_STATUSES
+
+    @property
+    def stopped_early(self) -> bool:
+        """Whether ASHA stopped it at a rung (its job `succeeded` with `stopped_early`)."""
+        return self.reason == "stopped_early"
+
+
+@dataclasses.dataclass
+class Sweep:
+    """A hyperparameter sweep and its trials (`trials` is empty in listings)."""
+
+    id: str
+    status: str
+    name: str | None = None
+    reason: str | None = None
+    message: str | None = None
+    model_id: str | None = None
+    dataset_id: str | None = None
+    hyperparameters: dict[str, Any] = dataclasses.field(default_factory=dict)
+    training: dict[str, Any] = dataclasses.field(default_factory=dict)
+    resources: dict[str, Any] = dataclasses.field(default_factory=dict)
+    max_runtime_s: int | None = None
+    space: dict[str, Any] = dataclasses.field(default_factory=dict)
+    searcher: dict[str, Any] = dataclasses.field(default_factory=dict)
+    metric: str | None = None
+    mode: str | None = None
+    max_trials: int | None = None
+    max_concurrent_trials: int | None = None
+    priority: int = 0
+    counts: dict[str, int] = dataclasses.field(default_factory=dict)
+    best_trial: Trial | None = None
+    trials: list[Trial] = dataclasses.field(default_factory=list)
+    created_at: datetime | None = None
+    updated_at: datetime | None = None
+    finished_at: datetime | None = None
+
+    @property
+    def is_terminal(self) -> bool:
+        """Whether the sweep has ended (succeeded, failed or cancelled)."""
+        return self.status in TERMINAL_STATUSES
+
+    @classmethod
+    def from_api(cls, data: dict[str, Any]) -> Sweep:
+        """Builds a sweep from an API body."""
+        sweep = _record(cls, {**data, "best_trial": None, "trials": []})
+        if data.get("best_trial"):
+            sweep.best_trial = _record(Trial, data["best_trial"])
+        sweep.trials = [_record(Trial, item) for item in data.get("trials") or []]
+        return sweep
 
 
 @dataclasses.dataclass
@@ -506,6 +594,7 @@ class Horn:
         name: str | None = None,
         max_runtime_s: int | None = None,
         idempotency_key: str | None = None,
+        priority: int = 0,
     ) -> Job:
         """Creates a training job and queues it.
 
@@ -519,6 +608,7 @@ class Horn:
             name: a label.
             max_runtime_s: wall-clock limit (at most the server's `HORN_JOB_MAX_RUNTIME_S`).
             idempotency_key: the same key returns the job it created first.
+            priority: -100 to 100; within the tenant a higher priority starts first.
         """
         body: dict[str, Any] = {
             "model_id": model_id,
@@ -531,14 +621,21 @@ class Horn:
             body["name"] = name
         if max_runtime_s is not None:
             body["max_runtime_s"] = max_runtime_s
+        if priority:
+            body["priority"] = priority
         headers = {"Idempotency-Key": idempotency_key} if idempotency_key else {}
         return Job.from_api(self._json("POST", "/v1/jobs", json=body, headers=headers))
 
     def list_jobs(
-        self, status: list[str] | None = None, limit: int = 50, cursor: str | None = None
+        self,
+        status: list[str] | None = None,
+        limit: int = 50,
+        cursor: str | None = None,
+        sweep_id: str | None = None,
     ) -> Page:
-        """One page of the tenant's jobs, newest first, optionally only some statuses."""
-        params = {"limit": limit, "cursor": cursor, "status": status or None}
+        """One page of the tenant's jobs, newest first, optionally only some statuses or only
+        the trials of one sweep."""
+        params = {"limit": limit, "cursor": cursor, "status": status or None, "sweep_id": sweep_id}
         page = self._json("GET", "/v1/jobs", params=params)
         return Page([Job.from_api(item) for item in page["items"]], page.get("next"))
 
@@ -716,6 +813,118 @@ class Horn:
                 yield from _parse_sse(response.iter_lines())
         except httpx.TransportError as error:
             raise self._connection_error(error) from None
+
+    # -- sweeps ---------------------------------------------------------------------------
+
+    def create_sweep(
+        self,
+        model_id: str,
+        dataset_id: str,
+        space: dict[str, Any],
+        searcher: str | dict[str, Any] = "random",
+        metric: str = "val_loss",
+        mode: str = "min",
+        max_trials: int | None = None,
+        max_concurrent_trials: int | None = None,
+        hyperparameters: dict[str, Any] | None = None,
+        training: dict[str, Any] | None = None,
+        resources: dict[str, Any] | None = None,
+        name: str | None = None,
+        max_runtime_s: int | None = None,
+        priority: int = 0,
+        seed: int | None = None,
+        min_epochs: int | None = None,
+        reduction_factor: int | None = None,
+    ) -> Sweep:
+        """Creates a hyperparameter sweep; its trials are ordinary jobs (`docs/experiments.md`).
+
+        Args:
+            model_id: the model source.
+            dataset_id: the dataset.
+            space: hyperparameter name -> `{"type": "choice", "values": [...]}`,
+                `{"type": "uniform" | "loguniform", "low": a, "high": b}` or
+                `{"type": "int", "low": a, "high": b, "step": s}`; a name `training.<setting>`
+                sets that training setting instead.
+            searcher: `grid`, `random` or `asha`, or the searcher's whole settings
+                (`{"name": "asha", "seed": 0, "min_epochs": 1, "reduction_factor": 3}`).
+            metric: the metric trials are ranked by (`val_loss`, `val_accuracy`, ...).
+            mode: `min` or `max`: which direction of `metric` is better.
+            max_trials: trials to run (for `grid` the grid's size by default).
+            max_concurrent_trials: trials running at once (the server's default if None).
+            hyperparameters: fixed values every trial gets under the sampled ones.
+            training: training settings of every trial (`epochs` is the most a trial trains).
+            resources: `{"gpus": n}` for each trial.
+            name: a label.
+            max_runtime_s: each trial's wall-clock limit.
+            priority: -100 to 100; within the tenant a higher priority starts first.
+            seed: the searcher's seed (random and asha draws depend only on it and the index).
+            min_epochs: asha's first rung.
+            reduction_factor: asha keeps the top `1/reduction_factor` at each rung.
+        """
+        settings = {"name": searcher} if isinstance(searcher, str) else dict(searcher)
+        for key, value in (
+            ("seed", seed),
+            ("min_epochs", min_epochs),
+            ("reduction_factor", reduction_factor),
+        ):
+            if value is not None:
+                settings[key] = value
+        body: dict[str, Any] = {
+            "model_id": model_id,
+            "dataset_id": dataset_id,
+            "space": space,
+            "searcher": settings,
+            "metric": metric,
+            "mode": mode,
+            "hyperparameters": hyperparameters or {},
+            "training": training or {},
+            "resources": resources or {},
+            "priority": priority,
+        }
+        optional = {
+            "name": name,
+            "max_trials": max_trials,
+            "max_concurrent_trials": max_concurrent_trials,
+            "max_runtime_s": max_runtime_s,
+        }
+        body.update({key: value for key, value in optional.items() if value is not None})
+        return Sweep.from_api(self._json("POST", "/v1/sweeps", json=body))
+
+    def list_sweeps(self, limit: int = 50, cursor: str | None = None) -> Page:
+        """One page of the tenant's sweeps, newest first (without their trials)."""
+        page = self._json("GET", "/v1/sweeps", params={"limit": limit, "cursor": cursor})
+        return Page([Sweep.from_api(item) for item in page["items"]], page.get("next"))
+
+    def iter_sweeps(self) -> Iterator[Sweep]:
+        """Every sweep of the tenant, newest first (all pages)."""
+        for item in self._all("/v1/sweeps", {"limit": 500}):
+            yield Sweep.from_api(item)
+
+    def get_sweep(self, sweep_id: str) -> Sweep:
+        """A sweep with its trials, counts and best trial."""
+        return Sweep.from_api(self._json("GET", f"/v1/sweeps/{sweep_id}"))
+
+    def cancel_sweep(self, sweep_id: str) -> Sweep:
+        """Cancels a sweep and its unfinished trials (idempotent)."""
+        return Sweep.from_api(self._json("POST", f"/v1/sweeps/{sweep_id}/cancel"))
+
+    def wait_sweep(self, sweep_id: str, timeout: float | None = None, poll_s: float = 1.0) -> Sweep:
+        """Polls until the sweep has ended and returns it (with its trials).
+
+        Raises:
+            TimeoutError: when `timeout` seconds pass first.
+        """
+        deadline = None if timeout is None else time.monotonic() + timeout
+        while True:
+            sweep = self.get_sweep(sweep_id)
+            if sweep.is_terminal:
+                return sweep
+            if deadline is not None and time.monotonic() > deadline:
+                raise TimeoutError(
+                    f"Sweep {sweep_id!r} did not end within {timeout} s (status "
+                    f"{sweep.status!r}, counts {sweep.counts})."
+                )
+            time.sleep(poll_s)
 
 
 def _attachment_name(response: httpx.Response) -> str | None:

@@ -5,10 +5,10 @@ Server side (`service.py`): `horn up`, `horn api`, `horn worker`, `horn serve`, 
 compose's first start).
 Client side (`remote.py`; talks to `HORN_URL` with `HORN_API_KEY`, or the file `horn login`
 writes): `horn datasets|models push|ls|rm`, `horn submit`, `horn jobs ls|show|cancel|logs`,
-`horn watch`, `horn checkpoints ls|pull`, `horn predict`. Listings and `show` take `--json` (JSON
-on stdout only). Errors are one line on stderr (`output.py`); exit status 1 for an error answer,
-3 when the server cannot be reached, 4 when the key is refused, 5 when the resource does not
-exist.
+`horn watch`, `horn checkpoints ls|pull`, `horn predict`, `horn sweep submit|show|ls|cancel`.
+Listings and `show` take `--json` (JSON on stdout only). Errors are one line on stderr
+(`output.py`); exit status 1 for an error answer, 2 for a wrong argument, 3 when the server
+cannot be reached, 4 when the key is refused, 5 when the resource does not exist.
 """
 
 from __future__ import annotations
@@ -33,6 +33,7 @@ app.add_typer(remote.datasets_app, name="datasets")
 app.add_typer(remote.models_app, name="models")
 app.add_typer(remote.jobs_app, name="jobs")
 app.add_typer(remote.checkpoints_app, name="checkpoints")
+app.add_typer(remote.sweep_app, name="sweep")
 for command in (
     service.migrate,
     service.api,

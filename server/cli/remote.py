@@ -32,6 +32,9 @@ datasets_app = typer.Typer(help="Upload, list and delete datasets.", no_args_is_
 models_app = typer.Typer(help="Upload, list and delete model sources.", no_args_is_help=True)
 jobs_app = typer.Typer(help="List, inspect and cancel training jobs.", no_args_is_help=True)
 checkpoints_app = typer.Typer(help="List and download checkpoints.", no_args_is_help=True)
+sweep_app = typer.Typer(
+    help="Run and inspect hyperparameter sweeps (grid, random, ASHA).", no_args_is_help=True
+)
 
 DEFAULT_URL = "http://127.0.0.1:8000"
 
@@ -237,6 +240,22 @@ def upload_once(client, value: str, kind: str) -> str:
     return pushed.id
 
 
+PriorityOption = Annotated[
+    int,
+    typer.Option(
+        "--priority", min=-100, max=100, help="-100 to 100; higher starts first (your jobs)."
+    ),
+]
+
+
+def training_settings(
+    epochs: int | None, batch_size: int | None, validation_split: float | None
+) -> dict[str, object]:
+    """The training settings given on the command line (the server's defaults for the rest)."""
+    given = {"epochs": epochs, "batch_size": batch_size, "validation_split": validation_split}
+    return {key: value for key, value in given.items() if value is not None}
+
+
 def submit(
     source: Annotated[str, typer.Argument(help="Model source (.py) or model id (mdl_...).")],
     data: Annotated[str, typer.Option("--data", help="Dataset file or id (ds_...).")],
@@ -253,6 +272,7 @@ def submit(
     max_runtime_s: Annotated[
         int | None, typer.Option("--max-runtime", help="Wall-clock limit in seconds.")
     ] = None,
+    priority: PriorityOption = 0,
     follow: Annotated[
         bool, typer.Option("--follow", "-f", help="Watch it until it finishes.")
     ] = False,
@@ -260,15 +280,7 @@ def submit(
 ) -> None:
     """Uploads the model source and data (once per content) and submits a training job."""
     hyperparameters = parse_hyperparameters(hp or [])
-    training = {
-        key: value
-        for key, value in {
-            "epochs": epochs,
-            "batch_size": batch_size,
-            "validation_split": validation_split,
-        }.items()
-        if value is not None
-    }
+    training = training_settings(epochs, batch_size, validation_split)
     with connect() as client:
         model_id = upload_once(client, source, "model")
         dataset_id = upload_once(client, data, "dataset")
@@ -280,6 +292,7 @@ def submit(
             resources={"gpus": gpus},
             name=name,
             max_runtime_s=max_runtime_s,
+            priority=priority,
         )
         if not follow:
             if as_json:
@@ -429,11 +442,14 @@ def jobs_ls(
         list[str] | None, typer.Option("--status", help="Only these statuses (repeat).")
     ] = None,
     limit: Annotated[int, typer.Option("--limit", help="Most jobs shown.")] = 50,
+    sweep: Annotated[
+        str | None, typer.Option("--sweep", help="Only the trials of this sweep (swp_...).")
+    ] = None,
     as_json: JsonOption = False,
 ) -> None:
     """Lists jobs, newest first."""
     with connect() as client:
-        jobs = client.list_jobs(status=status, limit=limit).items
+        jobs = client.list_jobs(status=status, limit=limit, sweep_id=sweep).items
     if as_json:
         print_json(jobs)
         return
@@ -456,6 +472,12 @@ def jobs_show(
         ("name", job.name),
         ("status", f"{job.status} ({job.reason})"),
         ("message", job.message),
+    ]
+    if job.waiting:
+        fields.append(("waiting", job.waiting.get("message") or job.waiting.get("reason")))
+    if job.sweep_id:
+        fields.append(("sweep", f"{job.sweep_id} (trial {job.trial_index})"))
+    fields += [
         ("progress", f"epoch {job.epoch}/{job.epochs}"),
         ("metrics", format_metrics(job.metrics or {})),
         ("model", job.model_id),
@@ -463,6 +485,7 @@ def jobs_show(
         ("hyperparameters", json.dumps(job.hyperparameters)),
         ("training", json.dumps(job.training)),
         ("queue", job.queue),
+        ("priority", job.priority),
         ("created", format_time(job.created_at)),
         ("started", format_time(job.started_at)),
         ("finished", format_time(job.finished_at)),
@@ -586,3 +609,375 @@ def predict(
         return
     for row in result.predictions:
         typer.echo(json.dumps(row))
+
+
+SPACE_EXAMPLE = '{"units": {"type": "choice", "values": [32, 64]}}'
+
+
+def read_space(value: str) -> dict[str, object]:
+    """Reads `--space`: a JSON file, or the JSON object itself."""
+    path = Path(value)
+    if path.is_file():
+        where = f"space file {value}"
+        try:
+            text = path.read_text()
+        except OSError as error:
+            fail(f"Cannot read the space file {value!r}: {error.strerror}.", 2)
+    elif value.lstrip().startswith(("{", "[")):
+        where, text = "--space", value
+    else:
+        fail(
+            f"space file not found: {value!r}. Give a JSON file or the JSON itself, e.g. "
+            f"--space '{SPACE_EXAMPLE}'.",
+            2,
+        )
+    try:
+        space = json.loads(text)
+    except ValueError as error:
+        fail(f"{where} is not valid JSON: {error}.", 2)
+    if not isinstance(space, dict) or not space:
+        fail(
+            f"Expected {where} to hold a JSON object of hyperparameter name -> its range, e.g. "
+            f"{SPACE_EXAMPLE}. Received: {json.dumps(space)[:200]}",
+            2,
+        )
+    return space
+
+
+def format_hyperparameter(value: object) -> str:
+    """A sampled value: floats to 4 significant digits, other values as JSON."""
+    if isinstance(value, float):
+        return f"{value:.4g}"
+    return value if isinstance(value, str) else json.dumps(value)
+
+
+def describe_trial(trial, metric: str | None, progress: bool = False) -> str:
+    """One line: `trial 3 (job_...) units=64 lr=0.003: val_accuracy 0.9611 at epoch 2`, with
+    `progress` `trial 3 (job_...) units=64 lr=0.003 - running, epoch 2/9; best ...`."""
+    values = " ".join(
+        f"{name}={format_hyperparameter(value)}" for name, value in trial.hyperparameters.items()
+    )
+    line = f"trial {trial.index} ({trial.job_id}) {values}"
+    if progress:
+        status = "stopped early" if trial.stopped_early else trial.status
+        line += f" - {status}, epoch {trial.epoch}/{trial.epochs or '?'}"
+    if trial.best_metric is not None:
+        best = f"{metric} {format_value(trial.best_metric)} at epoch {trial.best_epoch}"
+        line += f"; best {best}" if progress else f": {best}"
+    return line
+
+
+def trials_table(sweep) -> tuple[list[str], list[list[object]]]:
+    """The columns and rows of a sweep's trials table; the best trial is marked `*`."""
+    names = list(sweep.space)
+    for trial in sweep.trials:
+        names += [name for name in trial.hyperparameters if name not in names]
+    best = sweep.best_trial.index if sweep.best_trial else None
+    rows = []
+    for trial in sweep.trials:
+        values = [
+            format_hyperparameter(trial.hyperparameters[name])
+            if name in trial.hyperparameters
+            else ""
+            for name in names
+        ]
+        best_metric = "" if trial.best_metric is None else format_value(trial.best_metric)
+        rows.append(
+            [
+                f"{trial.index}{' *' if trial.index == best else ''}",
+                trial.job_id or "",
+                "stopped early" if trial.stopped_early else trial.status,
+                *values,
+                f"{trial.epoch}/{trial.epochs or '?'}",
+                best_metric,
+            ]
+        )
+    return ["trial", "job", "status", *names, "epoch", f"best {sweep.metric}"], rows
+
+
+def describe_searcher(searcher: dict) -> str:
+    """`asha (seed 0, min_epochs 1, reduction_factor 3)`: the settings the searcher uses."""
+    name = searcher.get("name", "?")
+    used = {"grid": (), "random": ("seed",)}.get(name, ("seed", "min_epochs", "reduction_factor"))
+    settings = ", ".join(f"{key} {searcher[key]}" for key in used if key in searcher)
+    return f"{name} ({settings})" if settings else name
+
+
+def describe_counts(sweep) -> str:
+    """`4/16 trials: 2 running, 1 succeeded, 1 stopped_early`."""
+    counts = {status: count for status, count in (sweep.counts or {}).items() if count}
+    parts = ", ".join(f"{count} {status}" for status, count in counts.items())
+    total = sum(counts.values())
+    return f"{total}/{sweep.max_trials or '?'} trials" + (f": {parts}" if parts else "")
+
+
+def print_sweep_result(sweep, stderr: bool = False) -> None:
+    """The trials table, then the sweep's outcome and its best trial."""
+    columns, rows = trials_table(sweep)
+    title = f"{sweep.id} ({sweep.status}; * best by {sweep.metric}, {sweep.mode})"
+    print_table(columns, rows, title=title, stderr=stderr)
+    typer.echo(
+        f"Sweep {sweep.id} {sweep.status} ({sweep.reason}): {describe_counts(sweep)}.",
+        err=stderr,
+    )
+    if sweep.best_trial is not None:
+        typer.echo(f"Best trial: {describe_trial(sweep.best_trial, sweep.metric)}", err=stderr)
+    else:
+        typer.echo(f"Best trial: none (no trial reported {sweep.metric}).", err=stderr)
+
+
+def follow_sweep(client, sweep_id: str, stderr: bool = False, poll_s: float = 1.0):
+    """Shows a sweep's trials live until it ends, then its result; returns the ended sweep.
+
+    On a terminal the trials table is redrawn in place; otherwise a line is printed whenever a
+    trial changes status or epoch. `stderr` keeps stdout for JSON.
+    """
+    import time
+
+    from rich.console import Console
+    from rich.live import Live
+    from rich.markup import escape
+    from rich.table import Table
+
+    console = Console(stderr=stderr, soft_wrap=True)
+
+    def live_table(sweep) -> Table:
+        columns, rows = trials_table(sweep)
+        table = Table(title=escape(describe_counts(sweep)), show_edge=False, header_style="bold")
+        for column in columns:
+            table.add_column(escape(column))
+        for row in rows:
+            table.add_row(*(escape(str(cell)) for cell in row))
+        return table
+
+    seen: dict[int, tuple] = {}
+
+    def print_changes(sweep) -> None:
+        for trial in sweep.trials:
+            state = (trial.status, trial.reason, trial.epoch)
+            if seen.get(trial.index) == state:
+                continue
+            seen[trial.index] = state
+            line = describe_trial(trial, sweep.metric, progress=True)
+            console.print(line, highlight=False, markup=False)
+
+    try:
+        sweep = client.get_sweep(sweep_id)
+        if console.is_terminal:
+            with Live(live_table(sweep), console=console, transient=True) as live:
+                while not sweep.is_terminal:
+                    time.sleep(poll_s)
+                    sweep = client.get_sweep(sweep_id)
+                    live.update(live_table(sweep))
+        else:
+            print_changes(sweep)
+            while not sweep.is_terminal:
+                time.sleep(poll_s)
+                sweep = client.get_sweep(sweep_id)
+                print_changes(sweep)
+    except KeyboardInterrupt:
+        fail(
+            f"stopped following; sweep {sweep_id} goes on (`horn sweep show {sweep_id} "
+            f"--follow` follows it again, `horn sweep cancel {sweep_id}` stops it).",
+            130,
+        )
+    print_sweep_result(sweep, stderr=stderr)
+    return sweep
+
+
+def exit_for_sweep(sweep) -> None:
+    """Ends the command with status 1 and a one-line reason unless the sweep succeeded."""
+    if sweep.status != "succeeded":
+        fail(f"sweep {sweep.id} {sweep.status} ({sweep.reason}): {sweep.message}")
+
+
+@sweep_app.command("submit")
+def sweep_submit(
+    source: Annotated[str, typer.Argument(help="Model source (.py) or model id (mdl_...).")],
+    data: Annotated[str, typer.Option("--data", help="Dataset file or id (ds_...).")],
+    space: Annotated[
+        str,
+        typer.Option(
+            "--space",
+            help="The search space: a JSON file or inline JSON, name -> "
+            '{"type": "choice"|"uniform"|"loguniform"|"int", ...} (docs/experiments.md).',
+        ),
+    ],
+    searcher: Annotated[
+        str, typer.Option("--searcher", help="grid, random or asha (early stopping).")
+    ] = "random",
+    metric: Annotated[
+        str,
+        typer.Option(
+            "--metric",
+            help="Metric trials are ranked by (val_* needs --validation-split or a val split).",
+        ),
+    ] = "val_loss",
+    mode: Annotated[str, typer.Option("--mode", help="min or max: which is better.")] = "min",
+    max_trials: Annotated[
+        int | None, typer.Option("--max-trials", min=1, help="Trials (grid: its size).")
+    ] = None,
+    max_concurrent: Annotated[
+        int | None, typer.Option("--max-concurrent", min=1, help="Trials running at once.")
+    ] = None,
+    epochs: Annotated[
+        int | None, typer.Option("--epochs", help="Epochs of each trial (asha: the most).")
+    ] = None,
+    batch_size: Annotated[int | None, typer.Option("--batch-size", help="Batch size.")] = None,
+    validation_split: Annotated[
+        float | None, typer.Option("--validation-split", help="Fraction held out.")
+    ] = None,
+    hp: Annotated[
+        list[str] | None,
+        typer.Option("--hp", help="A fixed hyperparameter NAME=VALUE of every trial (repeat)."),
+    ] = None,
+    seed: Annotated[int | None, typer.Option("--seed", help="The searcher's seed.")] = None,
+    min_epochs: Annotated[
+        int | None, typer.Option("--min-epochs", min=1, help="asha: the first rung's epochs.")
+    ] = None,
+    reduction_factor: Annotated[
+        int | None,
+        typer.Option("--reduction-factor", min=2, help="asha: keep the top 1/N at each rung."),
+    ] = None,
+    gpus: Annotated[int, typer.Option("--gpus", help="GPUs of each trial.")] = 0,
+    name: Annotated[str | None, typer.Option("--name", help="A label.")] = None,
+    max_runtime_s: Annotated[
+        int | None, typer.Option("--max-runtime", help="Each trial's limit in seconds.")
+    ] = None,
+    priority: PriorityOption = 0,
+    follow: Annotated[
+        bool, typer.Option("--follow", "-f", help="Show the trials live until it ends.")
+    ] = False,
+    as_json: JsonOption = False,
+) -> None:
+    """Uploads the model source and data (once per content) and starts a hyperparameter sweep.
+
+    Every trial is an ordinary job. With `--follow` the exit status is 0 when the sweep
+    succeeded (at least one trial did), 1 otherwise.
+    """
+    from server.client import SEARCHERS
+
+    if searcher not in SEARCHERS:
+        fail(f"Expected --searcher to be one of {', '.join(SEARCHERS)}. Received: {searcher!r}", 2)
+    if mode not in ("min", "max"):
+        fail(f"Expected --mode to be min or max. Received: {mode!r}", 2)
+    parsed_space = read_space(space)
+    hyperparameters = parse_hyperparameters(hp or [])
+    with connect() as client:
+        model_id = upload_once(client, source, "model")
+        dataset_id = upload_once(client, data, "dataset")
+        sweep = client.create_sweep(
+            model_id,
+            dataset_id,
+            parsed_space,
+            searcher=searcher,
+            metric=metric,
+            mode=mode,
+            max_trials=max_trials,
+            max_concurrent_trials=max_concurrent,
+            hyperparameters=hyperparameters,
+            training=training_settings(epochs, batch_size, validation_split),
+            resources={"gpus": gpus},
+            name=name,
+            max_runtime_s=max_runtime_s,
+            priority=priority,
+            seed=seed,
+            min_epochs=min_epochs,
+            reduction_factor=reduction_factor,
+        )
+        if not follow:
+            if as_json:
+                print_json(sweep)
+            else:
+                typer.echo(sweep.id)
+                typer.echo(f"Follow it with `horn sweep show {sweep.id} --follow`.", err=True)
+            return
+        typer.echo(f"Submitted {sweep.id} ({searcher}, {describe_counts(sweep)}).", err=True)
+        sweep = follow_sweep(client, sweep.id, stderr=as_json)
+    if as_json:
+        print_json(sweep)
+    exit_for_sweep(sweep)
+
+
+@sweep_app.command("show")
+def sweep_show(
+    sweep_id: Annotated[str, typer.Argument(help="The sweep (swp_...).")],
+    follow: Annotated[
+        bool, typer.Option("--follow", "-f", help="Show the trials live until it ends.")
+    ] = False,
+    as_json: JsonOption = False,
+) -> None:
+    """Shows a sweep: its settings, its trials (the best marked `*`) and its best trial."""
+    with connect() as client:
+        if follow:
+            sweep = follow_sweep(client, sweep_id, stderr=as_json)
+            if as_json:
+                print_json(sweep)
+            exit_for_sweep(sweep)
+            return
+        sweep = client.get_sweep(sweep_id)
+    if as_json:
+        print_json(sweep)
+        return
+    training = {key: value for key, value in sweep.training.items() if value is not None}
+    fields = [
+        ("id", sweep.id),
+        ("name", sweep.name),
+        ("status", f"{sweep.status} ({sweep.reason})"),
+        ("message", sweep.message),
+        ("searcher", describe_searcher(sweep.searcher)),
+        ("metric", f"{sweep.metric} ({sweep.mode})"),
+        ("trials", describe_counts(sweep)),
+        ("max concurrent", sweep.max_concurrent_trials),
+        ("model", sweep.model_id),
+        ("dataset", sweep.dataset_id),
+        ("hyperparameters", json.dumps(sweep.hyperparameters)),
+        ("training", json.dumps(training)),
+        ("priority", sweep.priority),
+        ("created", format_time(sweep.created_at)),
+        ("finished", format_time(sweep.finished_at)),
+    ]
+    print_table(["field", "value"], [list(item) for item in fields])
+    print_sweep_result(sweep)
+
+
+@sweep_app.command("ls")
+def sweep_ls(
+    limit: Annotated[int, typer.Option("--limit", help="Most sweeps shown.")] = 50,
+    as_json: JsonOption = False,
+) -> None:
+    """Lists sweeps, newest first."""
+    with connect() as client:
+        sweeps = client.list_sweeps(limit=limit).items
+    if as_json:
+        print_json(sweeps)
+        return
+    rows = [
+        [
+            sweep.id,
+            sweep.name or "",
+            sweep.status,
+            sweep.searcher.get("name", ""),
+            f"{sweep.metric} ({sweep.mode})",
+            describe_counts(sweep),
+            "" if sweep.best_trial is None else format_value(sweep.best_trial.best_metric),
+            format_time(sweep.created_at),
+        ]
+        for sweep in sweeps
+    ]
+    columns = ["id", "name", "status", "searcher", "metric", "trials", "best", "created"]
+    print_table(columns, rows)
+
+
+@sweep_app.command("cancel")
+def sweep_cancel(
+    sweep_id: Annotated[str, typer.Argument(help="The sweep (swp_...).")],
+    as_json: JsonOption = False,
+) -> None:
+    """Cancels a sweep and its unfinished trials."""
+    with connect() as client:
+        sweep = client.cancel_sweep(sweep_id)
+    if as_json:
+        print_json(sweep)
+        return
+    typer.echo(f"{sweep.id} {sweep.status}")
