@@ -19,6 +19,7 @@ import itertools
 import math
 import random
 from collections.abc import Sequence
+from datetime import timedelta
 from typing import Any
 
 from sqlalchemy import func, select, update
@@ -321,8 +322,11 @@ def advance_sweep(session: Session, sweep_id: str) -> Advanced:
     created_count = sum(statuses.values())
     active = sum(statuses.get(status, 0) for status in JobStatus.ACTIVE)
     created = []
+    now = utcnow()
     while created_count < sweep.max_trials and active < sweep.max_concurrent_trials:
         job = new_trial(sweep, created_count)
+        # Strictly increasing: trials of one priority are claimed in index order.
+        job.created_at = now + timedelta(microseconds=len(created))
         session.add(job)
         session.flush()
         created.append((job.id, job.queue))

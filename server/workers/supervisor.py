@@ -703,6 +703,8 @@ class JobSupervisor:
             if value is not None and not number:
                 raise ValueError(f"metric {str(name)[:100]!r} is {value!r}, not a number")
         values = {str(name)[:100]: _finite_or_none(value) for name, value in values.items()}
+        if self._stopping_before(epoch):
+            return
         if not self._in_transaction(
             lambda session: job_store.record_metric(session, self.lease, epoch, step, values)
         ):
@@ -714,11 +716,17 @@ class JobSupervisor:
         if step is None and self.sweep_id is not None:
             self._ask_the_searcher(epoch)
 
+    def _stopping_before(self, epoch: int) -> bool:
+        """Whether ASHA stopped the trial before `epoch`: the runner goes on until the kill
+        lands, but what it reports past the rung is not kept."""
+        if self.stop_after_epoch is None or epoch <= self.stop_after_epoch:
+            return False
+        self._kill_in_background("stopped_early")
+        return True
+
     def _ask_the_searcher(self, epoch: int) -> None:
         """For a sweep trial: ASHA may stop it at this rung (after this epoch's checkpoint)."""
         if self.stop_after_epoch is not None:
-            if epoch > self.stop_after_epoch:  # its checkpoint never came: stop now
-                self._kill_in_background("stopped_early")
             return
         decision = self._in_transaction(
             lambda session: sweep_store.asha_decision(session, self.job_id, epoch)
@@ -736,6 +744,8 @@ class JobSupervisor:
         """Copies a checkpoint out of the runner's folder into the job's and records it."""
         artifacts = self.resources.artifacts
         epoch = _checked_epoch(report.get("epoch"), self.epochs)
+        if self._stopping_before(epoch):
+            return
         expected = f"{runner_protocol.CHECKPOINT_FOLDER}/epoch-{epoch:04d}.keras"
         if report.get("path") != expected:
             logger.warning("Job %s: unexpected checkpoint path %r", self.job_id, report.get("path"))
