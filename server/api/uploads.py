@@ -297,18 +297,30 @@ async def store_upload(artifacts: ArtifactStore, dest: Path) -> None:
 
 
 def delete_unless_in_use(
-    session: Any, artifacts: ArtifactStore, row: Any, kind: str, jobs: Iterable[str]
+    session: Any,
+    artifacts: ArtifactStore,
+    row: Any,
+    kind: str,
+    jobs: Iterable[str],
+    sweeps: Iterable[str] = (),
 ) -> Response:
     """Deletes an uploaded `row` (dataset or model source) and its file; 409 while unfinished
-    jobs (`jobs`, their ids) use it."""
-    active = list(jobs)
-    if active:
+    jobs or running sweeps (`jobs`, `sweeps`, their ids) use it."""
+    active, running = list(jobs), list(sweeps)
+    if active or running:
+        users = " and ".join(
+            text
+            for text in (
+                f"jobs that have not finished: {active}" if active else "",
+                f"running sweeps: {running}" if running else "",
+            )
+            if text
+        )
         raise ApiError(
             409,
             "in_use",
-            f"{kind} {row.id!r} is used by jobs that have not finished: {active}. "
-            "Cancel them or wait until they finish.",
-            {"jobs": active},
+            f"{kind} {row.id!r} is used by {users}. Cancel them or wait until they finish.",
+            {"jobs": active, "sweeps": running},
         )
     path = row.path
     session.delete(row)

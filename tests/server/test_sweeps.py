@@ -360,6 +360,9 @@ def test_create_get_list_and_cancel_a_sweep(client, auth, uploaded, dispatcher):
     sweeps = client.get("/v1/sweeps", headers=auth).json()["items"]
     assert [item["id"] for item in sweeps] == [sweep["id"]] and sweeps[0]["trials"] is None
 
+    in_use = client.delete(f"/v1/datasets/{uploaded['dataset_id']}", headers=auth)
+    assert in_use.status_code == 409 and f"running sweeps: ['{sweep['id']}']" in in_use.text
+
     cancelled = client.post(f"/v1/sweeps/{sweep['id']}/cancel", headers=auth).json()
     assert cancelled["status"] == "cancelled" and cancelled["counts"]["cancelled"] == 2
     again = client.post(f"/v1/sweeps/{sweep['id']}/cancel", headers=auth)
@@ -421,3 +424,70 @@ def test_a_queued_job_says_its_place_in_line(client, auth, uploaded, app):
     assert "its limit" in waiting["message"]
     running = client.get(f"/v1/jobs/{ids[2]}", headers=auth).json()
     assert running["waiting"] is None
+
+
+def test_the_reconciler_gives_a_sweep_the_trials_a_dead_worker_did_not_create(tmp_path):
+    # A worker died between a trial's end and creating the next one: the next reconciler pass
+    # (on any worker) creates and sends it, then ends the sweep once every trial ended.
+    from server.config import Settings
+    from server.store.artifacts import ArtifactStore
+    from server.store.events import DatabaseEventBus
+    from server.workers.reconciler import reconcile_jobs
+    from server.workers.resources import WorkerResources
+
+    settings = Settings(data_dir=tmp_path, _env_file=None)
+    upgrade_database(settings.database_url)
+    engine = make_engine(settings.database_url)
+    sessions = session_factory(engine)
+    resources = WorkerResources(
+        settings, sessions, DatabaseEventBus(sessions), ArtifactStore(tmp_path)
+    )
+    with session_scope(sessions) as session:
+        sweep_id = add_sweep(session, {"name": "random"}, max_trials=2, max_concurrent_trials=1).id
+        sweep_store.advance_sweep(session, sweep_id)
+    sent: list[tuple[str, str]] = []
+    assert len(reconcile_jobs(resources, lambda job_id, queue: sent.append((job_id, queue)))) == 1
+    with session_scope(sessions) as session:  # the trial ran and ended; its worker died then
+        (first,) = session.scalars(select(Job).where(Job.sweep_id == sweep_id)).all()
+        first.status = JobStatus.FAILED
+    reconcile_jobs(resources, lambda job_id, queue: sent.append((job_id, queue)))
+    with session_scope(sessions) as session:
+        second = session.scalar(select(Job).where(Job.sweep_id == sweep_id, Job.trial_index == 1))
+        assert second is not None and sent[-1] == (second.id, "cpu")
+        second.status = JobStatus.SUCCEEDED
+    reconcile_jobs(resources, lambda *_: None)
+    with session_scope(sessions) as session:
+        sweep = session.get(Sweep, sweep_id)
+        assert (sweep.status, sweep.reason) == (SweepStatus.SUCCEEDED, "completed")
+        assert sweep.message.startswith("All 2 trials ended, 1 succeeded.")
+    engine.dispose()
+
+
+def test_horn_tenants_limit_and_list(tmp_path):
+    import json
+    import os
+    import subprocess
+    import sys
+
+    env = {k: v for k, v in os.environ.items() if not k.startswith("HORN_")}
+    env.update(HORN_DATA_DIR=str(tmp_path), HORN_TENANT_MAX_RUNNING_JOBS="3")
+
+    def horn(*args: str) -> subprocess.CompletedProcess:
+        return subprocess.run(
+            [sys.executable, "-m", "server.cli", *args], env=env, capture_output=True, text=True
+        )
+
+    assert horn("keys", "create", "--tenant", "acme").returncode == 0
+    limited = horn("tenants", "limit", "acme", "--max-running-jobs", "2")
+    assert limited.returncode == 0 and "may run 2 jobs at once" in limited.stdout
+    listed = json.loads(horn("tenants", "list", "--json").stdout)
+    assert listed == [
+        {"name": "acme", "running": 0, "queued": 0, "max_running_jobs": 2, "limit_from": "tenant"}
+    ]
+    back = horn("tenants", "limit", "acme", "--max-running-jobs", "default")
+    assert "follows HORN_TENANT_MAX_RUNNING_JOBS (3)" in back.stdout
+    assert json.loads(horn("tenants", "list", "--json").stdout)[0]["max_running_jobs"] == 3
+    wrong = horn("tenants", "limit", "acme", "--max-running-jobs", "-1")
+    assert wrong.returncode == 2 and "Received: '-1'" in wrong.stderr
+    missing = horn("tenants", "limit", "nobody", "--max-running-jobs", "1")
+    assert missing.returncode == 5 and "No tenant named 'nobody'. Tenants: acme." in missing.stderr

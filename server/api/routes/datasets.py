@@ -33,7 +33,7 @@ from server.store.datasets import (
     save_npz,
     validate_dataset,
 )
-from server.store.db import ACTIVE_STATUSES, Dataset, Job, new_id
+from server.store.db import ACTIVE_STATUSES, Dataset, Job, Sweep, SweepStatus, new_id
 
 router = APIRouter(prefix="/v1/datasets", tags=["datasets"], route_class=SessionReleasingRoute)
 
@@ -146,4 +146,7 @@ def delete_dataset(
     jobs = session.scalars(
         select(Job.id).where(Job.dataset_id == dataset_id, Job.status.in_(ACTIVE_STATUSES))
     )
-    return delete_unless_in_use(session, artifacts, dataset, "Dataset", jobs)
+    sweeps = session.scalars(
+        select(Sweep.id).where(Sweep.dataset_id == dataset_id, Sweep.status == SweepStatus.RUNNING)
+    )
+    return delete_unless_in_use(session, artifacts, dataset, "Dataset", jobs, sweeps)

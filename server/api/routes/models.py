@@ -25,7 +25,7 @@ from server.api.uploads import (
     storing,
     upload_request_body,
 )
-from server.store.db import ACTIVE_STATUSES, Job, ModelSource, new_id
+from server.store.db import ACTIVE_STATUSES, Job, ModelSource, Sweep, SweepStatus, new_id
 from server.store.sources import ENTRY_POINT, SourceError, check_model_source
 
 router = APIRouter(prefix="/v1/models", tags=["models"], route_class=SessionReleasingRoute)
@@ -137,4 +137,7 @@ def delete_model(
     jobs = session.scalars(
         select(Job.id).where(Job.model_id == model_id, Job.status.in_(ACTIVE_STATUSES))
     )
-    return delete_unless_in_use(session, artifacts, model, "Model", jobs)
+    sweeps = session.scalars(
+        select(Sweep.id).where(Sweep.model_id == model_id, Sweep.status == SweepStatus.RUNNING)
+    )
+    return delete_unless_in_use(session, artifacts, model, "Model", jobs, sweeps)
