@@ -271,7 +271,7 @@ export class CompareChart {
  * given, the values of a choice), "log" (at powers of ten, or 1-2-5 within a decade) or
  * "category" (one slot per value of `marks`, in order).
  */
-function horizontalScale(scale, xs, marks, plotW) {
+function horizontalScale(scale, xs, marks, bounds, plotW) {
   const left = MARGIN.left;
   const room = Math.max(2, Math.floor(plotW / 70));
   if (scale === "category") {
@@ -281,7 +281,7 @@ function horizontalScale(scale, xs, marks, plotW) {
   }
   const log = scale === "log";
   const t = log ? (value) => Math.log10(value) : (value) => value;
-  const span = [...xs, ...marks].map(t);
+  const span = [...xs, ...marks, ...bounds].filter((value) => !log || value > 0).map(t);
   let [low, high] = span.length ? [Math.min(...span), Math.max(...span)] : [0, 1];
   if (low === high) [low, high] = log ? [low - 0.5, high + 0.5] : [low - 0.5 * Math.abs(low || 1), high + 0.5 * Math.abs(high || 1)];
   const pad = (high - low) * 0.06;
@@ -338,16 +338,17 @@ export class ScatterChart {
   /**
    * Shows `points` (`{x, y, label, href, best, stoppedEarly}`) of the hyperparameter `xName`
    * against the metric `yName`; `scale` is "linear", "log" or "category"; `marks` are the
-   * values a choice offers (the categories, in order, or the linear axis's labels).
+   * values a choice offers (the categories, in order, or the linear axis's labels); the axis
+   * spans at least `bounds` ([low, high] of the search space).
    */
-  show({ xName, yName, scale, marks = [], points }) {
-    this.data = { xName, yName, scale, marks, points };
+  show({ xName, yName, scale, marks = [], bounds = [], points }) {
+    this.data = { xName, yName, scale, marks, bounds, points };
     this.render();
   }
 
   render() {
     if (!this.data) return;
-    const { xName, yName, scale, marks, points } = this.data;
+    const { xName, yName, scale, marks, bounds, points } = this.data;
     const width = Math.max(280, Math.round(this.root.clientWidth || 600));
     const { plotW, plotH } = sizeSvg(this.svg, width);
     const usable = points.filter(
@@ -357,7 +358,7 @@ export class ScatterChart {
     this.caption.textContent = `${yName} by ${xName}${scale === "log" ? " (log scale)" : ""}`;
     const [low, high] = valueRange(usable.map((p) => p.y));
     const y = (value) => MARGIN.top + (1 - (value - low) / (high - low)) * plotH;
-    const x = horizontalScale(scale, usable.map((p) => p.x), marks, plotW);
+    const x = horizontalScale(scale, usable.map((p) => p.x), marks, bounds, plotW);
     // The best trial last, so that no other point hides it.
     const ordered = [...usable].sort((a, b) => Number(a.best) - Number(b.best));
     const dots = ordered.map((p) => {

@@ -23,22 +23,36 @@ export function describeSpace(entry) {
   return JSON.stringify(entry);
 }
 
-/** The searcher and its settings: "asha (seed 0, min_epochs 1, reduction_factor 3)". */
+// The settings each searcher uses (the API answers every setting, used or not).
+const SEARCHER_SETTINGS = { grid: [], random: ["seed"], asha: ["seed", "min_epochs", "reduction_factor"] };
+
+/** The searcher and the settings it uses: "asha (seed 0, min_epochs 1, reduction_factor 3)". */
 export function describeSearcher(searcher) {
   if (!searcher) return "–";
-  const settings = Object.entries(searcher).filter(([key]) => key !== "name");
+  const used = SEARCHER_SETTINGS[searcher.name];
+  const settings = Object.entries(searcher).filter(([key]) => key !== "name" && (!used || used.includes(key)));
   return settings.length
     ? `${searcher.name} (${settings.map(([key, value]) => `${key} ${JSON.stringify(value)}`).join(", ")})`
     : searcher.name;
 }
 
-/** How the scatter places a hyperparameter: log for log-uniform, slots for non-numbers. */
+/**
+ * How the scatter places a hyperparameter: log for log-uniform, slots for a choice of
+ * non-numbers; the axis spans the space's range (`bounds`), labelled at a choice's values.
+ */
 function scaleOf(entry) {
-  if (!entry) return { scale: "linear", marks: [] };
-  if (entry.type === "loguniform") return { scale: "log", marks: [] };
-  if (entry.type !== "choice") return { scale: "linear", marks: [] };
+  if (!entry) return { scale: "linear", marks: [], bounds: [] };
+  const bounds = typeof entry.low === "number" && typeof entry.high === "number" ? [entry.low, entry.high] : [];
+  if (entry.type === "loguniform") return { scale: "log", marks: [], bounds };
+  if (entry.type !== "choice") return { scale: "linear", marks: [], bounds };
   const numbers = entry.values.every((v) => typeof v === "number");
-  return { scale: numbers ? "linear" : "category", marks: entry.values };
+  return { scale: numbers ? "linear" : "category", marks: entry.values, bounds: [] };
+}
+
+/** Settings in words, those left unset out: "epochs 2, batch_size 64, ...". */
+function describeSettings(settings) {
+  const set = Object.entries(settings || {}).filter(([, value]) => value !== null && value !== undefined);
+  return set.length ? set.map(([key, value]) => `${key} ${typeof value === "string" ? value : JSON.stringify(value)}`).join(", ") : "–";
 }
 
 /** Orders two cell values: numbers, then text; missing values last whatever the direction. */
@@ -236,7 +250,9 @@ export function renderSweep(main, sweepId) {
       ["Sweep id", sweep.id],
       ["Search space", h("dl", { class: "settings space" }, Object.entries(sweep.space || {}).map(([name, entry]) => [h("dt", {}, name), h("dd", {}, describeSpace(entry))]))],
       ["Fixed hyperparameters", h("code", {}, JSON.stringify(sweep.hyperparameters || {}))],
-      ["Training", h("code", {}, JSON.stringify(sweep.training || {}))],
+      ["Training", describeSettings(sweep.training)],
+      ["Resources", describeSettings(sweep.resources)],
+      ["Time limit per trial", sweep.max_runtime_s ? `${sweep.max_runtime_s} s` : "–"],
       ["Model source", h("a", { href: "#/models" }, sweep.model_id || "deleted")],
       ["Dataset", h("a", { href: "#/datasets" }, sweep.dataset_id || "deleted")],
       ["Trials at once", sweep.max_concurrent_trials],

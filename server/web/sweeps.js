@@ -28,7 +28,7 @@ export function renderSweeps(main) {
     h(
       "p",
       { class: "help" },
-      "Hyperparameter searches: every trial is a job. Start one with POST /v1/sweeps (see docs/experiments.md).",
+      "Hyperparameter searches; every trial is a job. Start one with `horn sweep submit` or POST /v1/sweeps (docs/experiments.md).",
     ),
     error,
     list,

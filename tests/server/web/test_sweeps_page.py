@@ -109,6 +109,21 @@ def test_a_sweep_page_follows_the_sweep_sorts_its_trials_and_plots_them(
 
     page = browser_page.page
     sign_in(page, horn)
+
+    # The last trial waits behind the others (one job at a time): its page says why.
+    trials = horn.client.get(f"/v1/sweeps/{sweep_id}").json()["trials"]
+    last = max(trials, key=lambda trial: trial["index"])
+    assert horn.job(last["job_id"])["waiting"] is not None
+    page.goto(f"{horn.url}/#/jobs/{last['job_id']}")
+    expect(page.locator("#job-status .badge")).to_be_visible()
+    # Read at once: the trial may start meanwhile, and then it no longer waits.
+    shown, waiting = page.evaluate(
+        """() => [document.querySelector("#job-status .badge").dataset.status,
+                  document.querySelector("#job-status p.waiting")?.textContent ?? null]"""
+    )
+    if shown == "queued":
+        assert waiting and re.match(r"Waiting: \S", waiting), waiting
+
     page.locator("#nav").get_by_role("link", name="Sweeps").click()
     row = page.locator(f"#sweeps-list tr[data-sweep-id={sweep_id}]")
     expect(row).to_contain_text("web-sweep")
@@ -125,9 +140,11 @@ def test_a_sweep_page_follows_the_sweep_sorts_its_trials_and_plots_them(
     status = page.locator("#sweep-status")
     expect(status).to_contain_text(f"{SWEEP_TRIALS} of {SWEEP_TRIALS} trials done")
     expect(page.locator("#cancel-sweep")).to_be_hidden()
+    compare_href = page.get_by_role("link", name="Compare trials").get_attribute("href")
     sweep = horn.client.get(f"/v1/sweeps/{sweep_id}").json()
     trials = {trial["index"]: trial for trial in sweep["trials"]}
     assert len(trials) == SWEEP_TRIALS
+    assert compare_href == "#/compare?jobs=" + ",".join(t["job_id"] for t in sweep["trials"])
 
     # One row per trial, in index order, each linking to its job; the best one highlighted.
     expect(page.locator("#trials-table tbody tr")).to_have_count(SWEEP_TRIALS)
