@@ -74,7 +74,10 @@ function trialStatus(trial) {
     "span",
     { class: "trial-status" },
     statusBadge(trial.status),
-    trial.reason ? h("span", { class: stoppedEarly ? "tag stopped-early" : "muted" }, stoppedEarly ? "stopped early" : trial.reason) : null,
+    // The reason says how a trial ended; before that it is only "created".
+    trial.reason && TERMINAL.has(trial.status)
+      ? h("span", { class: stoppedEarly ? "tag stopped-early" : "muted", title: trial.message || null }, stoppedEarly ? "stopped early" : trial.reason)
+      : null,
   );
 }
 
@@ -87,6 +90,8 @@ export function renderSweep(main, sweepId) {
   const actionError = messageArea();
   const trialsBox = h("div", { id: "trials" }, h("p", { class: "muted" }, "Loading the trials…"));
   const paramSelect = h("select", { id: "scatter-param", name: "scatter_param" });
+  // Narrow screens show rows as cards without headings: sort with a select there.
+  const sortSelect = h("select", { id: "trials-sort", name: "trials_sort" });
   const scatter = new ScatterChart();
   const settingsBox = h("div", { id: "sweep-settings" });
 
@@ -96,7 +101,17 @@ export function renderSweep(main, sweepId) {
     h("div", { class: "page-head" }, title, h("div", { class: "actions" }, cancelButton, compareLink)),
     statusBox,
     actionError,
-    h("section", { "aria-labelledby": "trials-title" }, h("h2", { id: "trials-title" }, "Trials"), trialsBox),
+    h(
+      "section",
+      { "aria-labelledby": "trials-title" },
+      h(
+        "div",
+        { class: "section-head" },
+        h("h2", { id: "trials-title" }, "Trials"),
+        h("span", { class: "toolbar compact narrow-only" }, h("label", { for: "trials-sort" }, "Sort by"), sortSelect),
+      ),
+      trialsBox,
+    ),
     h(
       "section",
       { "aria-labelledby": "scatter-title" },
@@ -136,6 +151,7 @@ export function renderSweep(main, sweepId) {
       // The best metric sorts best first; anything else smallest first.
       sort.direction = key === "best_metric" && sweep.mode === "max" ? "descending" : "ascending";
     }
+    sortSelect.value = sort.key;
     showTrials();
     const button = trialsBox.querySelector(`button[data-sort-key="${CSS.escape(key)}"]`);
     if (button) button.focus();
@@ -148,6 +164,10 @@ export function renderSweep(main, sweepId) {
       return;
     }
     const cols = columns();
+    if (sortSelect.options.length !== cols.length) {
+      replace(sortSelect, cols.map((c) => h("option", { value: c.key }, c.key === "best_metric" ? `${c.label} (best first)` : c.label)));
+      sortSelect.value = sort.key;
+    }
     const column = cols.find((c) => c.key === sort.key) || cols[0];
     const ordered = [...trials].sort(
       (a, b) => compareValues(column.value(a), column.value(b), sort.direction) || a.index - b.index,
@@ -286,7 +306,9 @@ export function renderSweep(main, sweepId) {
       if (stopped) return;
       actionError.show("");
       showSweep(data);
-      if (!TERMINAL.has(data.status)) timer = setTimeout(refresh, POLL_MS);
+      // A cancelled sweep ends at once; its running trials end a little later.
+      const unfinished = !TERMINAL.has(data.status) || (data.trials || []).some((t) => !TERMINAL.has(t.status));
+      if (unfinished) timer = setTimeout(refresh, POLL_MS);
     } catch (caught) {
       if (stopped) return;
       if (caught instanceof ApiError && caught.status === 404) {
@@ -299,11 +321,14 @@ export function renderSweep(main, sweepId) {
   }
 
   paramSelect.addEventListener("change", () => showScatter());
+  sortSelect.addEventListener("change", () => {
+    sort.key = "";
+    sortBy(sortSelect.value);
+  });
   cancelButton.addEventListener("click", async () => {
     actionError.show("");
     cancelButton.disabled = true;
     try {
-      // The poll, running while the sweep does, shows the trials as they end.
       const answer = await api("POST", `${base}/cancel`);
       if (!stopped && answer && answer.id) showSweep({ ...sweep, ...answer });
     } catch (caught) {

@@ -123,6 +123,7 @@ def test_a_sweep_page_follows_the_sweep_sorts_its_trials_and_plots_them(
     )
     if shown == "queued":
         assert waiting and re.match(r"Waiting: \S", waiting), waiting
+    screenshots(page, tmp_path, "trial-queued")
 
     page.locator("#nav").get_by_role("link", name="Sweeps").click()
     row = page.locator(f"#sweeps-list tr[data-sweep-id={sweep_id}]")
@@ -134,6 +135,8 @@ def test_a_sweep_page_follows_the_sweep_sorts_its_trials_and_plots_them(
 
     # The page follows the sweep by itself until it ends.
     badge = page.locator("#sweep-status .badge")
+    expect(page.locator("#trials-table tbody tr")).to_have_count(SWEEP_TRIALS)
+    screenshots(page, tmp_path, "sweep-running")
     expect(page.locator("#sweep-status")).to_contain_text("Searcher: random")
     expect(page.locator("#sweep-status")).to_contain_text("val_accuracy (max), higher is better")
     expect(badge).to_have_attribute("data-status", "succeeded", timeout=300_000)
@@ -266,3 +269,35 @@ def test_compare_draws_one_curve_per_chosen_job(browser_page, horn, sweep_id, tm
             "href", f"#/jobs/{job_id}"
         )
     screenshots(page, tmp_path, "compare")
+
+
+def test_cancel_a_sweep_from_its_page(browser_page, horn, sweep_id, e2e_helpers):
+    from playwright.sync_api import expect
+
+    page = browser_page.page
+    finished_sweep(horn, sweep_id)  # the worker runs one job at a time: let that sweep end first
+    body = {
+        "name": "web-sweep-cancelled",
+        "model_id": horn.model(e2e_helpers.MODEL_SOURCE),
+        "dataset_id": horn.digits_dataset(),
+        "training": {"epochs": 1000, "batch_size": 64},
+        "space": {"units": {"type": "choice", "values": [8, 16]}},
+        "searcher": {"name": "grid"},
+        "metric": "loss",
+        "mode": "min",
+    }
+    response = horn.client.post("/v1/sweeps", json=body)
+    assert response.status_code == 201, response.text
+    cancelled_id = response.json()["id"]
+    sign_in(page, horn)
+    page.goto(f"{horn.url}/#/sweeps/{cancelled_id}")
+    expect(page.locator("#trials-table tbody tr")).to_have_count(2)
+    page.get_by_role("button", name="Cancel sweep").click()
+    expect(page.locator("#sweep-status .badge")).to_have_attribute("data-status", "cancelled")
+    expect(page.locator("#cancel-sweep")).to_be_hidden()
+    # The page keeps asking until the trials have ended too.
+    for row in page.locator("#trials-table tbody tr").all():
+        expect(row).to_have_attribute("data-status", "cancelled", timeout=60_000)
+    sweep = horn.client.get(f"/v1/sweeps/{cancelled_id}").json()
+    assert sweep["status"] == "cancelled"
+    assert sweep["counts"]["cancelled"] == 2
