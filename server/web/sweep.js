@@ -87,6 +87,7 @@ export function renderSweep(main, sweepId) {
   const statusBox = h("div", { class: "status-box", id: "sweep-status", "aria-live": "polite" });
   const cancelButton = h("button", { type: "button", class: "danger", id: "cancel-sweep", hidden: true }, "Cancel sweep");
   const compareLink = h("a", { class: "button", id: "compare-trials", hidden: true }, "Compare trials");
+  const jobsLink = h("a", { class: "button", id: "trial-jobs", href: `#/jobs?sweep_id=${encodeURIComponent(sweepId)}` }, "Trials as jobs");
   const actionError = messageArea();
   const trialsBox = h("div", { id: "trials" }, h("p", { class: "muted" }, "Loading the trials…"));
   const paramSelect = h("select", { id: "scatter-param", name: "scatter_param" });
@@ -98,7 +99,7 @@ export function renderSweep(main, sweepId) {
   replace(
     main,
     h("p", { class: "crumbs" }, h("a", { href: "#/sweeps" }, "Sweeps"), " / ", sweepId),
-    h("div", { class: "page-head" }, title, h("div", { class: "actions" }, cancelButton, compareLink)),
+    h("div", { class: "page-head" }, title, h("div", { class: "actions" }, cancelButton, compareLink, jobsLink)),
     statusBox,
     actionError,
     h(

@@ -216,7 +216,8 @@ def test_a_sweep_page_follows_the_sweep_sorts_its_trials_and_plots_them(
     expect(sweep_line).to_contain_text(f"trial {best['index']} of {sweep_id}")
     sweep_line.get_by_role("link", name=sweep_id).click()
     page.wait_for_url(re.compile(rf".*#/sweeps/{sweep_id}$"))
-    page.locator("#nav").get_by_role("link", name="Jobs", exact=True).click()
+    page.get_by_role("link", name="Trials as jobs").click()
+    expect(page.locator("#jobs-list tbody tr")).to_have_count(SWEEP_TRIALS)
     for index, trial in trials.items():
         expect(page.locator(f"tr[data-job-id={trial['job_id']}]")).to_have_attribute(
             "data-sweep-id", sweep_id
