@@ -84,6 +84,21 @@ def epochs_trained(sweep: Sweep) -> int:
     return sum(trial.epoch for trial in sweep.trials)
 
 
+def epochs_past_rungs(sweep: Sweep, epochs: int) -> int:
+    """Epochs the stopped trials trained after the rung that stopped them (the decision lands
+    while the runner goes on training)."""
+    settings = sweep.searcher
+    rungs, rung = [], settings["min_epochs"]
+    while rung < epochs:
+        rungs.append(rung)
+        rung *= settings["reduction_factor"]
+    return sum(
+        trial.epoch - max((r for r in rungs if r <= trial.epoch), default=trial.epoch)
+        for trial in sweep.trials
+        if trial.stopped_early
+    )
+
+
 def best_accuracy(sweep: Sweep) -> float:
     return sweep.best_trial.best_metric if sweep.best_trial else float("nan")
 
@@ -134,6 +149,10 @@ def run(url: str, key: str, args) -> None:
     ]
     for label, random_value, asha_value in rows:
         print(f"{label:28}{random_value!s:>12}{asha_value!s:>12}")
+    print(
+        f"epochs ASHA's stopped trials trained past their stopping rung: "
+        f"{epochs_past_rungs(asha_sweep, args.epochs)}"
+    )
     ratio = epochs_trained(asha_sweep) / max(1, epochs_trained(random_sweep))
     difference = 100 * (best_accuracy(asha_sweep) - best_accuracy(random_sweep))
     print(f"ASHA / random epochs: {ratio:.2f}   [goal < 0.5]")

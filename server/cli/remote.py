@@ -11,6 +11,7 @@ import json
 import math
 import os
 import sys
+import time
 from pathlib import Path
 from typing import Annotated
 
@@ -652,8 +653,8 @@ def format_hyperparameter(value: object) -> str:
 
 
 def describe_trial(trial, metric: str | None, progress: bool = False) -> str:
-    """One line: `trial 3 (job_...) units=64 lr=0.003: val_accuracy 0.9611 at epoch 2`, with
-    `progress` `trial 3 (job_...) units=64 lr=0.003 - running, epoch 2/9; best ...`."""
+    """One line: `trial 3 (job_...) units=64 lr=0.003: val_accuracy 0.9611 at epoch 2`; with
+    `progress`: `trial 3 (job_...) units=64 lr=0.003 - running, epoch 2/9; best val_...`."""
     values = " ".join(
         f"{name}={format_hyperparameter(value)}" for name, value in trial.hyperparameters.items()
     )
@@ -732,8 +733,6 @@ def follow_sweep(client, sweep_id: str, stderr: bool = False, poll_s: float = 1.
     On a terminal the trials table is redrawn in place; otherwise a line is printed whenever a
     trial changes status or epoch. `stderr` keeps stdout for JSON.
     """
-    import time
-
     from rich.console import Console
     from rich.live import Live
     from rich.markup import escape
