@@ -32,8 +32,15 @@ def checkpoint(tmp_path_factory) -> tuple[Path, object]:
 @pytest.fixture(scope="module")
 def pool(tmp_path_factory):
     data_dir = tmp_path_factory.mktemp("data")
+    # No spare: each pool here loads one checkpoint, so a spare started after it would only
+    # import TensorFlow for nothing (spares are exercised by the end-to-end tests).
     pool = PredictorPool(
-        Settings(data_dir=data_dir, predictor_batch_wait_ms=100, predictor_idle_s=600)
+        Settings(
+            data_dir=data_dir,
+            predictor_batch_wait_ms=100,
+            predictor_idle_s=600,
+            predictor_warm_spares=0,
+        )
     )
     yield pool
     pool.close()
@@ -69,7 +76,7 @@ def test_wrong_shape_names_expected_and_received(pool, checkpoint):
 
 def test_idle_predictors_are_stopped(tmp_path, checkpoint):
     path, _ = checkpoint
-    pool = PredictorPool(Settings(data_dir=tmp_path, predictor_idle_s=1))
+    pool = PredictorPool(Settings(data_dir=tmp_path, predictor_idle_s=1, predictor_warm_spares=0))
     try:
         pool.predict("job_b", path, {"inputs": [[0.0] * 64]})
         (loaded,) = pool.stats()

@@ -83,10 +83,15 @@ print("PROBE " + json.dumps({
 """
 
 
-@pytest.fixture
-def resources(tmp_path) -> WorkerResources:
+# One data dir and one pool for the module: the spare a test's job leaves behind warms up while
+# the next test starts, instead of every test waiting for a pool of its own to import TensorFlow.
+@pytest.fixture(scope="module")
+def resources(tmp_path_factory) -> WorkerResources:
     settings = Settings(
-        data_dir=tmp_path / "data", lease_seconds=30, worker_warm_runners=1, _env_file=None
+        data_dir=tmp_path_factory.mktemp("warm") / "data",
+        lease_seconds=30,
+        worker_warm_runners=1,
+        _env_file=None,
     )
     upgrade_database(settings.database_url)
     engine = make_engine(settings.database_url)
@@ -100,7 +105,7 @@ def resources(tmp_path) -> WorkerResources:
     engine.dispose()
 
 
-@pytest.fixture
+@pytest.fixture(scope="module")
 def pool(resources):
     pool = WarmRunnerPool(resources.settings)
     pool.start()
@@ -170,6 +175,17 @@ def run_job(resources: WorkerResources, job_id: str, pool: WarmRunnerPool | None
     return JobSupervisor(resources, job_id, warm_runners=pool).run()
 
 
+# First in the module: no pool is started yet, so no spare imports TensorFlow beside it.
+def test_without_warm_runners_an_attempt_starts_a_fresh_runner(resources, monkeypatch):
+    monkeypatch.setenv("HORN_WORKER_WARM_RUNNERS", "0")
+    settings = Settings(data_dir=resources.settings.data_dir, _env_file=None)
+    assert settings.worker_warm_runners == 0
+    assert start_process_pool(settings) is None
+    job_id = add_job(resources, BUILD_MODEL)
+    assert run_job(resources, job_id, None) == JobStatus.SUCCEEDED
+    assert "fresh runner" in attempt_line(resources, job_id)
+
+
 def test_a_job_on_a_warm_runner_succeeds_and_its_log_says_so(resources, pool):
     spare = wait_for_spare(pool)
     job_id = add_job(resources, BUILD_MODEL)
@@ -213,16 +229,6 @@ def test_a_warm_runner_keeps_the_sandbox(resources, pool):
     with session_scope(resources.sessions) as session:
         source_key = session.get(ModelSource, session.get(Job, job_id).model_id).path
     assert resources.artifacts.resolve(source_key).read_text() == source
-
-
-def test_without_warm_runners_an_attempt_starts_a_fresh_runner(resources, monkeypatch):
-    monkeypatch.setenv("HORN_WORKER_WARM_RUNNERS", "0")
-    settings = Settings(data_dir=resources.settings.data_dir, _env_file=None)
-    assert settings.worker_warm_runners == 0
-    assert start_process_pool(settings) is None
-    job_id = add_job(resources, BUILD_MODEL)
-    assert run_job(resources, job_id, None) == JobStatus.SUCCEEDED
-    assert "fresh runner" in attempt_line(resources, job_id)
 
 
 def test_a_spare_killed_from_outside_is_replaced_and_the_next_job_runs(resources, pool):
