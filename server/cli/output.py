@@ -84,7 +84,9 @@ def describe_error(error, url: str, key_source: str) -> tuple[str, int]:
     elif isinstance(error, HornNotFound):
         details = error.details if isinstance(error.details, dict) else {}
         kind, resource = details.get("kind"), details.get("id")
-        listing = {"job": "jobs", "dataset": "datasets", "model": "models"}.get(kind or "")
+        listing = {"job": "jobs", "dataset": "datasets", "model": "models", "sweep": "sweep"}.get(
+            kind or ""
+        )
         if listing and resource:
             message = f"{kind} {resource!r} not found on {url}. List them with `horn {listing} ls`."
         elif kind == "checkpoint" and resource:

@@ -182,8 +182,9 @@ def waiting_of(session: Session, job: Job, default_limit: int) -> Waiting | None
         return Waiting(
             "no_worker",
             None,
-            f"No live worker takes the {job.queue!r} queue; it starts once one does "
-            f"(`horn worker --queues {job.queue}`).",
+            f"No live worker has registered for the {job.queue!r} queue yet; it starts once one "
+            f"does (a worker registers within seconds of starting: `horn worker --queues "
+            f"{job.queue}`).",
         )
     limit = tenant_limit(session, job.tenant_id, default_limit)
     if limit > 0:

@@ -340,13 +340,19 @@ def advance_sweep(session: Session, sweep_id: str) -> Advanced:
         if succeeded
         else (SweepStatus.FAILED, "no_trial_succeeded")
     )
-    best = best_trial(session, sweep)
+    trials = trials_of(session, sweep)
+    counts = trial_counts(trials)
+    best = best_of(trials, sweep.mode)
     best_text = (
         f" Best: trial {best.index} with {sweep.metric} {best.best_metric:.6g}."
-        if best is not None and best.best_metric is not None
+        if best is not None
         else ""
     )
-    message = f"All {created_count} trials ended, {succeeded} succeeded.{best_text}"
+    message = (
+        f"All {created_count} trials ended: {counts['succeeded']} completed, "
+        f"{counts['stopped_early']} stopped early, {counts['failed']} failed, "
+        f"{counts['cancelled']} cancelled.{best_text}"
+    )
     session.execute(
         update(Sweep)
         .where(Sweep.id == sweep_id, Sweep.status == SweepStatus.RUNNING)

@@ -105,6 +105,8 @@ def train_job(job_id: str) -> str:
     for _ in range(CLAIM_TRIES):
         try:
             picked = pick_job(resources, job_id, tried)
+            if picked in tried:
+                break  # nothing left to try: the message's own job was tried too
             held = take_devices(resources, picked)
         except sqlalchemy.exc.OperationalError as error:
             raise database_unreachable(job_id, error) from None
@@ -112,9 +114,7 @@ def train_job(job_id: str) -> str:
         if outcome != "not_claimed":
             after_job(resources, picked)
             return outcome
-        tried.add(picked)
-        if picked == job_id:
-            break
+        tried.add(picked)  # another worker claimed it first: the next one in line
     return "not_claimed"
 
 
@@ -142,13 +142,31 @@ def run_claimed(resources: Any, job_id: str, held: HeldDevices | None) -> str:
 
 def pick_job(resources: Any, message_job_id: str, tried: set[str]) -> str:
     """The job this delivery claims: the first in fair order on the message's queue that it
-    has not tried, else the message's own job (whose lease may have expired)."""
+    has not tried and this worker has the GPUs for, else the message's own job (whose lease
+    may have expired)."""
     with resources.sessions() as session:
         queue = session.scalar(select(Job.queue).where(Job.id == message_job_id))
         if queue is None:
             return message_job_id
-        order = next_jobs(session, queue, resources.settings.tenant_max_running_jobs)
-    return next((job.id for job in order if job.id not in tried), message_job_id)
+        order = [
+            job.id
+            for job in next_jobs(session, queue, resources.settings.tenant_max_running_jobs)
+            if job.id not in tried
+        ]
+        if queue == "gpu" and order:
+            # A job asking for more GPUs than this worker has is left to a worker that has
+            # them; picking it would keep this worker from the jobs it can run.
+            have = len(device_slots(resources.settings).devices)
+            needs = dict(
+                session.execute(select(Job.id, Job.resources).where(Job.id.in_(order[:100]))).all()
+            )
+            order = [job_id for job_id in order[:100] if gpus_of(needs.get(job_id)) <= have]
+    return order[0] if order else message_job_id
+
+
+def gpus_of(job_resources: dict | None) -> int:
+    """The GPUs a job's `resources` ask for."""
+    return int((job_resources or {}).get("gpus") or 0)
 
 
 def after_job(resources: Any, job_id: str) -> None:
@@ -219,7 +237,7 @@ def take_devices(resources: Any, job_id: str) -> HeldDevices | None:
     """
     with resources.sessions() as session:
         job_resources = session.scalar(select(Job.resources).where(Job.id == job_id))
-    needed = int((job_resources or {}).get("gpus") or 0)
+    needed = gpus_of(job_resources)
     if needed == 0:
         return None
     try:

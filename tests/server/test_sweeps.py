@@ -246,7 +246,10 @@ def test_advance_creates_trials_up_to_the_concurrency_then_ends_the_sweep(sessio
             select(Job.trial_index).where(Job.sweep_id == sweep_id).order_by(Job.trial_index)
         ).all()
         assert indexes == [0, 1, 2, 3, 4]
-        assert "All 5 trials ended, 5 succeeded. Best: trial 0" in sweep.message
+        assert sweep.message == (
+            "All 5 trials ended: 5 completed, 0 stopped early, 0 failed, 0 cancelled. "
+            "Best: trial 0 with val_accuracy 0.5."
+        )
 
 
 # --- fair share ------------------------------------------------------------------------------
@@ -459,7 +462,9 @@ def test_the_reconciler_gives_a_sweep_the_trials_a_dead_worker_did_not_create(tm
     with session_scope(sessions) as session:
         sweep = session.get(Sweep, sweep_id)
         assert (sweep.status, sweep.reason) == (SweepStatus.SUCCEEDED, "completed")
-        assert sweep.message.startswith("All 2 trials ended, 1 succeeded.")
+        assert sweep.message.startswith(
+            "All 2 trials ended: 1 completed, 0 stopped early, 1 failed"
+        )
     engine.dispose()
 
 
