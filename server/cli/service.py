@@ -235,7 +235,8 @@ def tenants_limit(
             f"({settings.tenant_max_running_jobs or 'no limit'})."
         )
     else:
-        typer.echo(f"Tenant {tenant!r} may run {limit or 'any number of'} jobs at once.")
+        jobs = "any number of jobs" if limit == 0 else f"{limit} job{'s' if limit > 1 else ''}"
+        typer.echo(f"Tenant {tenant!r} may run {jobs} at once.")
 
 
 def api(

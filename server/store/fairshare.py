@@ -197,8 +197,9 @@ def waiting_of(session: Session, job: Job, default_limit: int) -> Waiting | None
             return Waiting(
                 "tenant_limit",
                 None,
-                f"Your tenant runs {running} jobs, its limit (HORN_TENANT_MAX_RUNNING_JOBS or "
-                "`horn tenants limit`); it starts when one of them ends.",
+                f"Your tenant runs {running} job{'s' if running != 1 else ''}, its limit "
+                "(HORN_TENANT_MAX_RUNNING_JOBS or `horn tenants limit`); it starts when "
+                f"{'one of them' if running != 1 else 'it'} ends.",
             )
     order = [queued.id for queued in next_jobs(session, job.queue, default_limit)]
     if job.id not in order:
