@@ -468,31 +468,37 @@ def test_the_reconciler_gives_a_sweep_the_trials_a_dead_worker_did_not_create(tm
     engine.dispose()
 
 
-def test_horn_tenants_limit_and_list(tmp_path):
+def test_horn_tenants_limit_and_list(tmp_path, monkeypatch, request):
     import json
-    import os
-    import subprocess
-    import sys
 
-    env = {k: v for k, v in os.environ.items() if not k.startswith("HORN_")}
-    env.update(HORN_DATA_DIR=str(tmp_path), HORN_TENANT_MAX_RUNNING_JOBS="3")
+    from typer.testing import CliRunner
 
-    def horn(*args: str) -> subprocess.CompletedProcess:
-        return subprocess.run(
-            [sys.executable, "-m", "server.cli", *args], env=env, capture_output=True, text=True
-        )
+    from server.cli import app
+    from server.config import get_settings
 
-    assert horn("keys", "create", "--tenant", "acme").returncode == 0
+    for name in [name for name in __import__("os").environ if name.startswith("HORN_")]:
+        monkeypatch.delenv(name)
+    monkeypatch.setenv("HORN_DATA_DIR", str(tmp_path))
+    monkeypatch.setenv("HORN_TENANT_MAX_RUNNING_JOBS", "3")
+    request.addfinalizer(get_settings.cache_clear)  # later tests read their own settings
+    runner = CliRunner()
+
+    def horn(*args: str):
+        return runner.invoke(app, list(args))
+
+    assert horn("keys", "create", "--tenant", "acme").exit_code == 0
     limited = horn("tenants", "limit", "acme", "--max-running-jobs", "2")
-    assert limited.returncode == 0 and "may run 2 jobs at once" in limited.stdout
+    assert limited.exit_code == 0 and "may run 2 jobs at once" in limited.stdout
+    one = horn("tenants", "limit", "acme", "--max-running-jobs", "1")
+    assert "may run 1 job at once" in one.stdout
     listed = json.loads(horn("tenants", "list", "--json").stdout)
     assert listed == [
-        {"name": "acme", "running": 0, "queued": 0, "max_running_jobs": 2, "limit_from": "tenant"}
+        {"name": "acme", "running": 0, "queued": 0, "max_running_jobs": 1, "limit_from": "tenant"}
     ]
     back = horn("tenants", "limit", "acme", "--max-running-jobs", "default")
     assert "follows HORN_TENANT_MAX_RUNNING_JOBS (3)" in back.stdout
     assert json.loads(horn("tenants", "list", "--json").stdout)[0]["max_running_jobs"] == 3
     wrong = horn("tenants", "limit", "acme", "--max-running-jobs", "-1")
-    assert wrong.returncode == 2 and "Received: '-1'" in wrong.stderr
+    assert wrong.exit_code == 2 and "Received: '-1'" in wrong.output
     missing = horn("tenants", "limit", "nobody", "--max-running-jobs", "1")
-    assert missing.returncode == 5 and "No tenant named 'nobody'. Tenants: acme." in missing.stderr
+    assert missing.exit_code == 5 and "No tenant named 'nobody'. Tenants: acme." in missing.output
