@@ -75,7 +75,9 @@ class FusedCell(Layer):
     """Shared machinery of the built-in cells.
 
     A cell projects a whole time-major sequence at once (`project_inputs`) and builds a step
-    function (`make_step`) that only applies the recurrent kernel. Called alone, as
+    function (`make_step(recurrent_masks, input_masks)`) that applies the recurrent kernel;
+    a cell whose `project_inputs` returns the inputs as they are (LSTM) applies the input
+    kernel and `input_masks` in its step instead. Called alone, as
     `cell(inputs, states, training=None)`, it does both for one timestep, as Keras cells do.
     """
 
@@ -190,7 +192,7 @@ class FusedCell(Layer):
         else:
             input_masks, recurrent_masks = self.dropout_masks(inputs, states[0], training)
         projected = self.project_inputs(inputs[None], input_masks)[0]
-        return self.make_step(recurrent_masks)(projected, list(states))
+        return self.make_step(recurrent_masks, input_masks)(projected, list(states))
 
     def get_initial_state(self, batch_size=None):
         sizes = self.state_size if isinstance(self.state_size, list) else [self.state_size]

@@ -75,7 +75,7 @@ class GRUCell(FusedCell):
         bias = super()._input_bias()
         return bias[0] if bias is not None and self.reset_after else bias
 
-    def make_step(self, recurrent_masks=None):
+    def make_step(self, recurrent_masks=None, input_masks=None):
         """Returns `step(projected_input, [h]) -> (h, [h])`."""
         recurrent_kernel = cast_to_compute(self.recurrent_kernel, self.compute_dtype)
         recurrent_bias = None

@@ -5,10 +5,21 @@ import tensorflow as tf
 from kerascore import activations
 from kerascore.layers.layer import cast_to_compute
 from kerascore.layers.rnn.builtin_rnn import BuiltinRNN
-from kerascore.layers.rnn.fused_cell import FusedCell, gated_matmul, init_arguments
+from kerascore.layers.rnn.fused_cell import FusedCell, init_arguments
 from kerascore.saving.serialization import (
     register_builtin,
 )
+
+
+def _per_gate(masks):
+    """Four dropout masks, one per gate (None where dropout is off)."""
+    if masks is None:
+        return [None] * 4
+    return list(masks) * 4 if len(masks) == 1 else list(masks)
+
+
+def _masked(inputs, mask):
+    return inputs if mask is None else inputs * mask
 
 
 @register_builtin
@@ -85,15 +96,36 @@ class LSTMCell(FusedCell):
         self._build_bias((self.units * 4,), initializer)
         self.built = True
 
-    def make_step(self, recurrent_masks=None):
-        """Returns `step(projected_input, [h, c]) -> (h, [h, c])`."""
-        recurrent_kernel = cast_to_compute(self.recurrent_kernel, self.compute_dtype)
+    def project_inputs(self, sequences, input_masks=None):
+        """Returns `sequences` as they are: the step applies the input kernel gate by gate."""
+        return sequences
+
+    def make_step(self, recurrent_masks=None, input_masks=None):
+        """Returns `step(inputs, [h, c]) -> (h, [h, c])`.
+
+        Each gate has its own matmuls on column slices of the kernels: splitting one `z` of
+        all four gates (and concatenating their gradients) costs more on CPU than the matmuls
+        it saves.
+        """
+        dtype = self.compute_dtype
+        kernels = tf.split(cast_to_compute(self.kernel, dtype), 4, axis=-1)
+        recurrent_kernels = tf.split(cast_to_compute(self.recurrent_kernel, dtype), 4, axis=-1)
+        biases = [None] * 4
+        if self.bias is not None:
+            biases = tf.split(cast_to_compute(self.bias, dtype), 4)
+        input_masks = _per_gate(input_masks)
+        recurrent_masks = _per_gate(recurrent_masks)
         activation, gate = self.activation, self.recurrent_activation
 
-        def step(projected, states):
+        def pre_activation(index, x_t, h_tm1):
+            z = tf.matmul(_masked(x_t, input_masks[index]), kernels[index])
+            if biases[index] is not None:
+                z = tf.nn.bias_add(z, biases[index])
+            return z + tf.matmul(_masked(h_tm1, recurrent_masks[index]), recurrent_kernels[index])
+
+        def step(x_t, states):
             h_tm1, c_tm1 = states
-            z = projected + gated_matmul(h_tm1, recurrent_kernel, recurrent_masks, 4)
-            z_i, z_f, z_c, z_o = tf.split(z, 4, axis=-1)
+            z_i, z_f, z_c, z_o = (pre_activation(index, x_t, h_tm1) for index in range(4))
             c = gate(z_f) * c_tm1 + gate(z_i) * activation(z_c)
             h = gate(z_o) * activation(c)
             return h, [h, c]

@@ -150,7 +150,7 @@ class RNN(Layer):
                 sequences[:, 0], first_state, training
             )
             loop_inputs = cell.project_inputs(time_major, input_masks)
-            step = cell.make_step(recurrent_masks)
+            step = cell.make_step(recurrent_masks, input_masks)
             state_structure = initial_state
         else:
             set_cached_masks(cell, sequences[:, 0], initial_state, training, batch_size)

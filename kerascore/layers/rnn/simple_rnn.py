@@ -62,7 +62,7 @@ class SimpleRNNCell(FusedCell):
         self._build_bias((self.units,))
         self.built = True
 
-    def make_step(self, recurrent_masks=None):
+    def make_step(self, recurrent_masks=None, input_masks=None):
         """Returns `step(projected_input, states) -> (output, new_states)`."""
         recurrent_kernel = cast_to_compute(self.recurrent_kernel, self.compute_dtype)
         activation = self.activation

@@ -201,6 +201,34 @@ def test_parity_time_distributed_dense(assert_keras_parity):
     )
 
 
+class _PerStepLSTMCell(layers.LSTMCell):
+    """Overrides `call`, which sends `RNN` down its generic path: the cell called per step."""
+
+    def call(self, inputs, states, training=None):
+        return super().call(inputs, states, training=training)
+
+
+@pytest.mark.parametrize("masked", [False, True], ids=["dense", "masked"])
+def test_lstm_loop_equals_the_generic_per_step_path(masked):
+    inputs, mask = _embedded_with_mask() if masked else (_inputs(), None)
+    config = {"return_sequences": True, "return_state": True, "go_backwards": True}
+    fast = layers.LSTM(UNITS, **config)
+    generic = layers.RNN(_PerStepLSTMCell(UNITS), **config)
+    fast(inputs)
+    generic(inputs)
+    generic.set_weights(fast.get_weights())
+    results = []
+    for layer in (fast, generic):
+        sequences = tf.constant(inputs)
+        with tf.GradientTape() as tape:
+            tape.watch(sequences)
+            outputs = layer(sequences, mask=mask)
+            loss = sum(tf.reduce_sum(o * (index + 1)) for index, o in enumerate(outputs))
+        results.append((outputs, tape.gradient(loss, [sequences, *layer.trainable_variables])))
+    for got, expected in zip(tf.nest.flatten(results[0]), tf.nest.flatten(results[1])):
+        np.testing.assert_allclose(got, expected, atol=1e-5)
+
+
 def test_weights_match_keras_layout():
     lstm = layers.LSTM(UNITS)
     lstm(_inputs())
