@@ -10,11 +10,14 @@ may take either path.
 import tensorflow as tf
 from tensorflow.python.ops import control_flow_util
 
-from kerascore import activations
+from kerascore import activations, ops
+from kerascore.layers.layer import cast_to_compute
+from kerascore.layers.rnn.rnn_loop import run_loop
 
-# `tf.tanh`, `tf.math.tanh` and `tf.nn.tanh` are one function (and likewise for sigmoid).
-_TANH = (activations.tanh, tf.tanh)
-_SIGMOID = (activations.sigmoid, tf.sigmoid)
+# The activations Keras accepts; `tf.tanh`, `tf.math.tanh` and `tf.nn.tanh` are one function
+# (and likewise for sigmoid).
+_TANH = (activations.tanh, ops.tanh, tf.tanh)
+_SIGMOID = (activations.sigmoid, ops.sigmoid, tf.sigmoid)
 # The dtypes `CudnnRNNV3` has kernels for (not bfloat16).
 _CUDNN_DTYPES = (tf.float16, tf.float32, tf.float64)
 
@@ -278,3 +281,138 @@ def cudnn_gru(
         return_sequences,
         zero_output_for_mask,
     )
+
+
+class CudnnRNN:
+    """Mixin of `LSTM` and `GRU`: their `call` runs the cuDNN kernel instead of the per-step
+    loop of `RNN` where the arguments allow it, as Keras's `inner_loop` does.
+
+    That is: `use_cudnn` "auto" or True, a visible GPU, no XLA, tanh and sigmoid activations,
+    a bias, no recurrent dropout (dropout is fine), no unrolling, GRU's `reset_after`, the
+    layer's own cell, and a mask (if any) that is right-padded with no empty sequence. Where
+    the mask is only known when the graph runs, a `tf.cond` falls back to the loop. With
+    `use_cudnn=True` a call cuDNN cannot run raises, as in Keras.
+
+    A subclass sets `_cudnn_cell_class` (the cell whose maths the kernel computes) and
+    `_cudnn_kernel` (`staticmethod(cudnn_lstm)` or `staticmethod(cudnn_gru)`).
+    """
+
+    _cudnn_cell_class = None
+    _cudnn_kernel = None
+
+    def _cudnn_applies(self, sequences, training):
+        cell = self.cell
+        return (
+            self.use_cudnn in ("auto", True)
+            and type(cell) is self._cudnn_cell_class
+            and not cell.recurrent_dropout
+            and sequences.shape.rank == 3
+            and sequences.shape[1] != 0
+            and sequences.dtype == self.compute_dtype
+            and cudnn_ok(
+                cell.activation,
+                cell.recurrent_activation,
+                self.unroll,
+                cell.use_bias,
+                reset_after=getattr(cell, "reset_after", None),
+                dtype=self.compute_dtype,
+            )
+        )
+
+    def _cannot_use_cudnn(self, reason):
+        if self.use_cudnn is True:
+            raise ValueError(
+                f"use_cudnn=True was passed to {type(self).__name__} '{self.name}', but cuDNN "
+                f"cannot run this call: {reason}. Pass use_cudnn='auto' to fall back to the "
+                "generic loop."
+            )
+
+    def call(self, sequences, initial_state=None, mask=None, training=None):
+        if isinstance(mask, (list, tuple)):
+            mask = mask[0]
+        if not self._cudnn_applies(sequences, training):
+            self._cannot_use_cudnn(
+                "it needs a GPU, no XLA, tanh and sigmoid activations, a bias, no recurrent "
+                "dropout, no unrolling (and reset_after=True for GRU)"
+            )
+            return super().call(sequences, initial_state, mask=mask, training=training)
+        if mask is not None:
+            mask = tf.cast(mask, tf.bool)
+            if mask.shape.rank == 3:
+                mask = mask[:, :, 0]
+            if tf.executing_eagerly() and not bool(mask_supported(mask)):
+                self._cannot_use_cudnn("the mask is not right-padded or masks a whole sequence")
+                return super().call(sequences, initial_state, mask=mask, training=training)
+        batch_size = tf.shape(sequences)[0]
+        initial_states = tf.nest.flatten(self._initial_states(initial_state, sequences, batch_size))
+
+        def run_cudnn():
+            return self._run_cudnn(sequences, initial_states, mask, training)
+
+        if mask is None or tf.executing_eagerly():
+            output, *states = run_cudnn()
+        elif self.use_cudnn is True:
+            check = tf.debugging.Assert(
+                mask_supported(mask),
+                [
+                    "use_cudnn=True, but the mask is not right-padded or masks a whole "
+                    "sequence; pass use_cudnn='auto' to fall back to the generic loop."
+                ],
+            )
+            with tf.control_dependencies([check]):
+                output, *states = run_cudnn()
+        else:
+            output, *states = tf.cond(
+                mask_supported(mask),
+                run_cudnn,
+                lambda: self._run_generic(sequences, initial_states, mask, training),
+            )
+        if self.stateful:
+            for variable, state in zip(self.states, states):
+                variable.assign(tf.cast(state, variable.dtype))
+        if self.activity_regularizer is not None:
+            self.add_loss(self.activity_regularizer(output))
+        if self.return_state:
+            return [output, *states]
+        return output
+
+    def _run_cudnn(self, sequences, initial_states, mask, training):
+        """Returns `[output, *states]` from the cuDNN kernel."""
+        cell, dtype = self.cell, self.compute_dtype
+        input_masks, _ = cell.dropout_masks(sequences[:, 0], initial_states[0], training)
+        if input_masks is not None:
+            # One dropout mask per sample, shared by every timestep, as in the loop.
+            sequences = sequences * input_masks[0][:, None]
+        last_output, outputs, states = self._cudnn_kernel(
+            sequences,
+            *initial_states,
+            cast_to_compute(cell.kernel, dtype),
+            cast_to_compute(cell.recurrent_kernel, dtype),
+            cast_to_compute(cell.bias, dtype),
+            mask=mask,
+            go_backwards=self.go_backwards,
+            return_sequences=self.return_sequences,
+            zero_output_for_mask=self.zero_output_for_mask,
+        )
+        return [outputs if self.return_sequences else last_output, *states]
+
+    def _run_generic(self, sequences, initial_states, mask, training):
+        """Returns `[output, *states]` from the per-step loop of `RNN` (a fused cell)."""
+        cell = self.cell
+        input_masks, recurrent_masks = cell.dropout_masks(
+            sequences[:, 0], initial_states[0], training
+        )
+        time_major = tf.transpose(sequences, [1, 0, 2])
+        last_output, outputs, states = run_loop(
+            cell.make_step(recurrent_masks, input_masks),
+            cell.project_inputs(time_major, input_masks),
+            list(initial_states),
+            tf.transpose(mask, [1, 0]),
+            cell.units,
+            self.go_backwards,
+            self.unroll,
+            self.zero_output_for_mask,
+            self.return_sequences,
+        )
+        output = tf.transpose(outputs, [1, 0, 2]) if self.return_sequences else last_output
+        return [output, *tf.nest.flatten(states)]

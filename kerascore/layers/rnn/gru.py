@@ -5,6 +5,7 @@ import tensorflow as tf
 from kerascore import activations
 from kerascore.layers.layer import cast_to_compute
 from kerascore.layers.rnn.builtin_rnn import BuiltinRNN
+from kerascore.layers.rnn.cudnn import CudnnRNN, cudnn_gru
 from kerascore.layers.rnn.fused_cell import FusedCell, gated_matmul, init_arguments
 from kerascore.saving.serialization import (
     register_builtin,
@@ -122,7 +123,7 @@ class GRUCell(FusedCell):
 
 
 @register_builtin
-class GRU(BuiltinRNN):
+class GRU(CudnnRNN, BuiltinRNN):
     """Gated Recurrent Unit layer (Cho et al., 2014), `reset_after=True` as Keras 3 and cuDNN.
 
     Args:
@@ -131,7 +132,10 @@ class GRU(BuiltinRNN):
             constraints, dropout, recurrent_dropout, seed: as `GRUCell`.
         activity_regularizer: penalty on the output.
         return_sequences, return_state, go_backwards, stateful, unroll: as `RNN`.
-        use_cudnn: accepted for Keras compatibility; the fused loop runs on every device.
+        use_cudnn: `"auto"` runs the cuDNN kernel where it can (a visible GPU, no XLA, tanh
+            and sigmoid activations, a bias, no recurrent dropout, no unrolling and
+            `reset_after=True`; a mask right-padded) and the loop elsewhere, as Keras does;
+            True raises where cuDNN cannot run; False always runs the loop.
 
     Input shape:
         `(batch, timesteps, features)`.
@@ -144,6 +148,8 @@ class GRU(BuiltinRNN):
     """
 
     _cell_class = GRUCell
+    _cudnn_cell_class = GRUCell
+    _cudnn_kernel = staticmethod(cudnn_gru)
 
     def __init__(
         self,
@@ -174,3 +180,6 @@ class GRU(BuiltinRNN):
         **kwargs,
     ):
         super().__init__(init_arguments(locals()), kwargs)
+
+    def get_config(self):
+        return {**super().get_config(), "use_cudnn": self.use_cudnn}

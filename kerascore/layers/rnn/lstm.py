@@ -5,6 +5,7 @@ import tensorflow as tf
 from kerascore import activations
 from kerascore.layers.layer import cast_to_compute
 from kerascore.layers.rnn.builtin_rnn import BuiltinRNN
+from kerascore.layers.rnn.cudnn import CudnnRNN, cudnn_lstm
 from kerascore.layers.rnn.fused_cell import FusedCell, init_arguments
 from kerascore.saving.serialization import (
     register_builtin,
@@ -141,7 +142,7 @@ class LSTMCell(FusedCell):
 
 
 @register_builtin
-class LSTM(BuiltinRNN):
+class LSTM(CudnnRNN, BuiltinRNN):
     """Long Short-Term Memory layer (Hochreiter & Schmidhuber, 1997).
 
     Args:
@@ -150,7 +151,10 @@ class LSTM(BuiltinRNN):
             regularizers, constraints, dropout, recurrent_dropout, seed: as `LSTMCell`.
         activity_regularizer: penalty on the output.
         return_sequences, return_state, go_backwards, stateful, unroll: as `RNN`.
-        use_cudnn: accepted for Keras compatibility; the fused loop runs on every device.
+        use_cudnn: `"auto"` runs the cuDNN kernel where it can (a visible GPU, no XLA, tanh
+            and sigmoid activations, a bias, no recurrent dropout, no unrolling; a mask
+            right-padded) and the loop elsewhere, as Keras does; True raises where cuDNN
+            cannot run; False always runs the loop.
 
     Input shape:
         `(batch, timesteps, features)`.
@@ -164,6 +168,8 @@ class LSTM(BuiltinRNN):
     """
 
     _cell_class = LSTMCell
+    _cudnn_cell_class = LSTMCell
+    _cudnn_kernel = staticmethod(cudnn_lstm)
 
     def __init__(
         self,
@@ -194,3 +200,6 @@ class LSTM(BuiltinRNN):
         **kwargs,
     ):
         super().__init__(init_arguments(locals()), kwargs)
+
+    def get_config(self):
+        return {**super().get_config(), "use_cudnn": self.use_cudnn}

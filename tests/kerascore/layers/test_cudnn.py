@@ -2,11 +2,14 @@
 
 On CPU: the parameter packing equals Keras's (its `_standardize_cudnn_weights` and the
 `params` its `_cudnn_lstm`/`_cudnn_gru` hand to the op, CUDA and ROCm builds), the mask
-checks equal Keras's, and the gate says no without a GPU or for arguments cuDNN lacks.
-`CudnnRNNV3` has no CPU kernel, so the whole path also runs against `emulated_cudnn_rnn`, a
-NumPy reading of cuDNN's documented equations and parameter layout; Keras's own cuDNN path run
-through the emulator matches Keras's generic loop, which checks the emulator. The tests marked
-`needs_gpu` run the real op and skip without a GPU.
+checks equal Keras's, and the gate says no without a GPU, under XLA or for arguments cuDNN
+lacks. `CudnnRNNV3` has no CPU kernel, so the path also runs against `emulated_cudnn_rnn`, a
+NumPy reading of cuDNN's documented equations and parameter layout; Keras's own cuDNN path
+run through the emulator matches Keras's loop, which checks the emulator. With the emulator
+standing in for a GPU (`emulated_gpu`), `LSTM` and `GRU` take the cuDNN path and equal the
+loop (masks, go_backwards, states, dropout, stateful, Bidirectional, eager and graph), and
+fall back to the loop where cuDNN cannot run. The emulator has no gradient: gradients and
+training are checked by the tests marked `needs_gpu`, which run the real op and skip here.
 """
 
 import importlib
@@ -16,7 +19,7 @@ import numpy as np
 import pytest
 import tensorflow as tf
 
-from kerascore import activations, layers
+from kerascore import activations, layers, ops
 from kerascore.layers.rnn import cudnn
 
 os.environ.setdefault("KERAS_BACKEND", "tensorflow")
@@ -50,9 +53,7 @@ def _sigmoid(x):
     return 1 / (1 + np.exp(-x))
 
 
-def emulated_cudnn_rnn(
-    *, input, input_h, input_c, params, sequence_lengths, rnn_mode, time_major, **_
-):
+def _emulate_in_numpy(x, h, c, params, lengths, rnn_mode, time_major):
     """`CudnnRNNV3` (one layer, one direction, linear input) in NumPy, from cuDNN's docs.
 
     `params` holds each gate's input matrix `(units, features)` row-major, then each gate's
@@ -60,9 +61,9 @@ def emulated_cudnn_rnn(
     LSTM gates are `i, f, c, o` and the GRU gates `r, z, h`. Steps past a sequence's length
     emit zeros and leave the states alone.
     """
-    x = np.asarray(input)
-    h = np.array(input_h)
-    c = np.array(input_c) if rnn_mode == "lstm" else np.zeros_like(h)
+    x, h, c = np.asarray(x), np.array(h), np.array(c)
+    if rnn_mode != "lstm":
+        c = np.zeros_like(h)
     if time_major:
         x, h, c = x.transpose(1, 0, 2), h[0], c[0]
     else:
@@ -85,7 +86,6 @@ def emulated_cudnn_rnn(
     br = [take(units) for _ in range(gates)]
     assert offset == flat.size, "params has the wrong size"
     outputs = np.zeros((batch, steps, units), dtype=x.dtype)
-    lengths = np.asarray(sequence_lengths)
     for b in range(batch):
         for t in range(lengths[b]):
             xt, ht = x[b, t], h[b]
@@ -102,11 +102,27 @@ def emulated_cudnn_rnn(
                 h[b] = (1 - update) * candidate + update * ht
             outputs[b, t] = h[b]
     if time_major:
-        outputs, h_out, c_out = outputs.transpose(1, 0, 2), h[None], c[None]
-    else:
-        h_out, c_out = h[:, None], c[:, None]
+        return outputs.transpose(1, 0, 2), h[None], c[None]
+    return outputs, h[:, None], c[:, None]
+
+
+def emulated_cudnn_rnn(
+    *, input, input_h, input_c, params, sequence_lengths, rnn_mode, time_major, **_
+):
+    """Stands in for `tf.raw_ops.CudnnRNNV3` (eagerly and in graphs) on CPU."""
+    input_h = tf.convert_to_tensor(input_h)
+    input_c = tf.convert_to_tensor(input_c, dtype=input_h.dtype)
+    outputs, h, c = tf.numpy_function(
+        lambda *args: _emulate_in_numpy(*args, rnn_mode, time_major),
+        [input, input_h, input_c, params, sequence_lengths],
+        [input_h.dtype] * 3,
+    )
+    batch_major_shape = tf.TensorShape(input.shape[:-1] + input_h.shape[-1:])
+    outputs.set_shape(batch_major_shape)
+    h.set_shape(input_h.shape)
+    c.set_shape(input_h.shape)
     empty = tf.zeros((0,))
-    return (tf.constant(outputs), tf.constant(h_out), tf.constant(c_out), empty, empty)
+    return outputs, h, c, empty, empty
 
 
 def _build_info(cuda, rocm):
@@ -234,6 +250,7 @@ def test_gate_says_yes_for_supported_arguments_with_a_gpu(reset_after):
     assert cudnn.cudnn_ok(
         tf.tanh, tf.nn.sigmoid, False, True, reset_after=reset_after, dtype="float16", gpu=True
     )
+    assert cudnn.cudnn_ok(ops.tanh, ops.sigmoid, False, True, reset_after=reset_after, gpu=True)
 
 
 @pytest.mark.parametrize(
@@ -405,3 +422,253 @@ def test_cudnn_gradients_equal_generic_gradients_on_gpu(kind):
     np.testing.assert_allclose(float(got), float(expected), atol=1e-4)
     for g, e in zip(grads, expected_grads):
         np.testing.assert_allclose(np.asarray(g), np.asarray(e), atol=1e-4)
+
+
+# ------------------------------------------------- (e) the layers, on an emulated GPU
+LAYERS = {"lstm": layers.LSTM, "gru": layers.GRU}
+
+
+@pytest.fixture
+def emulated_gpu(monkeypatch):
+    """A GPU that `cudnn.gpu_available` reports and whose `CudnnRNNV3` is the emulator;
+    returns the list of the op's runs (its `rnn_mode` each time it computes, not traces)."""
+    runs = []
+    emulate = _emulate_in_numpy
+
+    def counting(*args):
+        runs.append(args[5])
+        return emulate(*args)
+
+    monkeypatch.setitem(globals(), "_emulate_in_numpy", counting)
+    monkeypatch.setattr(cudnn, "gpu_available", lambda: True)
+    monkeypatch.setattr(tf.raw_ops, "CudnnRNNV3", emulated_cudnn_rnn)
+    monkeypatch.setattr(tf.sysconfig, "get_build_info", _build_info(True, False))
+    return runs
+
+
+def _pair(kind, seed=16, **kwargs):
+    """The same layer with `use_cudnn="auto"` and with False, sharing weights."""
+    pair = []
+    for use_cudnn in ("auto", False):
+        layer = LAYERS[kind](UNITS, use_cudnn=use_cudnn, **kwargs)
+        layer.build((BATCH, STEPS, FEATURES))
+        pair.append(layer)
+    pair[1].set_weights(pair[0].get_weights())
+    return pair
+
+
+def _call_both(pair, compiled=False, **call_kwargs):
+    inputs = tf.constant(_rng(17).normal(size=(BATCH, STEPS, FEATURES)).astype("float32"))
+    results = []
+    for layer in pair:
+        # Eager random ops draw anew on every call unless the global seed is set again.
+        tf.random.set_seed(0)
+        call = tf.function(layer.__call__) if compiled else layer.__call__
+        results.append([np.asarray(t) for t in tf.nest.flatten(call(inputs, **call_kwargs))])
+    return results
+
+
+def _assert_close(got, expected):
+    assert len(got) == len(expected)
+    for g, e in zip(got, expected):
+        assert g.shape == e.shape
+        np.testing.assert_allclose(g, e, atol=1e-4)
+
+
+LAYER_CASES = [
+    pytest.param(
+        {"return_sequences": ret, "return_state": True, "go_backwards": back}, mask,
+        id=f"{mask_name}-{'backwards' if back else 'forward'}-{'sequences' if ret else 'last'}",
+    )
+    for mask_name, mask in (("unmasked", None), ("masked", RIGHT_PADDED))
+    for back in (False, True)
+    for ret in (True, False)
+]  # fmt: skip
+
+
+@pytest.mark.parametrize("compiled", [False, True], ids=["eager", "graph"])
+@pytest.mark.parametrize("kwargs, mask", LAYER_CASES)
+@pytest.mark.parametrize("kind", ["lstm", "gru"])
+def test_layer_takes_cudnn_and_equals_generic(emulated_gpu, kind, kwargs, mask, compiled):
+    got, expected = _call_both(_pair(kind, **kwargs), compiled, mask=mask)
+    _assert_close(got, expected)
+    assert emulated_gpu == [kind]
+
+
+@pytest.mark.parametrize("compiled", [False, True], ids=["eager", "graph"])
+@pytest.mark.parametrize("mask_name", ["left_padded", "hole", "fully_masked_row"])
+@pytest.mark.parametrize("kind", ["lstm", "gru"])
+def test_layer_falls_back_on_masks_cudnn_cannot_run(emulated_gpu, kind, mask_name, compiled):
+    pair = _pair(kind, return_sequences=True, return_state=True)
+    got, expected = _call_both(pair, compiled, mask=MASKS[mask_name])
+    _assert_close(got, expected)
+    assert emulated_gpu == []
+
+
+@pytest.mark.parametrize("kind", ["lstm", "gru"])
+def test_layer_dropout_in_training_equals_generic(emulated_gpu, kind):
+    pair = _pair(kind, return_sequences=True, dropout=0.5, seed=3)
+    got, expected = _call_both(pair, training=True)
+    _assert_close(got, expected)
+    assert emulated_gpu == [kind]
+    assert not np.allclose(got[0], _call_both(pair)[0][0])
+
+
+@pytest.mark.parametrize("compiled", [False, True], ids=["eager", "graph"])
+@pytest.mark.parametrize("kind", ["lstm", "gru"])
+def test_bidirectional_layer_takes_cudnn_both_ways(emulated_gpu, kind, compiled):
+    pair = []
+    for use_cudnn in ("auto", False):
+        layer = layers.Bidirectional(
+            LAYERS[kind](UNITS, return_sequences=True, use_cudnn=use_cudnn)
+        )
+        layer.build((BATCH, STEPS, FEATURES))
+        pair.append(layer)
+    pair[1].set_weights(pair[0].get_weights())
+    got, expected = _call_both(pair, compiled, mask=RIGHT_PADDED)
+    _assert_close(got, expected)
+    assert emulated_gpu == [kind, kind]
+
+
+@pytest.mark.parametrize("kind", ["lstm", "gru"])
+def test_stateful_layer_carries_cudnn_states(emulated_gpu, kind):
+    pair = []
+    for use_cudnn in ("auto", False):
+        layer = LAYERS[kind](UNITS, stateful=True, use_cudnn=use_cudnn)
+        layer.build((BATCH, STEPS, FEATURES))
+        pair.append(layer)
+    pair[1].set_weights(pair[0].get_weights())
+    first = _call_both(pair)
+    second = _call_both(pair)
+    _assert_close(*first)
+    _assert_close(*second)
+    assert not np.allclose(first[0][0], second[0][0])
+    assert emulated_gpu == [kind, kind]
+
+
+@pytest.mark.parametrize(
+    "kind, kwargs",
+    [
+        ("lstm", {"activation": "relu"}),
+        ("lstm", {"recurrent_dropout": 0.2}),
+        ("lstm", {"use_bias": False}),
+        ("gru", {"reset_after": False}),
+        ("gru", {"recurrent_activation": "hard_sigmoid"}),
+        ("gru", {"unroll": True}),
+    ],
+)
+def test_layer_keeps_the_loop_for_arguments_cudnn_lacks(emulated_gpu, kind, kwargs):
+    got, expected = _call_both(_pair(kind, return_sequences=True, **kwargs), training=True)
+    _assert_close(got, expected)
+    assert emulated_gpu == []
+    layer = LAYERS[kind](UNITS, use_cudnn=True, **kwargs)
+    with pytest.raises(ValueError, match="use_cudnn=True"):
+        layer(np.zeros((BATCH, STEPS, FEATURES), "float32"))
+
+
+@pytest.mark.parametrize("kind", ["lstm", "gru"])
+def test_layer_keeps_the_loop_under_xla(emulated_gpu, kind):
+    pair = _pair(kind, return_sequences=True)
+    inputs = tf.constant(_rng(18).normal(size=(BATCH, STEPS, FEATURES)).astype("float32"))
+    got = tf.function(pair[0].__call__, jit_compile=True)(inputs)
+    np.testing.assert_allclose(np.asarray(got), np.asarray(pair[1](inputs)), atol=1e-4)
+    assert emulated_gpu == []
+
+
+@pytest.mark.skipif(cudnn.gpu_available(), reason="checks the answer on a machine without GPU")
+@pytest.mark.parametrize("kind", ["lstm", "gru"])
+def test_use_cudnn_true_without_gpu_raises_and_auto_runs_the_loop(kind):
+    inputs = np.zeros((BATCH, STEPS, FEATURES), "float32")
+    with pytest.raises(ValueError, match="use_cudnn='auto'"):
+        LAYERS[kind](UNITS, use_cudnn=True)(inputs)
+    assert LAYERS[kind](UNITS)(inputs).shape == (BATCH, UNITS)
+
+
+@pytest.mark.parametrize("kind", ["lstm", "gru"])
+def test_use_cudnn_true_with_an_unsupported_mask_raises(emulated_gpu, kind):
+    layer = LAYERS[kind](UNITS, use_cudnn=True)
+    inputs = tf.zeros((BATCH, STEPS, FEATURES))
+    mask = tf.constant(MASKS["left_padded"])
+    with pytest.raises(ValueError, match="right-padded"):
+        layer(inputs, mask=mask)
+    with pytest.raises(tf.errors.InvalidArgumentError, match="right-padded"):
+        tf.function(layer.__call__)(inputs, mask=mask)
+
+
+@pytest.mark.parametrize("use_cudnn", ["auto", True, False])
+@pytest.mark.parametrize("kind", ["lstm", "gru"])
+def test_use_cudnn_round_trips_through_the_config(kind, use_cudnn):
+    layer = LAYERS[kind](UNITS, use_cudnn=use_cudnn)
+    config = layer.get_config()
+    assert config["use_cudnn"] == use_cudnn
+    assert LAYERS[kind].from_config(config).use_cudnn == use_cudnn
+    keras_class = keras.layers.LSTM if kind == "lstm" else keras.layers.GRU
+    assert keras_class.from_config(config).use_cudnn == use_cudnn
+
+
+@needs_gpu
+@pytest.mark.parametrize("compiled", [False, True], ids=["eager", "graph"])
+@pytest.mark.parametrize("kwargs, mask", LAYER_CASES)
+@pytest.mark.parametrize("kind", ["lstm", "gru"])
+def test_layer_on_gpu_equals_generic(kind, kwargs, mask, compiled):
+    got, expected = _call_both(_pair(kind, **kwargs), compiled, mask=mask)
+    _assert_close(got, expected)
+
+
+def _assert_gradients_equal_generic(kind, mask_name):
+    """In a graph, where a mask goes through `tf.cond`."""
+    pair = _pair(kind, return_sequences=True, go_backwards=True)
+    inputs = tf.constant(_rng(19).normal(size=(BATCH, STEPS, FEATURES)).astype("float32"))
+    mask = tf.constant(MASKS[mask_name])
+    projection = tf.constant(_rng(20).normal(size=(BATCH, STEPS, UNITS)).astype("float32"))
+
+    @tf.function
+    def gradients(layer):
+        with tf.GradientTape() as tape:
+            tape.watch(inputs)
+            loss = tf.reduce_sum(layer(inputs, mask=mask) * projection)
+        return tape.gradient(loss, [inputs, *layer.trainable_weights])
+
+    for got, expected in zip(gradients(pair[0]), gradients(pair[1])):
+        np.testing.assert_allclose(np.asarray(got), np.asarray(expected), atol=1e-4)
+
+
+@pytest.mark.parametrize("kind", ["lstm", "gru"])
+def test_layer_gradients_through_the_fallback_equal_generic(emulated_gpu, kind):
+    """The emulator has no gradient: a mask cuDNN cannot run must train through the loop."""
+    _assert_gradients_equal_generic(kind, "left_padded")
+    assert emulated_gpu == []
+
+
+@needs_gpu
+@pytest.mark.parametrize("mask_name", ["right_padded", "left_padded"])
+@pytest.mark.parametrize("kind", ["lstm", "gru"])
+def test_layer_gradients_on_gpu_equal_generic(kind, mask_name):
+    _assert_gradients_equal_generic(kind, mask_name)
+
+
+@needs_gpu
+@pytest.mark.parametrize("kind", ["lstm", "gru"])
+def test_fit_on_gpu_equals_generic(kind):
+    """A compiled training step (graph, masks through `tf.cond`, gradients) both ways."""
+    import kerascore
+
+    ids = np.array([[3, 1, 4, 0, 0], [2, 7, 1, 8, 2], [5, 0, 0, 0, 0], [6, 6, 0, 0, 0]])
+    targets = _rng(21).normal(size=(4, 1)).astype("float32")
+    histories, weights = [], []
+    for use_cudnn in ("auto", False):
+        kerascore.utils.set_random_seed(0)
+        model = kerascore.Sequential(
+            [
+                layers.Embedding(10, FEATURES, mask_zero=True),
+                LAYERS[kind](UNITS, use_cudnn=use_cudnn),
+                layers.Dense(1),
+            ]
+        )
+        model.compile(optimizer="sgd", loss="mse")
+        history = model.fit(ids, targets, epochs=3, batch_size=4, shuffle=False, verbose=0)
+        histories.append(history.history["loss"])
+        weights.append(model.get_weights())
+    np.testing.assert_allclose(histories[0], histories[1], atol=1e-4)
+    for got, expected in zip(*weights):
+        np.testing.assert_allclose(got, expected, atol=1e-4)
