@@ -9,7 +9,8 @@ run through the emulator matches Keras's loop, which checks the emulator. With t
 standing in for a GPU (`emulated_gpu`), `LSTM` and `GRU` take the cuDNN path and equal the
 loop (masks, go_backwards, states, dropout, stateful, Bidirectional, eager and graph), and
 fall back to the loop where cuDNN cannot run. The emulator has no gradient: gradients and
-training are checked by the tests marked `needs_gpu`, which run the real op and skip here.
+training are checked by the tests marked `gpu` (`needs_gpu`), which run the real op; the default
+run deselects them (`python -m pytest -m gpu` on a GPU machine).
 """
 
 import importlib
@@ -30,10 +31,17 @@ keras_rnn = importlib.import_module("keras.src.backend.tensorflow.rnn")
 
 BATCH, STEPS, FEATURES, UNITS = 3, 5, 4, 3
 RIGHT_PADDED = np.array([[1, 1, 1, 0, 0], [1, 1, 1, 1, 1], [1, 0, 0, 0, 0]], dtype=bool)
-needs_gpu = pytest.mark.skipif(
-    not cudnn.gpu_available(),
-    reason="no GPU visible: CudnnRNNV3 has no CPU kernel (run on a GPU machine)",
-)
+
+
+def needs_gpu(test):
+    """Runs the real CudnnRNNV3: marked `gpu`, which the default run deselects (pyproject's
+    addopts); `python -m pytest -m gpu tests/kerascore/layers/test_cudnn.py` on a GPU machine
+    runs them (and skips them, saying why, where no GPU is visible)."""
+    on_gpu_only = pytest.mark.skipif(
+        not cudnn.gpu_available(),
+        reason="no GPU visible: CudnnRNNV3 has no CPU kernel (run on a GPU machine)",
+    )
+    return pytest.mark.gpu(on_gpu_only(test))
 
 
 def _rng(seed=0):
