@@ -114,7 +114,7 @@ def test_a_worker_killed_during_a_sweep_loses_no_trial(horn, e2e_helpers):
         searcher={"name": "grid"},
         metric="val_loss",
         max_concurrent_trials=1,
-        training={"epochs": 8, "batch_size": 128, "validation_split": 0.2},
+        training={"epochs": 12, "batch_size": 128, "validation_split": 0.2},
     )
     first = sweep["trials"][0]["job_id"]
     horn.events(first, until=lambda e: e.type == "metric" and e.data["epoch"] == 2)
@@ -129,12 +129,12 @@ def test_a_worker_killed_during_a_sweep_loses_no_trial(horn, e2e_helpers):
     done = wait_sweep(horn, sweep["id"])
     assert done["status"] == "succeeded", done
     assert [t["index"] for t in done["trials"]] == [0, 1, 2]
-    assert all(t["status"] == "succeeded" and t["epoch"] == 8 for t in done["trials"])
+    assert all(t["status"] == "succeeded" and t["epoch"] == 12 for t in done["trials"])
     job = horn.job(first)
     assert [a["number"] for a in job["attempts"]] == [1, 2]
     assert job["attempts"][0]["outcome"] == "lease_expired"
     history = horn.client.get(f"/v1/jobs/{first}/metrics").json()["items"]
-    assert [row["epoch"] for row in history] == list(range(1, 9))
+    assert [row["epoch"] for row in history] == list(range(1, 13))
 
 
 def test_another_tenants_single_job_is_not_starved_by_a_sweep(horn, e2e_helpers, tmp_path):
