@@ -9,7 +9,6 @@ Skips when Redis or PostgreSQL is not reachable on 127.0.0.1, except under `CI=t
 
 from __future__ import annotations
 
-import concurrent.futures
 import os
 import shutil
 import signal
@@ -252,20 +251,13 @@ def test_jobs_spread_over_two_workers(cluster, tmp_path, e2e_helpers):
 
     rows = (digits.data[:3] / 16).astype("float32").tolist()
     headers = {"Authorization": f"Bearer {API_KEY}"}
-
-    def predict(job_id: str) -> httpx.Response:
-        return httpx.post(
+    for job_id in job_ids:
+        answer = httpx.post(
             f"{cluster['url']}/v1/jobs/{job_id}/predict",
             json={"instances": rows},
             headers=headers,
             timeout=120,
         )
-
-    # All at once: each job's first prediction starts a predictor process, and those start
-    # side by side instead of one after the other.
-    with concurrent.futures.ThreadPoolExecutor(len(job_ids)) as executor:
-        answers = list(executor.map(predict, job_ids))
-    for answer in answers:
         assert answer.status_code == 200, answer.text
         assert np.asarray(answer.json()["predictions"]).shape == (3, 10)
     urls = cluster["serving_urls"]
