@@ -119,6 +119,9 @@ def cluster(tmp_path):
         HORN_DATA_DIR=str(tmp_path / "shared-data"),
         HORN_BOOTSTRAP_API_KEY=API_KEY,
         HORN_PREDICTOR_WARM_SPARES="0",
+        # Room for all six jobs' predictors on one serving process: rendezvous hashing sends
+        # 5 or 6 of them to the same one about one run in five, and the default 4 evicted one.
+        HORN_PREDICTOR_MAX_PROCESSES="6",
         HORN_SERVING_URL=f"http://127.0.0.1:{free_port()}",
         HORN_SERVING_TOKEN=SERVING_TOKEN,
     )
