@@ -35,7 +35,7 @@ import dataclasses
 import hashlib
 import json
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from datetime import datetime
 from pathlib import Path
 from typing import Any, TypeVar
@@ -653,16 +653,14 @@ class Horn:
         Raises:
             TimeoutError: when `timeout` seconds pass first.
         """
-        deadline = None if timeout is None else time.monotonic() + timeout
-        while True:
-            job = self.get_job(job_id)
-            if job.is_terminal:
-                return job
-            if deadline is not None and time.monotonic() > deadline:
-                raise TimeoutError(
-                    f"Job {job_id!r} did not finish within {timeout} s (status {job.status!r})."
-                )
-            time.sleep(poll_s)
+        return _poll_until_terminal(
+            lambda: self.get_job(job_id),
+            lambda job: (
+                f"Job {job_id!r} did not finish within {timeout} s (status {job.status!r})."
+            ),
+            timeout,
+            poll_s,
+        )
 
     def metrics(self, job_id: str, steps: bool = False) -> list[Metric]:
         """The job's metric history: one entry per epoch (and per step with `steps=True`)."""
@@ -914,17 +912,33 @@ class Horn:
         Raises:
             TimeoutError: when `timeout` seconds pass first.
         """
-        deadline = None if timeout is None else time.monotonic() + timeout
-        while True:
-            sweep = self.get_sweep(sweep_id)
-            if sweep.is_terminal:
-                return sweep
-            if deadline is not None and time.monotonic() > deadline:
-                raise TimeoutError(
-                    f"Sweep {sweep_id!r} did not end within {timeout} s (status "
-                    f"{sweep.status!r}, counts {sweep.counts})."
-                )
-            time.sleep(poll_s)
+        return _poll_until_terminal(
+            lambda: self.get_sweep(sweep_id),
+            lambda sweep: (
+                f"Sweep {sweep_id!r} did not end within {timeout} s (status "
+                f"{sweep.status!r}, counts {sweep.counts})."
+            ),
+            timeout,
+            poll_s,
+        )
+
+
+def _poll_until_terminal(
+    get: Callable[[], Any],
+    late: Callable[[Any], str],
+    timeout: float | None,
+    poll_s: float,
+) -> Any:
+    """Calls `get` every `poll_s` until its record `is_terminal`; TimeoutError with `late`'s
+    message past `timeout` seconds."""
+    deadline = None if timeout is None else time.monotonic() + timeout
+    while True:
+        record = get()
+        if record.is_terminal:
+            return record
+        if deadline is not None and time.monotonic() > deadline:
+            raise TimeoutError(late(record))
+        time.sleep(poll_s)
 
 
 def _attachment_name(response: httpx.Response) -> str | None:

@@ -90,8 +90,8 @@ class Resources(BaseModel):
     gpus: int = Field(0, ge=0, le=64)
 
 
-class JobCreate(BaseModel):
-    """Body of `POST /v1/jobs`."""
+class TrainingRequest(BaseModel):
+    """What `POST /v1/jobs` and `POST /v1/sweeps` share: the model, the data, how to train."""
 
     model_config = ConfigDict(extra="forbid", protected_namespaces=())
 
@@ -114,6 +114,10 @@ class JobCreate(BaseModel):
     @classmethod
     def _storable(cls, value: dict[str, Any]) -> dict[str, Any]:
         return storable_hyperparameters(value)
+
+
+class JobCreate(TrainingRequest):
+    """Body of `POST /v1/jobs`."""
 
 
 def name_without_nul(value: str | None) -> str | None:
@@ -219,35 +223,15 @@ class Searcher(BaseModel):
     reduction_factor: int = Field(3, ge=2, le=100)
 
 
-class SweepCreate(BaseModel):
+class SweepCreate(TrainingRequest):
     """Body of `POST /v1/sweeps` (docs/experiments.md)."""
 
-    model_config = ConfigDict(extra="forbid", protected_namespaces=())
-
-    model_id: str = Field(min_length=1, max_length=40)
-    dataset_id: str = Field(min_length=1, max_length=40)
-    name: str | None = Field(None, max_length=200)
-    hyperparameters: dict[str, Any] = Field(default_factory=dict)
-    training: TrainingSettings = Field(default_factory=TrainingSettings)
-    resources: Resources = Field(default_factory=Resources)
-    max_runtime_s: int | None = Field(None, ge=1)
     space: dict[str, Any]
     searcher: Searcher = Field(default_factory=Searcher)
     metric: str = Field("val_loss", min_length=1, max_length=100)
     mode: Literal["min", "max"] = "min"
     max_trials: int | None = Field(None, ge=1, le=1000)
     max_concurrent_trials: int = Field(4, ge=1, le=1000)
-    priority: int = Field(0, ge=-100, le=100)
-
-    @field_validator("name")
-    @classmethod
-    def _no_nul(cls, value: str | None) -> str | None:
-        return name_without_nul(value)
-
-    @field_validator("hyperparameters")
-    @classmethod
-    def _storable(cls, value: dict[str, Any]) -> dict[str, Any]:
-        return storable_hyperparameters(value)
 
     @field_validator("space")
     @classmethod

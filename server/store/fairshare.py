@@ -19,7 +19,7 @@ cannot both take a tenant's last slot.
 from __future__ import annotations
 
 import dataclasses
-from collections.abc import Iterable, Sequence
+from collections.abc import Sequence
 from datetime import datetime, timezone
 
 from sqlalchemy import func, select, update
@@ -143,6 +143,13 @@ def next_jobs(
     return claim_order(queued, running, limits, last_served)
 
 
+def running_jobs(session: Session, tenant_id: str) -> int:
+    """How many jobs the tenant runs (starting, running or cancelling)."""
+    return session.scalar(
+        select(func.count()).where(Job.tenant_id == tenant_id, Job.status.in_(RUNNING_STATUSES))
+    )
+
+
 def claim_within_limit(
     session: Session, job_id: str, owner: str, lease_seconds: float, default_limit: int
 ) -> Lease | None:
@@ -164,12 +171,7 @@ def claim_within_limit(
             .values(max_running_jobs=Tenant.max_running_jobs)
             .execution_options(synchronize_session=False)
         )
-        running = session.scalar(
-            select(func.count()).where(
-                Job.tenant_id == row.tenant_id, Job.status.in_(RUNNING_STATUSES)
-            )
-        )
-        if running >= limit:
+        if running_jobs(session, row.tenant_id) >= limit:
             return None
     return claim_job(session, job_id, owner, lease_seconds)
 
@@ -188,11 +190,7 @@ def waiting_of(session: Session, job: Job, default_limit: int) -> Waiting | None
         )
     limit = tenant_limit(session, job.tenant_id, default_limit)
     if limit > 0:
-        running = session.scalar(
-            select(func.count()).where(
-                Job.tenant_id == job.tenant_id, Job.status.in_(RUNNING_STATUSES)
-            )
-        )
+        running = running_jobs(session, job.tenant_id)
         if running >= limit:
             return Waiting(
                 "tenant_limit",
@@ -224,12 +222,3 @@ def _has_live_worker(session: Session, queue: str) -> bool:
         queue in (queues or []) and seen_at.timestamp() >= cutoff
         for queues, seen_at in session.execute(select(Worker.queues, Worker.seen_at))
     )
-
-
-def queued_job_ids(session: Session, queue: str, exclude: Iterable[str] = ()) -> list[str]:
-    """Ids of a few queued jobs of `queue` (to wake a worker for), oldest first."""
-    excluded = list(exclude)
-    query = select(Job.id).where(Job.queue == queue, Job.status == JobStatus.QUEUED)
-    if excluded:
-        query = query.where(Job.id.not_in(excluded))
-    return list(session.scalars(query.order_by(Job.created_at).limit(1)))
